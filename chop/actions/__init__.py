@@ -1,0 +1,1 @@
+"""One module per CLI command; see ``chop.cli`` for the contract each module follows."""

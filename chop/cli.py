@@ -1,0 +1,81 @@
+"""The ``ch`` command line.
+
+Every file in ``chop/actions/`` declares ``COMMAND`` (e.g. ``("train",)`` or ``("data", "info")``),
+``HELP``, ``configure(parser)`` and ``run(args) -> int``. Action modules import only the standard
+library at module level, so building the parser stays fast; heavy imports happen inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from types import ModuleType
+
+from chop import __version__
+from chop.errors import MachopError
+
+GROUP_HELP = {
+    "data": "datasets: info, download, generate-jsc, validate",
+    "model": "models: info",
+    "graph": "MaseGraph reports and profiles",
+    "sweep": "hyper-parameter sweeps: run, report",
+}
+
+
+def _action_modules() -> list[ModuleType]:
+    import chop.actions
+
+    names = sorted(m.name for m in pkgutil.iter_modules(chop.actions.__path__) if not m.name.startswith("_"))
+    return [importlib.import_module(f"chop.actions.{name}") for name in names]
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH.toml", help="TOML file with the same keys as the flags")
+    common.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ch", description="machop: tiny networks for FPGA/ASIC accelerators")
+    parser.add_argument("--version", action="version", version=f"machop {__version__}")
+    top = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common_options()
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for module in _action_modules():
+        command: tuple[str, ...] = module.COMMAND
+        if len(command) == 1:
+            sub = top.add_parser(command[0], help=module.HELP, description=module.HELP, parents=[common])
+        else:
+            group, verb = command
+            if group not in groups:
+                group_parser = top.add_parser(group, help=GROUP_HELP.get(group, ""))
+                groups[group] = group_parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+            sub = groups[group].add_parser(verb, help=module.HELP, description=module.HELP, parents=[common])
+        module.configure(sub)
+        sub.set_defaults(action=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "action", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.action.run(args) or 0)
+    except MachopError as error:
+        if args.debug:
+            raise
+        print(f"ch: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

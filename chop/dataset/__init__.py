@@ -1,0 +1,1 @@
+"""Datasets: JSC loaders, the bundled jsc-pythia sample, and the offline generator."""

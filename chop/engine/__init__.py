@@ -1,0 +1,1 @@
+"""Training: many independent models of one architecture in a single vectorised program."""

@@ -1,0 +1,1 @@
+"""Intermediate representation: MaseGraph over torch.fx."""

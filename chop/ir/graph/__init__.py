@@ -1,0 +1,1 @@
+"""MaseGraph and its node metadata."""

@@ -1,0 +1,1 @@
+"""Graph passes: analysis, transforms and interface (save/load)."""

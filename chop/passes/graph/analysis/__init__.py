@@ -1,0 +1,1 @@
+"""Analysis passes: metadata, reports, statistics, costs (one pass per file)."""

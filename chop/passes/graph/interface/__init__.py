@@ -1,0 +1,1 @@
+"""Interface passes: save and load graphs and node metadata."""

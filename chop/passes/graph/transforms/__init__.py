@@ -1,0 +1,1 @@
+"""Transform passes: quantisation (one pass per file)."""

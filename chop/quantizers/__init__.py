@@ -1,0 +1,1 @@
+"""Quantisers: pure functions with straight-through gradients (one per file)."""

@@ -1,0 +1,1 @@
+"""MASE-compatible entry points the lab notebooks import (lab-api §8)."""
