@@ -1,0 +1,52 @@
+"""Write files so that a crash never leaves a half-written one behind: temp file, fsync, rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from chop.errors import MachopError
+
+
+@contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; on success it replaces ``target`` atomically."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as error:
+        raise MachopError(f"cannot write {target}: {error.strerror or error}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise MachopError(f"cannot write {target}: {error.strerror or error}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(target: str | Path, write: Callable[[IO[Any]], Any], mode: str = "wb") -> None:
+    """Call ``write(handle)`` on a temp file, then rename it to ``target``."""
+    with atomic_path(target) as tmp, open(tmp, mode) as handle:
+        write(handle)
+
+
+def atomic_write_text(target: str | Path, text: str) -> None:
+    atomic_write(target, lambda handle: handle.write(text), mode="w")
+
+
+def atomic_torch_save(obj: Any, target: str | Path) -> None:
+    import torch
+
+    atomic_write(target, lambda handle: torch.save(obj, handle))
