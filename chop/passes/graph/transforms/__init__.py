@@ -1,1 +1,11 @@
-"""Transform passes: quantisation (one pass per file)."""
+"""Transform passes: quantisation (one pass per file) and the quantised modules and functions."""
+
+from chop.passes.graph.transforms.quantize import quantize_transform_pass
+from chop.passes.graph.transforms.quantized_weights import get_quantized_weights
+from chop.passes.graph.transforms.summarize_quantization import summarize_quantization_analysis_pass
+
+__all__ = [
+    "get_quantized_weights",
+    "quantize_transform_pass",
+    "summarize_quantization_analysis_pass",
+]

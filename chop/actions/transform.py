@@ -1,0 +1,92 @@
+"""``ch transform [MODEL] [DATASET] --config X.toml``: run the TOML's ``[passes.*]`` on a model (MASE's transform)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+COMMAND = ("transform",)
+HELP = "run the [passes.*] of the TOML (e.g. quantize) on a model; saves software/transform/transformed_ckpt/"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from chop.config.mase_args import add_mase_arguments
+
+    add_mase_arguments(parser)
+    parser.add_argument("--report", action="store_true",
+                        help="float vs quantised accuracy (validation, test), clamped values per node, BitOPs")
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
+
+
+def _histogram_table(name: str, counts: list[Any]) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(f"[passes.{name}] summary"))
+    for column in ("OP", "Total", "Changed", "Unchanged"):
+        table.add_column(column, justify="left" if column == "OP" else "right")
+    for c in counts:
+        table.add_row(c.op, str(c.total), str(c.changed), str(c.unchanged))
+    return table
+
+
+def _report_tables(report: Any) -> list[Any]:
+    from rich.table import Table
+
+    accuracy = Table(title="Accuracy: float vs quantised")
+    for column in ("split", "float acc", "quantised acc", "change", "float loss", "quantised loss"):
+        accuracy.add_column(column, justify="left" if column == "split" else "right")
+    for a in report.accuracy:
+        accuracy.add_row(a.split, f"{a.float_acc:.4f}", f"{a.quantized_acc:.4f}", f"{a.quantized_acc - a.float_acc:+.4f}",
+                         f"{a.float_loss:.4f}", f"{a.quantized_loss:.4f}")
+    clamps = Table(title="Values clamped by the quantisers (activations: validation split; parameters: once)")
+    for column in ("node", "operand", "format", "range", "values", "overflow", "underflow"):
+        clamps.add_column(column, justify="right" if column in ("values", "overflow", "underflow") else "left")
+    for c in report.clamps:
+        clamps.add_row(c.node, c.operand, c.quantizer, f"[{c.low:g}, {c.high:g}]", f"{c.values:,}", f"{c.overflow:,}",
+                       f"{c.underflow:,}")
+    ratio = report.bitops_after / report.bitops_before if report.bitops_before else float("nan")
+    bitops = Table(title="BitOPs per sample")
+    for column in ("before", "after", "after / before"):
+        bitops.add_column(column, justify="right")
+    bitops.add_row(f"{report.bitops_before:,}", f"{report.bitops_after:,}", f"{ratio:.4f}")
+    return [accuracy, clamps, bitops]
+
+
+def run(args: argparse.Namespace) -> int:
+    from chop.tools.runtime import configure_threads
+
+    configure_threads()
+    import datetime
+    import json
+    from dataclasses import asdict
+
+    from rich.console import Console
+
+    from chop.actions._training import prepare
+    from chop.passes.graph.transforms.transform_pipeline import run_transform
+    from chop.tools.checkpoint_load import load_model
+
+    resolved, data, build = prepare(args, action="transform")
+    settings = resolved.args
+    model = build()
+    if settings.load_name:
+        model = load_model(settings.load_name, settings.load_type, model=model)
+    software_dir = settings.software_dir(datetime.date.today().isoformat())
+    outcome = run_transform(model, resolved.sections.get("passes", {}), data, software_dir, report=args.report)
+    if args.json:
+        print(json.dumps({
+            "transformed_ckpt": str(outcome.checkpoint_dir),
+            "histograms": {name: [asdict(c) for c in counts] for name, counts in outcome.histograms.items()},
+            "report": outcome.report.as_json() if outcome.report is not None else None,
+        }))
+        return 0
+    out = Console()
+    for name, counts in outcome.histograms.items():
+        out.print(_histogram_table(name, counts))
+    if outcome.report is not None:
+        for table in _report_tables(outcome.report):
+            out.print(table)
+    out.print(f"transformed graph: {outcome.checkpoint_dir} (evaluate it with "
+              f"`ch test --load {outcome.checkpoint_dir / 'graph_module.mz'} --load-type mz`)")
+    return 0

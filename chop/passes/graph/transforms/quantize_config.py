@@ -1,0 +1,121 @@
+"""Per-node quantisation configs: MASE's flat keys parsed once into immutable values.
+
+A MASE node config is ``{"name": "integer", "data_in_width": 8, "weight_frac_width": 4, ...}``:
+the quantiser name plus ``<operand>_<key>`` entries for the operands ``data_in`` (every tensor
+input), ``weight`` and ``bias``, and machop's ``<operand>_signed`` (and, for ``ap_fixed``,
+``<operand>_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` as hls4ml writes it). ``parse_node_config`` checks
+it against the quantiser's keys and returns a ``NodeQuantConfig``; errors name node and key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from chop.errors import PassError, did_you_mean
+from chop.quantizers.ap_fixed import ApFixed
+from chop.quantizers.registry import SPECS, Quantizer, get_spec, make_quantizer
+
+OPERANDS = ("data_in", "weight", "bias")
+
+# mase_op -> operands it has; "relu" inputs are unsigned by default (MASE), all others signed.
+QUANTIZABLE_OPS: dict[str, tuple[str, ...]] = {
+    "linear": OPERANDS,
+    "conv1d": OPERANDS,
+    "conv2d": OPERANDS,
+    "batch_norm1d": OPERANDS,
+    "relu": ("data_in",),
+    "add": ("data_in",),
+    "sub": ("data_in",),
+    "mul": ("data_in",),
+    "matmul": ("data_in",),
+    "bmm": ("data_in",),
+}
+UNSIGNED_INPUT_OPS = frozenset({"relu"})
+SKIP_NAMES = (None, "NA", "None", "none")
+
+
+@dataclass(frozen=True)
+class NodeQuantConfig:
+    """The resolved quantisers of one node, plus the config it came from (kept on modules as ``.config``)."""
+
+    name: str
+    quantizers: tuple[tuple[str, Quantizer], ...]
+    raw: tuple[tuple[str, Any], ...]
+
+    def quantizer(self, operand: str) -> Quantizer | None:
+        return dict(self.quantizers).get(operand)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+def is_skip(config: Mapping[str, Any]) -> bool:
+    """``name = None`` / ``"NA"`` leaves the node alone."""
+    return config.get("name") in SKIP_NAMES
+
+
+def _known_keys(quantizer: str) -> list[str]:
+    params = [p.name for p in SPECS[quantizer].params] + ["signed"] + (["type"] if quantizer == "ap_fixed" else [])
+    return ["name"] + [f"{operand}_{param}" for operand in OPERANDS for param in params]
+
+
+def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any],
+                      operands: tuple[str, ...] | None = None) -> NodeQuantConfig:
+    """Check ``config`` for node ``node`` (op ``mase_op``) and resolve every operand's quantiser.
+
+    ``operands`` narrows the op's operands (a Linear without bias has no ``bias``). Keys for
+    operands the op lacks are accepted, so one ``default`` config can serve linear and relu alike.
+    """
+    where = f"node {node} ({mase_op})"
+    if not isinstance(config, Mapping):
+        raise PassError(f"{where}: quantize config must be a table/dict, got {config!r}")
+    if "name" not in config:
+        raise PassError(f"{where}: quantize config is missing the key 'name' (e.g. name = \"integer\")")
+    name = config["name"]
+    get_spec(str(name), f"{where}: ")
+    known = _known_keys(name)
+    for key in config:
+        if key not in known:
+            raise PassError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
+    quantizers = []
+    for operand in operands if operands is not None else QUANTIZABLE_OPS[mase_op]:
+        prefix = f"{operand}_"
+        values = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+        default_signed = mase_op not in UNSIGNED_INPUT_OPS or operand != "data_in"
+        if "type" in values:
+            values, default_signed = _ap_fixed_type(f"{where}: {prefix}type", values)
+        signed = values.pop("signed", default_signed)
+        if not isinstance(signed, bool):
+            raise PassError(f"{where}: {operand}_signed must be true or false, got {signed!r}")
+        quantizers.append((operand, make_quantizer(name, values, signed, node=where, operand=operand)))
+    return NodeQuantConfig(name, tuple(quantizers), tuple(config.items()))
+
+
+def _ap_fixed_type(key: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``weight_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` instead of the four separate keys (hls4ml style)."""
+    spelled = [k for k in ("width", "int_width", "rounding", "overflow") if k in values]
+    if spelled:
+        raise PassError(f"{key} already sets {', '.join(spelled)}; give either the type or the separate keys")
+    if not isinstance(values["type"], str):
+        raise PassError(f"{key} must be a string like \"ap_fixed<8,3,AP_RND,AP_SAT>\", got {values['type']!r}")
+    try:
+        number = ApFixed.parse(values["type"])
+    except PassError as error:
+        raise PassError(f"{key}: {error}") from None
+    rest = {k: v for k, v in values.items() if k != "type"}
+    return {**rest, "width": number.width, "int_width": number.int_width, "rounding": number.rounding,
+            "overflow": number.overflow}, number.signed
+
+
+@lru_cache(maxsize=256)
+def _cached(mase_op: str, items: tuple[tuple[str, Any], ...]) -> NodeQuantConfig:
+    return parse_node_config(mase_op, mase_op, dict(items))
+
+
+def function_config(mase_op: str, config: Mapping[str, Any]) -> NodeQuantConfig:
+    """Parsed config of a quantised function call; cached, since functions get the raw dict each call."""
+    return _cached(mase_op, tuple(sorted(config.items())))

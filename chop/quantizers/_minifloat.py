@@ -1,0 +1,39 @@
+"""Shared arithmetic of the two minifloat formats (sign, exponent and mantissa bits).
+
+A value is ``(-1)^s * m * 2^(e - M)`` with ``M = width - 1 - exponent_width`` mantissa bits:
+normal numbers carry the hidden bit (``m`` in ``[2^M, 2^(M+1))``), exponent code 0 holds the
+subnormals (same scale as the smallest normal binade, no hidden bit). Rounding is to nearest, ties
+to an even mantissa, as IEEE 754; magnitudes beyond the largest finite value saturate.
+``torch.frexp`` gives the binade exactly, so no ``log2`` rounding can pick the wrong one.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def default_bias(exponent_width: int) -> int:
+    return 2 ** (exponent_width - 1) - 1
+
+
+def minifloat_limits(width: int, exponent_width: int, exponent_bias: int | None,
+                     reserve_top: bool) -> tuple[int, int, float]:
+    """(smallest normal exponent, largest exponent, largest finite value)."""
+    bias = default_bias(exponent_width) if exponent_bias is None else exponent_bias
+    mantissa = width - 1 - exponent_width
+    top_code = 2**exponent_width - 1 - (1 if reserve_top else 0)
+    exponent_min, exponent_max = 1 - bias, top_code - bias
+    return exponent_min, exponent_max, (2 - 2.0**-mantissa) * 2.0**exponent_max
+
+
+def minifloat_quantize(x: Tensor, width: int, exponent_width: int, exponent_bias: int | None,
+                       reserve_top: bool) -> Tensor:
+    exponent_min, exponent_max, largest = minifloat_limits(width, exponent_width, exponent_bias, reserve_top)
+    mantissa = width - 1 - exponent_width
+    magnitude = x.abs().to(torch.float64)
+    _, binade = torch.frexp(magnitude)  # magnitude = f * 2^binade with f in [0.5, 1)
+    exponent = torch.clamp(binade.to(torch.float64) - 1, exponent_min, exponent_max)
+    step = torch.exp2(exponent - mantissa)
+    rounded = torch.clamp(torch.round(magnitude / step) * step, max=largest)
+    return (torch.sign(x).to(torch.float64) * rounded).to(x.dtype)

@@ -1,0 +1,154 @@
+"""Hardware fixed point ``ap_fixed<W,I,Q,O>`` / ``ap_ufixed<W,I,Q,O>`` (Vivado/Vitis HLS, hls4ml).
+
+``W`` bits in total, ``I`` of them above the binary point (the sign bit included for ``ap_fixed``),
+so ``F = W - I`` fractional bits and a step of ``2^-F``. Dropped low bits are handled by the
+quantisation mode ``Q`` and out-of-range values by the overflow mode ``O``:
+
+====================  ===============================================================
+``TRN`` (default)     floor: truncate towards minus infinity
+``TRN_ZERO``          truncate towards zero
+``RND``               round to nearest, ties towards plus infinity
+``RND_ZERO``          round to nearest, ties towards zero
+``RND_MIN_INF``       round to nearest, ties towards minus infinity
+``RND_INF``           round to nearest, ties away from zero
+``RND_CONV``          round to nearest, ties to even (convergent)
+``WRAP`` (default)    keep the low ``W`` bits (two's complement wrap-around)
+``SAT``               saturate to the largest / smallest value
+``SAT_ZERO``          replace an overflowing value by zero
+``SAT_SYM``           saturate symmetrically: signed range ``[-max, max]``
+====================  ===============================================================
+
+The arithmetic runs in float64, where every step (scaling by ``2^F``, floor, comparisons with the
+midpoint, ``fmod``) is exact for ``W <= 52``; results are exact in float32 for ``W <= 24``.
+``<W,I,RND_CONV,SAT>`` on float32 takes the integer quantiser's float32 path (same values, faster).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from chop.errors import PassError
+from chop.quantizers.integer import integer_quantize
+from chop.quantizers.ste import straight_through
+
+ROUNDING_MODES = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV")
+OVERFLOW_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
+
+
+def normalize_mode(mode: str, modes: tuple[str, ...], what: str) -> str:
+    """Accept ``RND`` and ``AP_RND`` alike (hls4ml prints the ``AP_`` prefix)."""
+    key = mode.upper().removeprefix("AP_")
+    if key not in modes:
+        raise PassError(f"unknown ap_fixed {what} mode '{mode}'; expected one of {', '.join(modes)}")
+    return key
+
+
+@dataclass(frozen=True)
+class ApFixed:
+    """An ``ap_fixed<W,I,Q,O>`` number type: a value that prints and parses as hardware people write it."""
+
+    width: int
+    int_width: int
+    rounding: str = "TRN"
+    overflow: str = "WRAP"
+    signed: bool = True
+
+    def __post_init__(self) -> None:
+        if self.width <= 0:
+            raise PassError(f"{self}: width must be positive")
+        if self.int_width < 0:
+            raise PassError(f"{self}: integer width must be >= 0 (frac width {self.frac_width} > width {self.width})")
+        object.__setattr__(self, "rounding", normalize_mode(self.rounding, ROUNDING_MODES, "rounding"))
+        object.__setattr__(self, "overflow", normalize_mode(self.overflow, OVERFLOW_MODES, "overflow"))
+
+    @property
+    def frac_width(self) -> int:
+        return self.width - self.int_width
+
+    def __str__(self) -> str:
+        kind = "ap_fixed" if self.signed else "ap_ufixed"
+        return f"{kind}<{self.width},{self.int_width},AP_{self.rounding},AP_{self.overflow}>"
+
+    @classmethod
+    def parse(cls, text: str) -> ApFixed:
+        """``ap_fixed<16,6>``, ``ap_ufixed<8,0,AP_RND_CONV,AP_SAT>`` (modes optional, defaults TRN/WRAP)."""
+        match = re.fullmatch(r"\s*(ap_u?fixed)\s*<\s*(-?\d+)\s*,\s*(-?\d+)\s*(?:,\s*(\w+)\s*)?(?:,\s*(\w+)\s*)?>\s*", text)
+        if match is None:
+            raise PassError(f"cannot parse fixed-point type '{text}'; expected e.g. ap_fixed<16,6,AP_RND,AP_SAT>")
+        kind, width, int_width, rounding, overflow = match.groups()
+        return cls(int(width), int(int_width), rounding or "TRN", overflow or "WRAP", kind == "ap_fixed")
+
+    def range(self) -> tuple[float, float]:
+        """Smallest and largest representable value."""
+        lo, hi = _int_bounds(self.width, self.signed, self.overflow)
+        return lo * 2.0 ** -self.frac_width, hi * 2.0 ** -self.frac_width
+
+    def quantize(self, x: Tensor) -> Tensor:
+        return ap_fixed_quantize(x, self.width, self.int_width, self.rounding, self.overflow, self.signed)
+
+
+def _int_bounds(width: int, signed: bool, overflow: str) -> tuple[int, int]:
+    if not signed:
+        return 0, 2**width - 1
+    hi = 2 ** (width - 1) - 1
+    return (-hi if overflow == "SAT_SYM" else -(2 ** (width - 1))), hi
+
+
+def _round(scaled: Tensor, rounding: str) -> Tensor:
+    """Integer nearest ``scaled`` under a quantisation mode; every comparison is exact in float64."""
+    down = torch.floor(scaled)
+    if rounding == "TRN":
+        return down
+    if rounding == "TRN_ZERO":
+        return torch.trunc(scaled)
+    up = down + 1
+    middle = down + 0.5  # exact below 2^52; at or above it every float64 is already an integer
+    if rounding == "RND":
+        tie = up
+    elif rounding == "RND_MIN_INF":
+        tie = down
+    elif rounding == "RND_ZERO":
+        tie = torch.where(scaled < 0, up, down)
+    elif rounding == "RND_INF":
+        tie = torch.where(scaled < 0, down, up)
+    else:  # RND_CONV
+        tie = torch.where(torch.fmod(down, 2) == 0, down, up)
+    nearest = torch.where(scaled > middle, up, torch.where(scaled < middle, down, tie))
+    return torch.where(scaled == down, down, nearest)
+
+
+def _overflow(n: Tensor, width: int, signed: bool, overflow: str) -> Tensor:
+    lo, hi = _int_bounds(width, signed, overflow)
+    if overflow in ("SAT", "SAT_SYM"):
+        return torch.clamp(n, lo, hi)
+    if overflow == "SAT_ZERO":
+        return torch.where((n < lo) | (n > hi), torch.zeros_like(n), n)
+    # WRAP: the low W bits, reinterpreted in [lo, hi]; fmod is exact, so reduce first, then shift
+    modulus = 2.0**width
+    wrapped = torch.fmod(torch.fmod(n, modulus) - lo, modulus)
+    return torch.where(wrapped < 0, wrapped + modulus, wrapped) + lo
+
+
+def ap_fixed_quantize(x: Tensor, width: int, int_width: int, rounding: str = "TRN", overflow: str = "WRAP",
+                      is_signed: bool = True) -> Tensor:
+    """The values of ``ap_fixed<width,int_width,rounding,overflow>`` nearest ``x`` under its modes."""
+    rounding = normalize_mode(rounding, ROUNDING_MODES, "rounding")
+    overflow = normalize_mode(overflow, OVERFLOW_MODES, "overflow")
+    if rounding == "RND_CONV" and overflow == "SAT" and width <= 24 and x.dtype == torch.float32:
+        # the MASE integer quantiser, exact in float32 at these widths and several times faster
+        return integer_quantize(x, width, width - int_width, is_signed)
+    scale = 2.0 ** (width - int_width)
+    wide = x.to(torch.float64)
+    n = _overflow(_round(wide * scale, rounding), width, is_signed, overflow)
+    return (n / scale).to(x.dtype)
+
+
+def ap_fixed_quantizer(x: Tensor, width: int, int_width: int, rounding: str = "TRN", overflow: str = "WRAP",
+                       is_signed: bool = True) -> Tensor:
+    """``ap_fixed`` fake quantisation with a straight-through gradient."""
+    return straight_through(ap_fixed_quantize, x, width=width, int_width=int_width, rounding=rounding,
+                            overflow=overflow, is_signed=is_signed)

@@ -1,0 +1,129 @@
+"""``ch transform``: the spec's example TOML unchanged, outputs, --report, errors; then ch test / ch train on the result."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from chop.cli import main
+from chop.dataset import load_dataset
+from chop.dataset.splits import JSC_FEATURES
+from chop.engine import evaluate_models
+from chop.tools.checkpoint_load import load_model
+
+EXAMPLE = Path(__file__).parents[2] / "configs" / "examples" / "jsc_toy_by_type.toml"
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, 2500)
+    features = rng.normal(size=(2500, 16)) + labels[:, None] * 0.4
+    table = {name: features[:, i] for i, name in enumerate(JSC_FEATURES)}
+    table["class"] = np.array(list("gqwzt"))[labels]
+    path = tmp_path_factory.mktemp("jsc") / "jsc-small.parquet"
+    pq.write_table(pa.table(table), path)
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture, argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_example_toml_runs_unchanged_with_report(tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture) -> None:
+    torch.manual_seed(0)
+    code, out, err = _run(capsys, ["transform", "--config", str(EXAMPLE), "--data-path", str(data_file),
+                                   "--project-dir", str(tmp_path), "--project", "p", "--report", "--json"])
+    assert code == 0, err
+    result = json.loads(out)
+    transform = tmp_path / "p" / "software" / "transform"
+    assert result["transformed_ckpt"] == str(transform / "transformed_ckpt")
+    assert [(c["op"], c["total"], c["changed"], c["unchanged"]) for c in result["histograms"]["quantize"]] == [
+        ("BatchNorm1d", 1, 0, 1), ("Linear", 1, 1, 0), ("ReLU", 2, 0, 2), ("output", 1, 0, 1), ("x", 1, 0, 1)]
+    with open(transform / "quantize_histogram.csv") as handle:
+        assert next(csv.reader(handle)) == ["OP", "Total", "Changed", "Unchanged"]
+    assert (transform / "quantize_table.csv").is_file()
+    assert (transform / "transformed_ckpt" / "graph_module.mz").is_file()
+    report = result["report"]
+    assert report == json.loads((transform / "quantize_report.json").read_text())
+    # BitOPs per sample: linear 16*5 MACs and batch norm 16 MACs; 32x32 bits before, linear 8x8 after
+    assert (report["bitops_before"], report["bitops_after"]) == (80 * 32 * 32 + 16 * 32 * 32, 80 * 8 * 8 + 16 * 32 * 32)
+    # the quantised accuracy is that of the saved graph, evaluated independently
+    data = load_dataset("jsc", data_file)
+    saved = load_model(transform / "transformed_ckpt" / "graph_module.mz", "mz")
+    [(test_acc, _)] = evaluate_models([saved], data.x_test, data.y_test)
+    assert report["accuracy"][1]["split"] == "test" and report["accuracy"][1]["quantized_acc"] == pytest.approx(test_acc)
+    clamps = {(c["node"], c["operand"]): c for c in report["clamps"]}
+    assert set(clamps) == {("seq_blocks_2", "data_in"), ("seq_blocks_2", "weight"), ("seq_blocks_2", "bias")}
+    assert clamps[("seq_blocks_2", "data_in")]["values"] == len(data.x_val) * 16
+    assert clamps[("seq_blocks_2", "weight")]["values"] == 80
+
+    code, out, err = _run(capsys, ["test", "--load", str(transform / "transformed_ckpt" / "graph_module.mz"),
+                                   "--load-type", "mz", "jsc-tiny", "jsc", "--data-path", str(data_file),
+                                   "--project-dir", str(tmp_path), "--json"])
+    assert code == 0, err
+    assert json.loads(out)["test_acc_epoch"] == pytest.approx(test_acc)
+
+    code, out, err = _run(capsys, ["train", "--load", str(transform / "transformed_ckpt" / "graph_module.mz"),
+                                   "--load-type", "mz", "jsc-tiny", "jsc", "--data-path", str(data_file),
+                                   "--project-dir", str(tmp_path), "--project", "qat", "--max-epochs", "1",
+                                   "--batch-size", "256", "--learning-rate", "1e-2", "--json"])
+    assert code == 0, err
+    assert 0.0 <= json.loads(out)["val_acc_epoch"] <= 1.0
+
+
+def test_positionals_beat_the_toml(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """The example says jsc-tiny on jsc; the positionals pick jsc-toy on the bundled jsc-pythia (no download)."""
+    code, out, err = _run(capsys, ["transform", "jsc-toy", "jsc-pythia", "--config", str(EXAMPLE),
+                                   "--project-dir", str(tmp_path), "--project", "toy", "--json"])
+    assert code == 0, err
+    counts = {c["op"]: (c["total"], c["changed"]) for c in json.loads(out)["histograms"]["quantize"]}
+    assert counts["Linear"] == (3, 3) and counts["BatchNorm1d"] == (4, 0)
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ("[passes.quantise]\nby = 'type'\n", "unknown transform pass 'quantise' (did you mean 'quantize'?)"),
+    ("seed = 1\n", "the config has no [passes.*] table"),
+    ("[passes.quantize]\nby = 'type'\n[passes.quantize.linear.config]\nname = 'integer'\ndata_in_width = 8\n",
+     "node seq_blocks_2 (linear): weight_width is required by quantizer 'integer' but missing"),
+    ("[passes.quantize]\nby = 'type'\n[passes.quantize.conv3d.config]\nname = 'integer'\n",
+     "unknown quantisable op 'conv3d'"),
+    ("[passes.quantize]\nby = 'type'\n[passes.quantize.linear.config]\nname = 'intger'\n",
+     "unknown quantizer 'intger' (did you mean 'integer'?)"),
+])
+def test_errors_are_one_line(tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture, toml: str,
+                             message: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(toml)
+    code, _, err = _run(capsys, ["transform", "jsc-tiny", "jsc", "--config", str(config), "--data-path", str(data_file),
+                                 "--project-dir", str(tmp_path)])
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("ch: error: ") and message in last and "Traceback" not in err
+
+
+def test_load_pl_checkpoint_then_quantise(tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture) -> None:
+    """--load CKPT --load-type pl: the float master weights of the transformed graph are the checkpoint's."""
+    from chop.models import get_model
+
+    torch.manual_seed(7)
+    trained = get_model("jsc-tiny")
+    checkpoint = tmp_path / "trained.ckpt"
+    torch.save({"state_dict": {f"model.{k}": v for k, v in trained.state_dict().items()}}, checkpoint)
+    code, _, err = _run(capsys, ["transform", "--config", str(EXAMPLE), "--data-path", str(data_file), "--load",
+                                 str(checkpoint), "--load-type", "pl", "--project-dir", str(tmp_path), "--project", "pl",
+                                 "--json"])
+    assert code == 0, err
+    saved = load_model(tmp_path / "pl" / "software" / "transform" / "transformed_ckpt" / "graph_module.mz", "mz")
+    assert type(saved.get_submodule("seq_blocks.2")).__name__ == "LinearInteger"
+    for name, value in trained.state_dict().items():
+        assert torch.equal(saved.state_dict()[name], value), name

@@ -1,0 +1,151 @@
+"""Independent pure-Python references for the quantisers: exact integer and ``Fraction`` arithmetic.
+
+Fixed point works on ``float.as_integer_ratio()`` with Python's unbounded integers (fast and exact);
+the float formats enumerate every representable value as a ``Fraction``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+
+def round_half_even(value: Fraction) -> int:
+    return round(value)  # Fraction.__round__ rounds half to even
+
+
+def _scaled(x: float, frac_width: int) -> tuple[int, int]:
+    """``x * 2^frac_width`` as an exact ratio ``num / den`` of Python integers (``den`` a power of two)."""
+    num, den = float(x).as_integer_ratio()
+    if frac_width >= 0:
+        return num * 2**frac_width, den
+    return num, den * 2 ** (-frac_width)
+
+
+def _nearest(num: int, den: int, tie: str) -> int:
+    """Nearest integer to ``num / den``; on a tie: "up", "down", "zero", "away" or "even"."""
+    down = num // den  # floor division of Python integers is exact
+    twice_rest = 2 * (num - down * den)  # 2 * fractional part, in units of 1/den
+    if twice_rest != den:
+        return down + 1 if twice_rest > den else down
+    negative = num < 0
+    return {"up": down + 1, "down": down, "zero": down + 1 if negative else down,
+            "away": down if negative else down + 1, "even": down if down % 2 == 0 else down + 1}[tie]
+
+
+def _as_fraction(n: int, frac_width: int) -> Fraction:
+    return Fraction(n) / Fraction(2) ** frac_width
+
+
+def integer_reference(x: float, width: int, frac_width: int, signed: bool = True) -> Fraction:
+    lo, hi = (-(2 ** (width - 1)), 2 ** (width - 1) - 1) if signed else (0, 2**width - 1)
+    n = min(max(_nearest(*_scaled(x, frac_width), "even"), lo), hi)
+    return _as_fraction(n, frac_width)
+
+
+ROUNDING_TIES = {"RND": "up", "RND_MIN_INF": "down", "RND_ZERO": "zero", "RND_INF": "away", "RND_CONV": "even"}
+
+
+def ap_fixed_reference(x: float, width: int, int_width: int, rounding: str, overflow: str, signed: bool) -> Fraction:
+    frac_width = width - int_width
+    num, den = _scaled(x, frac_width)
+    if rounding == "TRN":
+        n = num // den
+    elif rounding == "TRN_ZERO":
+        n = -((-num) // den) if num < 0 else num // den
+    else:
+        n = _nearest(num, den, ROUNDING_TIES[rounding])
+    if signed:
+        lo, hi = -(2 ** (width - 1)), 2 ** (width - 1) - 1
+        if overflow == "SAT_SYM":
+            lo = -hi
+    else:
+        lo, hi = 0, 2**width - 1
+    if overflow in ("SAT", "SAT_SYM"):
+        n = min(max(n, lo), hi)
+    elif overflow == "SAT_ZERO":
+        n = n if lo <= n <= hi else 0
+    else:
+        n = (n - lo) % 2**width + lo  # Python's % is a floor modulo: the low `width` bits
+    return _as_fraction(n, frac_width)
+
+
+def minifloat_values(width: int, exponent_width: int, bias: int, reserve_top: bool) -> list[Fraction]:
+    """Every non-negative finite value, in code order (code = exponent << M | mantissa), ascending."""
+    mantissa = width - 1 - exponent_width
+    codes = 2**exponent_width - (1 if reserve_top else 0)
+    values = []
+    for e_code in range(codes):
+        for m in range(2**mantissa):
+            if e_code == 0:
+                values.append(Fraction(m, 2**mantissa) * Fraction(2) ** (1 - bias))
+            else:
+                values.append((1 + Fraction(m, 2**mantissa)) * Fraction(2) ** (e_code - bias))
+    return values
+
+
+def minifloat_reference(x: float, values: list[Fraction]) -> Fraction:
+    """Nearest value, ties to the even code, saturating at the largest."""
+    magnitude = abs(Fraction(x))
+    if magnitude >= values[-1]:
+        result = values[-1]
+    else:
+        upper = next(i for i, v in enumerate(values) if v >= magnitude)
+        lower = upper - 1 if values[upper] != magnitude else upper
+        below, above = magnitude - values[lower], values[upper] - magnitude
+        if below < above:
+            result = values[lower]
+        elif above < below:
+            result = values[upper]
+        else:
+            result = values[lower] if lower % 2 == 0 else values[upper]
+    return -result if x < 0 else result
+
+
+def floor_log2(value: Fraction) -> int:
+    e = 0
+    while Fraction(2) ** e > value:
+        e -= 1
+    while Fraction(2) ** (e + 1) <= value:
+        e += 1
+    return e
+
+
+def log_reference(x: float, width: int, bias: int) -> Fraction:
+    if x == 0:
+        return Fraction(0)
+    magnitude = abs(Fraction(x))
+    e = floor_log2(magnitude)
+    if magnitude * magnitude >= Fraction(2) ** (2 * e + 1):  # at or above 2^e * sqrt(2)
+        e += 1
+    e = min(max(e, -bias), 2 ** (width - 1) - 1 - bias)
+    return (Fraction(2) ** e) * (1 if x > 0 else -1)
+
+
+def block_fp_reference(xs: list[float], width: int, exponent_width: int, bias: int, block_size: int) -> list[Fraction]:
+    out: list[Fraction] = []
+    for start in range(0, len(xs), block_size):
+        block = [Fraction(v) for v in xs[start:start + block_size]]
+        largest = max(abs(v) for v in block)
+        e = floor_log2(largest) if largest > 0 else -bias
+        e = min(max(e, -bias), 2**exponent_width - 1 - bias)
+        step = Fraction(2) ** (e - width + 2)
+        out += [min(max(round_half_even(v / step), -(2 ** (width - 1))), 2 ** (width - 1) - 1) * step for v in block]
+    return out
+
+
+def fixed_point_samples(seed: int, width: int, frac_width: int, count: int = 64) -> list[float]:
+    """float32 values that stress a fixed-point quantiser: exact ties (half and quarter steps), values
+    around the range ends, ordinary Gaussians at the grid's scale, and arbitrary finite bit patterns."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    limit = 2 ** (width + 1)
+    step = 2.0 ** -frac_width
+    half = (rng.integers(-limit, limit, count) + 0.5) * step
+    quarter = (rng.integers(-2 * limit, 2 * limit, count) + 0.25) * step
+    edges = (rng.integers(-3, 4, count) + rng.choice([-(2 ** (width - 1)), 2 ** (width - 1), 2**width], count)) * step
+    gauss = rng.normal(0, 2 ** (width - 1) * step, count)
+    bits = rng.integers(0, 2**32, count, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    bits = np.where(np.isfinite(bits), bits, np.float32(0))
+    pool = np.concatenate([half, quarter, edges, gauss, bits]).astype(np.float32)
+    return [float(v) for v in rng.choice(pool, count)]
