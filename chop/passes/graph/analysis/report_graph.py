@@ -1,0 +1,40 @@
+"""``report_graph_analysis_pass``: the fx graph, node counts per fx op, and the module list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chop.ir.graph.mase_graph import MaseGraph
+from chop.passes.graph.pass_args import check_pass_args
+from chop.tools.atomic import atomic_write_text
+
+FX_OPS = ("placeholder", "get_attr", "call_function", "call_method", "call_module", "output")
+
+
+def graph_overview(graph: MaseGraph) -> tuple[dict[str, int], list[Any]]:
+    """Node counts per fx op (MASE's order) and the modules called, in graph order."""
+    count = dict.fromkeys(FX_OPS, 0)
+    layer_types = []
+    modules = graph.modules
+    for node in graph.fx_graph.nodes:
+        count[node.op] += 1
+        if node.op == "call_module":
+            layer_types.append(modules[str(node.target)])
+    return count, layer_types
+
+
+def graph_report_text(graph: MaseGraph) -> str:
+    count, layer_types = graph_overview(graph)
+    return f"{graph.fx_graph}\nNetwork overview:\n{count}\nLayer types:\n{layer_types}"
+
+
+def report_graph_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+    """Print (or write to ``file_name``) the graph, ``Network overview:`` and ``Layer types:`` as MASE does."""
+    args = check_pass_args("report_graph_analysis_pass", pass_args, ("file_name",))
+    count, layer_types = graph_overview(graph)
+    text = graph_report_text(graph)
+    if args.get("file_name"):
+        atomic_write_text(args["file_name"], text + "\n")
+    else:
+        print(text)
+    return graph, {"network_overview": count, "layer_types": [repr(m) for m in layer_types], "text": text}

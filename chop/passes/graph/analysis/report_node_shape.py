@@ -1,0 +1,37 @@
+"""``report_node_shape_analysis_pass``: a table of each node's input and output shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chop.ir.graph.mase_graph import MaseGraph
+from chop.ir.graph.mase_metadata import TensorMeta
+from chop.passes.graph.analysis.text_table import grid_table
+from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.tools.atomic import atomic_write_text
+
+
+def _shapes(entries: dict[str, Any]) -> str:
+    return "\n".join(f"{name}: {entry.shape}" for name, entry in entries.items()
+                     if isinstance(entry, TensorMeta) and entry.torch_dtype is not None)
+
+
+def node_shape_table(graph: MaseGraph) -> str:
+    """One row per node: name, fx op, mase type and op, operand and result shapes."""
+    rows = []
+    for node in graph.fx_graph.nodes:
+        common = node.meta["mase"].parameters.common
+        rows.append([node.name, node.op, common.mase_type, common.mase_op, _shapes(common.args), _shapes(common.results)])
+    return grid_table(["Node name", "Fx Node op", "Mase type", "Mase op", "Input shapes", "Output shapes"], rows)
+
+
+def report_node_shape_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+    """Print the table (or write it to ``save_path``); ``info["table"]`` holds the text."""
+    args = check_pass_args("report_node_shape_analysis_pass", pass_args, ("save_path",))
+    require_metadata("report_node_shape_analysis_pass", graph)
+    table = node_shape_table(graph)
+    if args.get("save_path"):
+        atomic_write_text(args["save_path"], table + "\n")
+    else:
+        print(table)
+    return graph, {"table": table}

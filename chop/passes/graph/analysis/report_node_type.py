@@ -1,0 +1,27 @@
+"""``report_node_type_analysis_pass``: a table of each node's fx op, MASE type and MASE op."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chop.ir.graph.mase_graph import MaseGraph
+from chop.passes.graph.analysis.text_table import grid_table
+from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.tools.atomic import atomic_write_text
+
+
+def report_node_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+    """Print the table (or write it to ``save_path``); ``info["table"]`` holds the text."""
+    args = check_pass_args("report_node_type_analysis_pass", pass_args, ("save_path",))
+    require_metadata("report_node_type_analysis_pass", graph)
+    rows = []
+    for node in graph.fx_graph.nodes:
+        common = node.meta["mase"].parameters.common
+        out = common.results.get("data_out_0")
+        rows.append([node.name, node.op, common.mase_type, common.mase_op, out.type if out is not None else ""])
+    table = grid_table(["Node name", "Fx Node op", "Mase type", "Mase op", "Value type"], rows)
+    if args.get("save_path"):
+        atomic_write_text(args["save_path"], table + "\n")
+    else:
+        print(table)
+    return graph, {"table": table}
