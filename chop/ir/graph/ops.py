@@ -196,6 +196,9 @@ def classify(node: fx.Node, modules: dict[str, nn.Module]) -> tuple[str, str]:
     if node.op == "call_method":
         return METHOD_OPS.get(str(node.target), (BUILTIN, str(node.target)))
     target = node.target
+    tagged = getattr(target, "mase_op", None)  # a quantised twin names the op it stands for
+    if tagged is not None:
+        return next((kind for kind in FUNCTION_OPS.values() if kind[1] == tagged), (BUILTIN, tagged))
     try:
         known = FUNCTION_OPS.get(target)  # type: ignore[arg-type]
     except TypeError:  # unhashable callable

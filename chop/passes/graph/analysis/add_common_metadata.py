@@ -172,4 +172,14 @@ def add_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any
         else:
             common.args = describe_args(node, node_args, node_kwargs, argument_names(node, mase_op), add_value)
             common.results = describe_results(result, add_value)
+        _record_quantized_formats(graph, node, common.args)
     return graph, {}
+
+
+def _record_quantized_formats(graph: MaseGraph, node: fx.Node, args: dict[str, Any]) -> None:
+    """A quantised module or function keeps its number formats; re-analysis must not reset them to float."""
+    from chop.passes.graph.transforms.node_quantizers import arg_formats  # transforms build on analysis
+
+    tensors = [name for name, value in args.items() if isinstance(value, TensorMeta)]
+    for name, (kind, precision) in arg_formats(graph.model, node, tensors).items():
+        args[name].type, args[name].precision = kind, list(precision)
