@@ -1,6 +1,6 @@
 """Model zoo and registry (``get_model``, ``get_model_info`` as in MASE)."""
 
-from chop.models import jsc  # noqa: F401  (registers the JSC models)
+from chop.models import conv, jsc  # noqa: F401  (registers the built-in models)
 from chop.models.registry import (
     ModelInfo,
     build_model_from_file,
@@ -8,6 +8,7 @@ from chop.models.registry import (
     get_model_info,
     known_models,
     load_model_class,
+    model_builder,
     register_model,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "get_model_info",
     "known_models",
     "load_model_class",
+    "model_builder",
     "register_model",
 ]

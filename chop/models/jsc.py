@@ -1,6 +1,8 @@
-"""The JSC models of the MASE labs, layer for layer, under ``seq_blocks`` so fx node names match."""
+"""The JSC models of the MASE labs, layer for layer, under ``seq_blocks`` so fx node names match.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: fx copies the ``forward`` annotations into the
+graph, and string annotations make a traced GraphModule impossible to ``torch.save`` (``.mz``).
+"""
 
 from typing import Any
 

@@ -114,3 +114,24 @@ def build_model_from_file(spec: str, dataset_info: Any = None) -> nn.Module:
         features = getattr(dataset_info, "num_features", 16)
         model.input_shape = (features,)
     return model
+
+
+def model_builder(name: str | None, model_file: str | None = None, dataset_info: Any = None) -> Callable[[], nn.Module]:
+    """A zero-argument factory for a registered model or a ``--model-file FILE.py:Class`` one.
+
+    The file is imported once here, so a bad file fails before any data is loaded or trained.
+    """
+    if model_file:
+        cls = load_model_class(model_file)
+
+        def build_from_file() -> nn.Module:
+            model = _construct(cls, dataset_info)
+            if not hasattr(model, "input_shape"):
+                model.input_shape = (getattr(dataset_info, "num_features", 16),)
+            return model
+
+        return build_from_file
+    if name is None:
+        raise ModelError("no model given: name one (e.g. jsc-tiny) or set `model` in the TOML")
+    get_model_info(name)
+    return lambda: get_model(name, dataset_info=dataset_info)

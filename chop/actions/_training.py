@@ -1,0 +1,72 @@
+"""What ``ch train`` and ``ch test`` share: argument resolution, data, model and result tables."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+
+def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
+    """Resolve flags + TOML, print the effective-arguments table, build the model factory, load data."""
+    from rich.console import Console
+
+    from chop.config.mase_args import render_arguments_table, resolve_mase_args
+    from chop.dataset import get_dataset_info, known_datasets, load_dataset
+    from chop.errors import ConfigError
+    from chop.models import model_builder
+    from chop.tools.logger import set_logging_verbosity
+
+    resolved = resolve_mase_args(args)
+    settings = resolved.args
+    if settings.model_file and settings.dataset is None and settings.model in known_datasets():
+        # `ch train jsc --model-file f.py:Net`: the one positional is the dataset
+        settings = dataclasses.replace(settings, model=None, dataset=settings.model)
+    if settings.model_file and settings.model is None:
+        # names the default project `{model}_{task}_{dataset}_{date}`; the file still builds the model
+        settings = dataclasses.replace(settings, model=settings.model_file.rpartition(":")[2] or None)
+    resolved = dataclasses.replace(resolved, args=settings)
+    set_logging_verbosity(settings.log_level)
+    if settings.model is None and settings.model_file is None:
+        raise ConfigError(f"ch {action}: no model given; pass MODEL (e.g. jsc-tiny) or set `model` in the TOML")
+    if settings.dataset is None:
+        raise ConfigError(f"ch {action}: no dataset given; pass DATASET (e.g. jsc-pythia) or set `dataset` in the TOML")
+    info = get_dataset_info(settings.dataset)
+    build = model_builder(settings.model, settings.model_file, info)
+    Console(stderr=getattr(args, "json", False)).print(render_arguments_table(resolved.rows))
+    data = load_dataset(settings.dataset, settings.data_path)
+    return resolved, data, build
+
+
+def final_table(outcome: Any) -> Any:
+    """The metrics of the last epoch and the test split of the best checkpoint, as a rich Table."""
+    from rich.table import Table
+
+    last = outcome.history[-1]
+    table = Table(title="Final metrics")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = [("epoch", str(last.epoch)), ("global_step", str(last.global_step)),
+            ("train_acc_step", f"{last.train_acc_step[0]:.4f}"), ("train_loss_step", f"{last.train_loss_step[0]:.4f}"),
+            ("val_acc_epoch", f"{last.val_acc_epoch[0]:.4f}"), ("val_loss_epoch", f"{last.val_loss_epoch[0]:.4f}"),
+            ("best epoch (lowest val_loss_epoch)", str(outcome.best_epoch)),
+            ("test_acc_epoch (best.ckpt)", f"{outcome.test_acc_epoch:.4f}"),
+            ("test_loss_epoch (best.ckpt)", f"{outcome.test_loss_epoch:.4f}"),
+            ("seconds per epoch", f"{sum(r.seconds for r in outcome.history) / len(outcome.history):.2f}"),
+            ("engine path", outcome.path)]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def outcome_json(outcome: Any) -> dict[str, Any]:
+    last = outcome.history[-1]
+    return {
+        "epoch": last.epoch, "global_step": last.global_step,
+        "train_acc_step": last.train_acc_step[0], "train_loss_step": last.train_loss_step[0],
+        "val_acc_epoch": last.val_acc_epoch[0], "val_loss_epoch": last.val_loss_epoch[0],
+        "test_acc_epoch": outcome.test_acc_epoch, "test_loss_epoch": outcome.test_loss_epoch,
+        "best_epoch": outcome.best_epoch, "best_checkpoint": str(outcome.best_checkpoint),
+        "last_checkpoint": str(outcome.last_checkpoint), "tensorboard_dir": str(outcome.tensorboard_dir),
+        "metrics_csv": str(outcome.metrics_csv), "engine_path": outcome.path,
+    }
