@@ -28,8 +28,11 @@ GROUP_HELP = {
 def _action_modules() -> list[ModuleType]:
     import chop.actions
 
-    names = sorted(m.name for m in pkgutil.iter_modules(chop.actions.__path__) if not m.name.startswith("_"))
-    return [importlib.import_module(f"chop.actions.{name}") for name in names]
+    names = [m.name for m in pkgutil.iter_modules(chop.actions.__path__) if not m.name.startswith("_")]
+    modules = [importlib.import_module(f"chop.actions.{name}") for name in names]
+    mase_first = ("train", "test", "transform", "search")
+    return sorted(modules, key=lambda m: (len(m.COMMAND) > 1, mase_first.index(m.COMMAND[0])
+                                          if m.COMMAND[0] in mase_first else 0, m.COMMAND))
 
 
 def _common_options() -> argparse.ArgumentParser:
