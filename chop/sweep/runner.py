@@ -1,0 +1,211 @@
+"""Run a planned sweep: each group through the engine, each finished group into the store.
+
+``execute_group`` is a plain function of picklable values so the same code runs in this process
+or on a Ray worker; only the driver writes the store.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chop.sweep.config import SweepConfig
+from chop.sweep.planner import Group, GroupKey, plan_groups
+from chop.sweep.store import EpochMetrics, RunResult, SweepStore
+
+if TYPE_CHECKING:
+    from chop.dataset.splits import DatasetSplits
+    from chop.engine import GroupConfig, RunConfig
+
+
+@dataclass(frozen=True)
+class GroupTask:
+    """Everything a worker needs to train one group (no store, no open files)."""
+
+    index: int
+    key: GroupKey
+    run_keys: tuple[tuple[int, int], ...]
+    run_configs: tuple[RunConfig, ...]
+    group: GroupConfig
+
+
+def _device(accelerator: str) -> str:
+    import torch
+
+    if accelerator == "gpu" or (accelerator == "auto" and torch.cuda.is_available()):
+        return "cuda"
+    return "cpu"
+
+
+def make_tasks(sweep: SweepConfig, groups: Sequence[Group], done: set[tuple[int, int]]) -> list[GroupTask]:
+    """Engine settings for every group that still has unfinished runs (finished runs are skipped)."""
+    from chop.engine import GroupConfig, RunConfig
+
+    device = _device(sweep.base.accelerator)
+    tasks = []
+    for group in groups:
+        todo = [run for run in group.runs if run.key not in done]
+        if not todo:
+            continue
+        configs = tuple(RunConfig(seed=run.seed, learning_rate=run.config.args.learning_rate,
+                                  optimizer=run.config.args.training_optimizer,
+                                  weight_decay=run.config.args.weight_decay) for run in todo)
+        settings = GroupConfig(batch_size=group.key.batch_size, max_epochs=group.key.max_epochs,
+                               max_steps=group.key.max_steps, batch_order=sweep.batch_order,
+                               order_seed=sweep.base.seed, device=device, compile=sweep.base.compile)
+        tasks.append(GroupTask(group.index, group.key, tuple(run.key for run in todo), configs, settings))
+    return tasks
+
+
+def _builder(key: GroupKey, data: DatasetSplits) -> Callable[[], Any]:
+    from chop.models import build_model_from_file, get_model
+
+    if key.model_file:
+        return partial(build_model_from_file, key.model_file, data.info)
+    return partial(get_model, key.model, "cls", data.info)
+
+
+def _initial_models(key: GroupKey, build: Callable[[], Any]) -> list[Any] | None:
+    """The checkpoint named by ``load_name`` (a fine-tuning sweep; the engine copies it K times), or None."""
+    if key.load_name is None:
+        return None
+    from chop.tools.checkpoint_load import load_model
+
+    return [load_model(load_name=key.load_name, load_type=key.load_type, model=build())]
+
+
+def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) -> list[RunResult]:
+    """Train one group with the engine and evaluate every model on the test split."""
+    from chop.engine import evaluate_models, train_ensemble
+    from chop.tools.runtime import configure_threads
+
+    configure_threads()
+    started = time.time()
+    build = _builder(task.key, data)
+    result = train_ensemble(build, data, list(task.run_configs), task.group, progress=progress,
+                            initial_models=_initial_models(task.key, build))
+    tested = evaluate_models(result.models, data.x_test, data.y_test, device=task.group.device)
+    finished = time.time()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    last = result.history[-1]
+    results = []
+    for k, (config_id, repeat) in enumerate(task.run_keys):
+        history = tuple(EpochMetrics(e.epoch, e.train_acc_step[k], e.train_loss_step[k], e.val_acc_epoch[k],
+                                     e.val_loss_epoch[k], e.seconds) for e in result.history)
+        results.append(RunResult(
+            config_id=config_id, repeat=repeat, val_acc_last_epoch=last.val_acc_epoch[k],
+            val_loss_last_epoch=last.val_loss_epoch[k], train_acc_last_step=last.train_acc_step[k],
+            train_loss_last_step=last.train_loss_step[k], test_acc=tested[k][0], test_loss=tested[k][1],
+            group_size=len(task.run_keys), group_wall_seconds=result.wall_seconds, started_at=started,
+            finished_at=finished, worker=worker, history=history))
+    return results
+
+
+class Backend(Protocol):
+    """Runs group tasks somewhere and hands each finished group back to the driver."""
+
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, started: Callable[[GroupTask], None],
+            finished: Callable[[GroupTask, list[RunResult]], None]) -> None: ...
+
+
+class InProcessBackend:
+    """Groups one after another in this process (the engine's progress bar shows each)."""
+
+    def __init__(self, progress: bool = True) -> None:
+        self.progress = progress
+
+    def run(self, tasks, data, started, finished) -> None:
+        for task in tasks:
+            started(task)
+            finished(task, execute_group(task, data, self.progress))
+
+
+_WORKER_DATA: Any = None
+
+
+def _worker_init(data: DatasetSplits) -> None:
+    """Receive the dataset once per worker process instead of once per group."""
+    global _WORKER_DATA
+    _WORKER_DATA = data
+
+
+def _worker_run(task: GroupTask) -> list[RunResult]:
+    return execute_group(task, _WORKER_DATA, progress=False)
+
+
+def estimated_cost(task: GroupTask, train_rows: int) -> int:
+    """Rough relative cost of a group: model-steps weighted by batch size plus a per-step overhead."""
+    return len(task.run_keys) * task.key.steps(train_rows) * (task.key.batch_size + 64)
+
+
+class ProcessBackend:
+    """``jobs`` groups at once in worker processes (one thread each), the costliest first.
+
+    Tiny models use one core per process; on a machine with N cores, N workers keep every core busy.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+
+    def run(self, tasks, data, started, finished) -> None:
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        if not tasks:
+            return
+        ordered = sorted(tasks, key=lambda task: estimated_cost(task, len(data.x_train)), reverse=True)
+        pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init, initargs=(data,))
+        try:
+            pending = {}
+            for task in ordered:
+                started(task)
+                pending[pool.submit(_worker_run, task)] = task
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finished(pending.pop(future), future.result())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    groups: list[Group]
+    trained: int
+    skipped: int
+    seconds: float
+
+
+def run_sweep(sweep: SweepConfig, data: DatasetSplits, store: SweepStore, backend: Backend,
+              say: Callable[[str], None] = lambda line: None) -> SweepOutcome:
+    """Train every unfinished run of ``sweep``; each finished group is committed before the next one."""
+    runs = sweep.runs()
+    groups = plan_groups(runs)
+    store.add_planned(runs)
+    done = store.finished_keys()
+    tasks = make_tasks(sweep, groups, done)
+    begin = time.time()
+    count = len(tasks)
+
+    def started(task: GroupTask) -> None:
+        store.mark_running(task.run_keys, worker=socket.gethostname())
+
+    completed = 0
+
+    def finished(task: GroupTask, results: list[RunResult]) -> None:
+        nonlocal completed
+        store.record_group(results)
+        completed += 1
+        best = max(r.val_acc_last_epoch for r in results)
+        say(f"group {task.index} finished ({completed}/{count} this session): K={len(results)}, "
+            f"{results[0].group_wall_seconds:.1f} s, best val_acc_last_epoch {best:.4f}")
+
+    backend.run(tasks, data, started, finished)
+    trained = sum(len(task.run_keys) for task in tasks)
+    return SweepOutcome(groups, trained, len(runs) - trained, time.time() - begin)
