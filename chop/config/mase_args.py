@@ -162,7 +162,7 @@ class ResolvedArgs:
 _UNSET = object()
 
 
-def _coerce(key: str, value: Any, source: str) -> Any:
+def coerce_value(key: str, value: Any, source: str) -> Any:
     """Turn a TOML/flag value into the field's type; ``"NA"`` means None (MASE convention)."""
     if value == "NA" or value is None:
         return None
@@ -189,7 +189,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     raise ConfigError(f"{source}: `{key}` must be {expected}, got {value!r}")
 
 
-def _validate(args: MaseArgs) -> MaseArgs:
+def validate_args(args: MaseArgs) -> MaseArgs:
+    """Check ranges and names once, at the edge; normalise aliases (cuda → gpu, cls → classification)."""
     if args.batch_size <= 0:
         raise ConfigError(f"batch_size must be a positive integer, got {args.batch_size}")
     if args.learning_rate <= 0:
@@ -239,15 +240,15 @@ def resolve_mase_args(namespace: argparse.Namespace, overrides: Mapping[str, Any
     if getattr(namespace, "config", None):
         source = str(namespace.config)
         config, sections = split_config(load_toml(namespace.config), source)
-        config = {key: _coerce(key, value, source) for key, value in config.items()}
-    cli = {key: _coerce(key, getattr(namespace, key), "command line")
+        config = {key: coerce_value(key, value, source) for key, value in config.items()}
+    cli = {key: coerce_value(key, getattr(namespace, key), "command line")
            for key in FIELD_TYPES if getattr(namespace, key, None) is not None}
     cli.update(overrides or {})
     values = {**DEFAULTS, **config, **cli}
     for key in sorted(set(config) | set(cli)):
         if key in NO_EFFECT and values[key] != DEFAULTS[key]:
             log.warning("`%s` is accepted for MASE compatibility and has no effect in machop", key)
-    args = _validate(MaseArgs(**values))
+    args = validate_args(MaseArgs(**values))
     rows = tuple(
         ArgumentRow(key, DEFAULTS[key], config.get(key, _UNSET), cli.get(key, _UNSET), getattr(args, key))
         for key in FIELD_TYPES

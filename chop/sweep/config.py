@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chop.config.mase_args import DEFAULTS, FIELD_TYPES, NO_EFFECT, MaseArgs, _coerce, _validate
+from chop.config.mase_args import DEFAULTS, FIELD_TYPES, NO_EFFECT, MaseArgs, coerce_value, validate_args
 from chop.config.toml_file import load_toml
 from chop.errors import ConfigError, did_you_mean
 
@@ -102,7 +102,7 @@ def _check_keys(table: Mapping[str, Any], source: str, allowed: tuple[str, ...])
 
 
 def _coerce_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
-    values = {key: _coerce(key, value, source) for key, value in table.items()}
+    values = {key: coerce_value(key, value, source) for key, value in table.items()}
     for key, value in values.items():
         if key in NO_EFFECT and value != DEFAULTS[key]:
             log.warning("`%s` is accepted for MASE compatibility and has no effect in machop", key)
@@ -121,7 +121,7 @@ def _parse_grid(grid: Any, source: str) -> dict[str, list[Any]]:
                               f"a grid sweeps {', '.join(GRID_KEYS)}")
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{source}: grid.{key} must be a non-empty list, got {values!r}")
-        coerced = [_coerce(key, value, f"{source} grid.{key}") for value in values]
+        coerced = [coerce_value(key, value, f"{source} grid.{key}") for value in values]
         if len(set(coerced)) != len(coerced):
             raise ConfigError(f"{source}: grid.{key} lists a value twice: {values!r}")
         parsed[key] = coerced
@@ -149,7 +149,7 @@ def _parse_runs(runs: Any, source: str) -> list[tuple[str | None, dict[str, Any]
 def _validated(args: MaseArgs, where: str) -> MaseArgs:
     """``mase_args._validate`` with the file (and configuration) named in its message."""
     try:
-        return _validate(args)
+        return validate_args(args)
     except ConfigError as error:
         raise ConfigError(f"{where}: {error}") from None
 

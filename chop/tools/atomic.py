@@ -27,6 +27,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files owner-only; keep the usual permissions
         os.replace(tmp, target)
     except OSError as error:
         tmp.unlink(missing_ok=True)
@@ -34,6 +35,12 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def atomic_write(target: str | Path, write: Callable[[IO[Any]], Any], mode: str = "wb") -> None:

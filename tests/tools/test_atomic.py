@@ -59,3 +59,12 @@ def test_killed_writer_never_leaves_a_partial_target(tmp_path):
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait()
     assert target.read_bytes() == b"old"
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "shared.txt", "x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "shared.txt").stat().st_mode & 0o777 == 0o644
