@@ -37,13 +37,25 @@ class LoopedGroup:
         for optimizer, saved in zip(self.optimizers, optimizer_states or ()):
             optimizer.load_state_dict(saved)
         self.device = device
+        self.bounds: list[tuple[int, int]] = []
+        self.order = torch.zeros(1, 0, dtype=torch.int64)
 
-    def begin_epoch(self, lrs: Sequence[float], first_step: int, num_steps: int) -> None:
+    def begin_epoch(self, lrs: Sequence[float], first_step: int, bounds: Sequence[tuple[int, int]],
+                    order: Tensor) -> None:
         for optimizer, lr in zip(self.optimizers, lrs):
             for group in optimizer.param_groups:
                 group["lr"] = lr
+        self.bounds, self.order = list(bounds), order
 
-    def train_step(self, x_all: Tensor, y_all: Tensor, idx: Tensor, step_in_epoch: int) -> tuple[Tensor, Tensor]:
+    def train_range(self, x_all: Tensor, y_all: Tensor, start: int, stop: int) -> tuple[Tensor, Tensor]:
+        """Steps ``start .. stop-1`` of the epoch; the last step's per-model (loss, accuracy)."""
+        loss = acc = torch.zeros(0)
+        for step in range(start, stop):
+            first, last = self.bounds[step]
+            loss, acc = self.train_step(x_all, y_all, self.order[:, first:last])
+        return loss, acc
+
+    def train_step(self, x_all: Tensor, y_all: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
         losses, accs = [], []
         for k, (model, optimizer) in enumerate(zip(self.models, self.optimizers)):
             rows = idx[k if idx.shape[0] > 1 else 0]

@@ -4,8 +4,9 @@ Every layer runs for all K models at once (batched matmuls, per-model BatchNorm 
 backward pass is written out by hand for the three layer kinds (no autograd tape: on tiny models
 the tape costs more than the arithmetic), and all parameters live in one ``(K, P)`` tensor so the
 optimiser update is a handful of ops whatever the depth. Each model gets exactly its own gradient
-and its own hyper-parameters. The step is a pure function of tensors, so it can be handed to
-``torch.compile`` whole, which removes what per-op overhead is left on CPU (performance notes).
+and its own hyper-parameters. The step is a pure function of tensors, so a whole range of steps,
+loop included, can be handed to ``torch.compile`` as one program, which removes what per-op and
+per-step overhead is left on CPU (performance notes).
 """
 
 from __future__ import annotations
@@ -206,42 +207,83 @@ def loss_and_grad(logits: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return loss, acc, grad
 
 
-def make_step(plan: StackedPlan, optimizer: str) -> Callable[..., tuple[Tensor, Tensor]]:
-    """The whole training step as one function of tensors (eager, or compiled by the caller).
+def train_step(plan: StackedPlan, optimizer: str, flat: Tensor, stats: Tensors, slots: Sequence[Tensor],
+               x: Tensor, y: Tensor, hp: Tensor) -> tuple[Tensor, Tensors, tuple[Tensor, ...], Tensor, Tensor]:
+    """One optimiser step of all K models: new parameters, running statistics and optimiser slots
+    (``state_slots`` order), and each model's loss and accuracy on the batch.
 
-    ``hp`` is a ``(4, K)`` row: Adam/AdamW ``[step_size, sqrt(bias_correction2), 1 - lr*wd, wd]``,
-    SGD ``[lr, unused, unused, wd]``, computed on the host in double precision exactly as
-    torch.optim does, so the update matches ``torch.optim`` to float rounding.
+    ``x`` is ``(1 or K, B, F)``, ``y`` ``(1 or K, B)``. ``hp`` is a ``(4, K)`` row: Adam/AdamW
+    ``[step_size, sqrt(bias_correction2), 1 - lr*wd, wd]``, SGD ``[lr, unused, unused, wd]``, computed
+    on the host in double precision exactly as torch.optim does; the update applies torch.optim's
+    ops in torch.optim's order, so it matches ``torch.optim`` to float rounding. Written out of place
+    because it is the body of a ``while_loop`` (see ``make_runner``).
     """
     beta1, beta2 = ADAM_BETAS
+    params = unflatten(plan, flat)
+    logits, new_stats, cache = forward(plan, params, stats, x, training=True)
+    loss, acc, grad_logits = loss_and_grad(logits, y)
+    g = flatten(plan, backward(plan, params, cache, grad_logits)) + hp[3].unsqueeze(1) * flat
+    if optimizer == "sgd":
+        buf = torch.add(slots[0] * SGD_MOMENTUM, g)
+        return flat - hp[0].unsqueeze(1) * (g + SGD_MOMENTUM * buf), new_stats, (buf,), loss, acc
+    if optimizer == "adamw":
+        flat = flat * hp[2].unsqueeze(1)
+    m = torch.lerp(slots[0], g, 1 - beta1)
+    v = torch.addcmul(slots[1] * beta2, g, g, value=1 - beta2)
+    denom = (v.sqrt() / hp[1].unsqueeze(1)) + ADAM_EPS
+    return torch.addcdiv(flat, m * -hp[0].unsqueeze(1), denom), new_stats, (m, v), loss, acc
 
-    def step(flat: Tensor, stats: Tensors, state: Tensors, x_all: Tensor, y_all: Tensor,
-             idx: Tensor, hp: Tensor) -> tuple[Tensor, Tensor]:
-        params = unflatten(plan, flat)
-        rows = idx.reshape(-1)
-        x = torch.index_select(x_all, 0, rows).view(idx.shape[0], idx.shape[1], x_all.shape[1])
-        y = torch.index_select(y_all, 0, rows).view(idx.shape)
-        logits, new_stats, cache = forward(plan, params, stats, x, training=True)
-        loss, acc, grad_logits = loss_and_grad(logits, y)
-        grads = backward(plan, params, cache, grad_logits)
-        for name, value in new_stats.items():
+
+def _python_while_loop(cond: Callable[..., Tensor], body: Callable[..., tuple], carry: tuple) -> tuple:
+    """``torch._higher_order_ops.while_loop`` semantics for eager runs, without the operator's overhead."""
+    while bool(cond(*carry)):
+        carry = body(*carry)
+    return carry
+
+
+def make_runner(plan: StackedPlan, optimizer: str, compiled: bool) -> Callable[..., tuple[Tensor, Tensor]]:
+    """``run(flat, stats, state, x_all, y_all, batches, hp, start, stop) -> (loss, acc)``.
+
+    Runs steps ``start .. stop-1`` of an epoch and updates ``flat``, ``stats`` and ``state`` in
+    place; returns the last step's per-model loss and accuracy. ``batches`` is ``(T, 1 or K, B)``:
+    the row indices of each step, gathered inside the step; ``hp`` is ``(>= T, 4, K)``; ``start`` and
+    ``stop`` are 0-d int64 tensors, values rather than shapes, so one compiled graph serves every
+    range. With ``compiled`` the steps run in a ``while_loop``, which ``torch.compile`` turns into one
+    call for the whole range: no Python, guard checks or host syncs between steps, which is what
+    was left of the per-step cost once the step itself was compiled (the performance notes).
+    """
+    from torch._higher_order_ops import while_loop
+
+    loop = while_loop if compiled else _python_while_loop
+    names, slot_names = plan.stat_names, state_slots(optimizer)
+    num_slots = len(slot_names)
+
+    def run(flat: Tensor, stats: Tensors, state: Tensors, x_all: Tensor, y_all: Tensor, batches: Tensor,
+            hp: Tensor, start: Tensor, stop: Tensor) -> tuple[Tensor, Tensor]:
+        def cond(i: Tensor, *carry: Tensor) -> Tensor:
+            return i < stop
+
+        def body(i: Tensor, params: Tensor, loss: Tensor, acc: Tensor, *rest: Tensor) -> tuple[Tensor, ...]:
+            rows = batches.index_select(0, i.view(1)).squeeze(0)
+            x = torch.index_select(x_all, 0, rows.reshape(-1)).view(rows.shape[0], rows.shape[1], x_all.shape[1])
+            y = torch.index_select(y_all, 0, rows.reshape(-1)).view(rows.shape)
+            params, new_stats, slots, loss, acc = train_step(
+                plan, optimizer, params, dict(zip(names, rest[num_slots:])), rest[:num_slots], x, y,
+                hp.index_select(0, i.view(1)).squeeze(0))
+            return (i + 1, params, loss, acc, *slots, *(new_stats[name] for name in names))
+
+        zeros = flat.new_zeros(flat.shape[0])
+        carry = (start.clone(), flat.clone(), zeros, zeros.clone(), *(state[slot].clone() for slot in slot_names),
+                 *(stats[name].clone() for name in names))
+        out = loop(cond, body, carry)
+        flat.copy_(out[1])
+        for slot, value in zip(slot_names, out[4:4 + num_slots]):
+            state[slot].copy_(value)
+        for name, value in zip(names, out[4 + num_slots:]):
             stats[name].copy_(value)
-        g = flatten(plan, grads) + hp[3].unsqueeze(1) * flat
-        if optimizer == "sgd":
-            buf = state["momentum_buffer"]
-            buf.mul_(SGD_MOMENTUM).add_(g)
-            flat.sub_(hp[0].unsqueeze(1) * (g + SGD_MOMENTUM * buf))
-            return loss, acc
-        if optimizer == "adamw":
-            flat.mul_(hp[2].unsqueeze(1))
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.lerp_(g, 1 - beta1)
-        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        denom = (v.sqrt() / hp[1].unsqueeze(1)).add_(ADAM_EPS)
-        flat.addcdiv_(m * -hp[0].unsqueeze(1), denom)
-        return loss, acc
+        return out[2], out[3]
 
-    return step
+    return run
 
 
 def state_slots(optimizer: str) -> tuple[str, ...]:
@@ -250,7 +292,7 @@ def state_slots(optimizer: str) -> tuple[str, ...]:
 
 def step_hyperparameters(optimizer: str, lrs: Sequence[float], weight_decays: Sequence[float],
                          first_step: int, num_steps: int, device: torch.device) -> Tensor:
-    """``(num_steps, 4, K)`` rows for ``make_step``; global steps are 1-based like torch.optim's.
+    """``(num_steps, 4, K)`` rows for ``train_step``; global steps are 1-based like torch.optim's.
 
     Computed in float64 like torch.optim's Python scalars, then rounded to float32 once.
     """

@@ -1,9 +1,10 @@
-"""Holds the stacked tensors of a fast-path ensemble and drives ``stacked.make_step`` over an epoch."""
+"""Holds the stacked tensors of a fast-path ensemble and drives ``stacked.make_runner`` over an epoch."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -12,6 +13,17 @@ from torch import Tensor, nn
 from chop.engine import stacked
 from chop.engine.schedule import make_optimizer
 from chop.engine.types import RunConfig
+
+
+@dataclass(frozen=True)
+class _Epoch:
+    """One epoch's batch plan: ``batches`` is ``(full, 1 or K, B)`` row indices of the full batches."""
+
+    bounds: list[tuple[int, int]]
+    order: Tensor
+    batches: Tensor
+    hp: Tensor
+    full: int
 
 
 class StackedGroup:
@@ -31,22 +43,51 @@ class StackedGroup:
         if optimizer_states:
             stacked.optimizer_state_from_torch(plan, self.optimizer, optimizer_states, self.state)
         self.batches_tracked = 0
-        step = stacked.make_step(plan, self.optimizer)
-        self.step = _compiled(step) if compile_step else step
+        self.run_eager = stacked.make_runner(plan, self.optimizer, compiled=False)
+        self.run = _compiled(stacked.make_runner(plan, self.optimizer, compiled=True)) if compile_step \
+            else self.run_eager
         self.weight_decays = [run.weight_decay for run in runs]
         self.lrs: list[float] = [run.learning_rate for run in runs]
-        self.hp: Tensor | None = None
+        self.epoch: _Epoch | None = None
 
-    def begin_epoch(self, lrs: Sequence[float], first_step: int, num_steps: int) -> None:
+    def begin_epoch(self, lrs: Sequence[float], first_step: int, bounds: Sequence[tuple[int, int]],
+                    order: Tensor) -> None:
+        """Prepare the epoch whose batches are ``order[:, start:stop]`` for each of ``bounds``.
+
+        ``bounds`` is the whole epoch even when ``max_steps`` ends it early, so every epoch of a run
+        has the same tensor shapes and the compiled loop is built once.
+        """
         self.lrs = list(lrs)
-        self.hp = stacked.step_hyperparameters(self.optimizer, self.lrs, self.weight_decays, first_step,
-                                               num_steps, self.device)
+        hp = stacked.step_hyperparameters(self.optimizer, self.lrs, self.weight_decays, first_step,
+                                          len(bounds), self.device)
+        size = bounds[0][1] - bounds[0][0]
+        full = sum(1 for start, stop in bounds if stop - start == size)  # only the last batch can be short
+        batches = order[:, :full * size].reshape(order.shape[0], full, size).transpose(0, 1).contiguous()
+        self.epoch = _Epoch(list(bounds), order, batches, hp, full)
 
-    def train_step(self, x_all: Tensor, y_all: Tensor, idx: Tensor, step_in_epoch: int) -> tuple[Tensor, Tensor]:
-        assert self.hp is not None, "begin_epoch must run first"
-        self.batches_tracked += 1
+    def train_range(self, x_all: Tensor, y_all: Tensor, start: int, stop: int) -> tuple[Tensor, Tensor]:
+        """Steps ``start .. stop-1`` of the epoch; the last step's per-model (loss, accuracy).
+
+        The full batches go to one (compiled) loop call; a short last batch, once per epoch, runs
+        eagerly rather than costing a second compilation for its shape.
+        """
+        epoch = self.epoch
+        assert epoch is not None, "begin_epoch must run first"
+        loss = acc = torch.zeros(0)
         with torch.no_grad():  # gradients are written out by hand: no autograd tape
-            return self.step(self.flat, self.stats, self.state, x_all, y_all, idx, self.hp[step_in_epoch])
+            if start < min(stop, epoch.full):
+                loss, acc = self.run(self.flat, self.stats, self.state, x_all, y_all, epoch.batches, epoch.hp,
+                                     self._index(start), self._index(min(stop, epoch.full)))
+            for step in range(max(start, epoch.full), stop):
+                first, last = epoch.bounds[step]
+                rows = epoch.order[:, first:last].unsqueeze(0)
+                loss, acc = self.run_eager(self.flat, self.stats, self.state, x_all, y_all, rows,
+                                           epoch.hp[step:step + 1], self._index(0), self._index(1))
+        self.batches_tracked += stop - start
+        return loss, acc
+
+    def _index(self, value: int) -> Tensor:
+        return torch.tensor(value, dtype=torch.int64, device=self.device)
 
     def evaluate(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         return stacked.evaluate(self.plan, self.flat, self.stats, x, y)
@@ -74,8 +115,8 @@ class StackedGroup:
         return states
 
 
-# Every group's step shares one code object, so torch's compile cache sees each (K, batch, optimiser,
-# last short batch) combination as a recompilation of the same function; past the default limit of
+# Every group's loop shares one code object, so torch's compile cache sees each (K, batch, optimiser,
+# steps per epoch) combination as a recompilation of the same function; past the default limit of
 # 8 it would silently fall back to eager (a sweep runs many groups in one process).
 RECOMPILE_LIMIT = 64
 

@@ -158,15 +158,15 @@ def train_ensemble(build_model: Callable[[], nn.Module], data: DatasetSplits, ru
             steps = len(bounds) if group.max_steps <= 0 else min(len(bounds), group.max_steps - global_step)
             order = epoch_order(len(x_train), seeds, group.batch_order == "shared", group.order_seed, epoch, device)
             lrs = [schedule[epoch] for schedule in schedules]
-            engine.begin_epoch(lrs, global_step + 1, steps)
+            engine.begin_epoch(lrs, global_step + 1, bounds, order)
             bar.start_epoch(epoch, steps)
-            every = _sync_every(steps)
+            every = _sync_every(steps) if progress else steps  # each range is one call into the engine
             loss = acc = torch.zeros(len(runs))
-            for s in range(steps):
-                start, stop = bounds[s]
-                loss, acc = engine.train_step(x_train, y_train, order[:, start:stop], s)
-                if progress and ((s + 1) % every == 0 or s + 1 == steps):
-                    bar.update(s + 1, {"train_acc_step": float(acc.mean())})
+            for start in range(0, steps, every):
+                stop = min(start + every, steps)
+                loss, acc = engine.train_range(x_train, y_train, start, stop)
+                if progress:
+                    bar.update(stop, {"train_acc_step": float(acc.mean())})
             global_step += steps
             val_acc, val_loss = engine.evaluate(x_val, y_val)
             record = EpochRecord(
