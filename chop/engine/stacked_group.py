@@ -49,6 +49,7 @@ class StackedGroup:
         self.weight_decays = [run.weight_decay for run in runs]
         self.lrs: list[float] = [run.learning_rate for run in runs]
         self.epoch: _Epoch | None = None
+        self.epoch_data: tuple[Tensor, Tensor] | None = None
 
     def begin_epoch(self, lrs: Sequence[float], first_step: int, bounds: Sequence[tuple[int, int]],
                     order: Tensor) -> None:
@@ -64,6 +65,7 @@ class StackedGroup:
         full = sum(1 for start, stop in bounds if stop - start == size)  # only the last batch can be short
         batches = order[:, :full * size].reshape(order.shape[0], full, size).transpose(0, 1).contiguous()
         self.epoch = _Epoch(list(bounds), order, batches, hp, full)
+        self.epoch_data = None
 
     def train_range(self, x_all: Tensor, y_all: Tensor, start: int, stop: int) -> tuple[Tensor, Tensor]:
         """Steps ``start .. stop-1`` of the epoch; the last step's per-model (loss, accuracy).
@@ -76,7 +78,8 @@ class StackedGroup:
         loss = acc = torch.zeros(0)
         with torch.no_grad():  # gradients are written out by hand: no autograd tape
             if start < min(stop, epoch.full):
-                loss, acc = self.run(self.flat, self.stats, self.state, x_all, y_all, epoch.batches, epoch.hp,
+                x, y = self._epoch_data(x_all, y_all)
+                loss, acc = self.run(self.flat, self.stats, self.state, x, y, epoch.batches, epoch.hp,
                                      self._index(start), self._index(min(stop, epoch.full)))
             for step in range(max(start, epoch.full), stop):
                 first, last = epoch.bounds[step]
@@ -85,6 +88,20 @@ class StackedGroup:
                                            epoch.hp[step:step + 1], self._index(0), self._index(1))
         self.batches_tracked += stop - start
         return loss, acc
+
+    def _epoch_data(self, x_all: Tensor, y_all: Tensor) -> tuple[Tensor, Tensor]:
+        """A shared order's full batches copied once into batch order, features-major ``(T, 1, F, B)``,
+        so each step reads a contiguous block instead of gathering rows (one copy of the data per
+        epoch); per-model orders gather."""
+        epoch = self.epoch
+        assert epoch is not None
+        if epoch.batches.shape[1] != 1:
+            return x_all, y_all
+        if self.epoch_data is None:
+            rows = epoch.batches.reshape(-1)
+            x = x_all.index_select(0, rows).view(*epoch.batches.shape, x_all.shape[1])
+            self.epoch_data = (x.transpose(2, 3).contiguous(), y_all.index_select(0, rows).view(epoch.batches.shape))
+        return self.epoch_data
 
     def _index(self, value: int) -> Tensor:
         return torch.tensor(value, dtype=torch.int64, device=self.device)
