@@ -23,7 +23,6 @@ import dataclasses
 import json
 import math
 import os
-import platform
 import resource
 import tempfile
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_name
 
 from chop.dataset import load_dataset
 from chop.dataset.splits import DatasetSplits
@@ -58,14 +58,6 @@ def resized(data: DatasetSplits, rows: int) -> DatasetSplits:
     return DatasetSplits(data.info, x_train, y_train, x_val, y_val, x_test, y_test, {"resampled_rows": rows})
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 CLOCKS = ("wall", "cpu")

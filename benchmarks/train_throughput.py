@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from machine import cpu_name
 
 ROWS, FEATURES, CLASSES = 789_444, 16, 5
 SECTION_START = "<!-- train_throughput:start -->"
@@ -171,14 +171,6 @@ def full_epoch(batch: int, compiled: bool) -> float:
     return result.history[-1].seconds  # the second epoch: compilation happened in the first
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def render(timings: list[Timing], threads: int, notes: list[str]) -> str:
