@@ -176,7 +176,7 @@ def full_epoch(batch: int, compiled: bool) -> float:
 def render(timings: list[Timing], threads: int, notes: list[str]) -> str:
     lines = [
         SECTION_START,
-        "## Training throughput (H3, `benchmarks/train_throughput.py`)",
+        "## Training throughput (`benchmarks/train_throughput.py`)",
         "",
         f"jsc-tiny, Adam + cosine, {ROWS:,} random rows x {FEATURES}; intra-op threads: {threads} for machop's cases, "
         "the baseline at each listed thread count (the fastest one is the reference); "
