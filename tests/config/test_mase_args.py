@@ -108,8 +108,12 @@ def test_every_mase_top_level_key_is_accepted(tmp_path):
             "trainer_precision learning_rate weight_decay max_epochs max_steps accumulate_grad_batches "
             "log_every_n_steps num_workers num_devices num_nodes accelerator strategy is_to_auto_requeue github_ci "
             "disable_dataset_cache target num_targets is_pretrained max_token_len project_dir project model dataset").split()
-    lines = [f"{key} = {_value(DEFAULTS[key])}" for key in keys if DEFAULTS[key] is not None]
-    resolve_mase_args(_parse(["--config", _toml(tmp_path, "\n".join(lines) + "\n")]))
+    given = [key for key in keys if DEFAULTS[key] is not None]
+    lines = [f"{key} = {_value(DEFAULTS[key])}" for key in given]
+    resolved = resolve_mase_args(_parse(["--config", _toml(tmp_path, "\n".join(lines) + "\n")]))
+    rows = {row.name: row for row in resolved.rows}
+    assert {key: rows[key].from_config for key in given} == {key: DEFAULTS[key] for key in given}
+    assert {key: getattr(resolved.args, key) for key in given} == {key: DEFAULTS[key] for key in given}
 
 
 def _value(value):
