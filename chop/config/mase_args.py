@@ -26,7 +26,7 @@ TASKS = ("classification",)
 BATCH_ORDERS = ("shared", "per_model")
 
 # Tables a TOML may hold for other actions; each action reads its own and ignores the rest.
-SECTION_KEYS = ("passes", "search")
+SECTION_KEYS = ("passes", "search", "transform")
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,17 @@ def _replaceable(graph: Any, node: fx.Node) -> bool:
     return False
 
 
+def quantizable_nodes(graph: Any) -> list[fx.Node]:
+    """The nodes this pass can quantise, in graph order (what a quantisation search may vary)."""
+    require_metadata(PASS, graph)
+    return [node for node in graph.nodes if _replaceable(graph, node)]
+
+
+def check_node_config(graph: Any, node: fx.Node, config: Mapping[str, Any]) -> NodeQuantConfig:
+    """Parse one node's config exactly as the pass would; a ``PassError`` says why it cannot be used."""
+    return parse_node_config(node.name, _mase_op(node), config, _operands(graph, node))
+
+
 def _select(graph: Any, args: dict[str, Any]) -> dict[str, Mapping[str, Any]]:
     """Node name -> raw config for every node the pass will quantise."""
     by = args.get("by")

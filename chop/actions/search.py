@@ -1,0 +1,93 @@
+"""``ch search [MODEL] [DATASET] --config X.toml``: mixed-precision quantisation search (MASE's search)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+COMMAND = ("search",)
+HELP = "mixed-precision quantisation search ([search.*] of the TOML); saves software/search_ckpts/"
+SEARCH_DIR = "search_ckpts"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from chop.config.mase_args import add_mase_arguments
+
+    add_mase_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
+
+
+def _progress(enabled: bool) -> Any:
+    """A transient trial counter on stderr (only on a terminal)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return Progress(TextColumn("search"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                    transient=True, disable=not (enabled and console.is_terminal))
+
+
+def _summary(outcome: Any) -> dict[str, Any]:
+    from chop.search.outputs import best_json
+
+    result = outcome.result
+    states = [t.state for t in result.trials]
+    return {
+        "search_ckpts": str(outcome.log_path.parent), "log": str(outcome.log_path), "best": str(outcome.best_path),
+        "space_size": outcome.space_size, "trials": len(states), "complete": states.count("COMPLETE"),
+        "pruned": states.count("PRUNED"), "seconds": result.seconds,
+        "trials_per_second": len(states) / result.seconds if result.seconds > 0 else None,
+        "metrics": list(result.metric_names), "multi_objective": result.multi_objective,
+        "best_trials": list(best_json(result).values()),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from chop.tools.runtime import configure_threads
+
+    configure_threads()
+    import datetime
+    import json
+
+    from rich.console import Console
+
+    from chop.actions._training import prepare
+    from chop.config import load_toml
+    from chop.errors import ConfigError
+    from chop.search import parse_search_config, run_search
+    from chop.search.outputs import best_table
+    from chop.tools.checkpoint_load import load_model
+
+    if not args.config:
+        raise ConfigError("ch search needs --config X.toml with [search.search_space] and [search.strategy] "
+                          "(see configs/search/jsc_tiny_mixed_precision.toml)")
+    config = parse_search_config(load_toml(args.config).get("search"), str(args.config))  # fail before loading data
+    resolved, data, build = prepare(args, action="search")
+    settings = resolved.args
+    model = build()
+    if settings.load_name:
+        model = load_model(settings.load_name, settings.load_type, model=model)
+    save_dir = settings.software_dir(datetime.date.today().isoformat()) / SEARCH_DIR
+    with _progress(not args.json) as progress:
+        task = progress.add_task("search", total=config.strategy.n_trials)
+        outcome = run_search(model, config, data, save_dir, seed=settings.seed, source=str(args.config),
+                             on_trial=lambda result: progress.update(task, completed=len(result.trials)))
+    result = outcome.result
+    if result.interrupted:
+        raise KeyboardInterrupt
+    if not result.best:
+        first = next((t.error for t in result.trials if t.error), "no trial finished")
+        raise ConfigError(f"{args.config}: no trial gave a usable quantisation config ({len(result.trials)} tried; "
+                          f"first reason: {first}); see {outcome.log_path}")
+    summary = _summary(outcome)
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    out = Console()
+    out.print(best_table(result))
+    skipped = f", {summary['pruned']} skipped (unusable combination, see log.json)" if summary["pruned"] else ""
+    rate = f" ({summary['trials_per_second']:.1f} trials/s)" if summary["trials_per_second"] else ""
+    out.print(f"{summary['trials']} trials{skipped} in {result.seconds:.1f} s{rate}; "
+              f"space of {summary['space_size']:,} points")
+    out.print(f"log: {outcome.log_path}\nbest: {outcome.best_path}")
+    return 0

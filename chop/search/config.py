@@ -1,0 +1,289 @@
+"""The ``[search]`` tables of a TOML, parsed once into frozen values (lab-api §7).
+
+MASE reads ``config["search"]["strategy"]["setup"]["n_trials"]`` deep inside its strategy and fails
+with a ``KeyError`` when a key is missing or misspelt. Here every key is checked at the edge and a
+mistake is a one-line ``ConfigError`` that names the TOML key path, e.g.
+``[search.strategy.setup] sampler = "tpx": expected one of tpe, random, ... (did you mean 'tpe'?)``.
+
+As MASE's config loader does, the string ``"NA"`` means None: a frac width of ``"NA"`` is then
+``width // 2`` and a quantiser name of ``"NA"`` leaves the node in float.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chop.errors import ConfigError, did_you_mean
+from chop.tools.logger import get_logger
+
+log = get_logger(__name__)
+
+SPACE_NAMES = ("graph/quantize/mixed_precision_ptq",)
+BY = ("name", "type")
+STRATEGY_NAMES = ("optuna",)
+SAMPLERS = ("tpe", "random", "nsgaii", "nsgaiii", "qmc", "grid")
+DIRECTIONS = ("minimize", "maximize")
+# MASE's data-loader names -> the DatasetSplits split they read
+DATA_LOADERS = {"val_dataloader": "validation", "train_dataloader": "train", "test_dataloader": "test"}
+# runner name -> the metrics it reports
+SW_RUNNERS = {"basic_evaluation": ("loss", "accuracy")}
+HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density")}
+# keys MASE's TOMLs carry that change nothing here: accepted, warned about when they would matter
+NO_EFFECT_SETUP = ("n_jobs", "model_parallel", "runner_style", "pkl_ckpt", "save_every_n_trials")
+DEFAULT_SEED = "default"
+
+
+@dataclass(frozen=True)
+class Seed:
+    """One ``seed.<key>.config`` table: for each quantiser key, its choices (``"NA"`` already None)."""
+
+    key: str
+    choices: tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+@dataclass(frozen=True)
+class SearchSpaceConfig:
+    name: str
+    by: str
+    seeds: tuple[Seed, ...]
+
+    def seed(self, key: str) -> Seed | None:
+        return next((s for s in self.seeds if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class MetricConfig:
+    name: str
+    scale: float
+    direction: str | None
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """``sw_runner.basic_evaluation``: the first ``num_samples`` rows of ``split``."""
+
+    num_samples: int
+    data_loader: str
+
+    @property
+    def split(self) -> str:
+        return DATA_LOADERS[self.data_loader]
+
+
+@dataclass(frozen=True)
+class BitwidthConfig:
+    """``hw_runner.average_bitwidth``: ``memory_density = compare_to / average_bitwidth``."""
+
+    compare_to: float
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    sampler: str
+    n_trials: int
+    timeout: float | None
+    sum_scaled_metrics: bool
+    directions: tuple[str, ...]        # one per objective: the setup's for a sum, each metric's otherwise
+    metrics: tuple[MetricConfig, ...]  # sorted by name, as MASE orders its objectives
+    eval_mode: bool
+    evaluation: EvaluationConfig | None
+    bitwidth: BitwidthConfig | None
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.metrics)
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    space: SearchSpaceConfig
+    strategy: StrategyConfig
+
+
+def toml_value(value: Any) -> str:
+    """A value as the user wrote it in TOML (strings in double quotes)."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+class _Table:
+    """One TOML table with its key path, so every error can say where it is."""
+
+    def __init__(self, source: str, path: str, data: Any, known: tuple[str, ...] | None = None) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: [{path}] must be a table, got {toml_value(data)}")
+        self.source, self.path, self.data = source, path, dict(data)
+        if known is not None:
+            for key in self.data:
+                if key not in known:
+                    raise ConfigError(f"{self.where()} unknown key `{key}`{did_you_mean(str(key), known)}; "
+                                      f"known: {', '.join(known)}")
+
+    def where(self) -> str:
+        return f"{self.source}: [{self.path}]"
+
+    def error(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(f"{self.where()} {key} = {toml_value(self.data.get(key))}: expected {expected}")
+
+    def missing(self, key: str, example: str) -> ConfigError:
+        return ConfigError(f"{self.where()} is missing `{key}` (e.g. {key} = {example})")
+
+    def table(self, key: str, known: tuple[str, ...] | None = None, required: bool = True) -> _Table | None:
+        if key not in self.data:
+            if required:
+                raise ConfigError(f"{self.where()} is missing the table [{self.path}.{key}]")
+            return None
+        return _Table(self.source, f"{self.path}.{key}", self.data[key], known)
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.missing(key, toml_value(choices[0]))
+        word = value.lower() if isinstance(value, str) else value
+        if word not in choices:
+            hint = did_you_mean(word, choices) if isinstance(word, str) else ""
+            raise self.error(key, f"one of {', '.join(choices)}{hint}")
+        return word
+
+    def integer(self, key: str, low: int, default: int | None = None) -> int:
+        value = self.data.get(key, default)
+        if value is None:
+            raise self.missing(key, str(low))
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise self.error(key, f"an integer >= {low}")
+        return value
+
+    def number(self, key: str, default: float | None, positive: bool = False) -> float | None:
+        value = self.data.get(key, default)
+        if value is None or value == "NA":
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or (positive and value <= 0):
+            raise self.error(key, "a positive number" if positive else "a number")
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, "true or false")
+        return value
+
+
+def parse_search_config(search: Any, source: str) -> SearchConfig:
+    """Check the ``[search]`` table of ``source`` (the TOML path, for messages)."""
+    if search is None:
+        raise ConfigError(f"{source}: no [search] table; `ch search` needs [search.search_space] and "
+                          "[search.strategy] (see configs/search/jsc_tiny_mixed_precision.toml)")
+    root = _Table(source, "search", search, ("search_space", "strategy"))
+    return SearchConfig(_parse_space(root.table("search_space", ("name", "setup", "seed"))),
+                        _parse_strategy(root.table("strategy", ("name", "eval_mode", "setup", "metrics",
+                                                                "sw_runner", "hw_runner"))))
+
+
+def _parse_space(table: _Table) -> SearchSpaceConfig:
+    name = table.data.get("name")
+    if name not in SPACE_NAMES:
+        hint = did_you_mean(name, SPACE_NAMES) if isinstance(name, str) else ""
+        raise table.error("name", f"one of {', '.join(SPACE_NAMES)}{hint}")
+    setup = table.table("setup", ("by", "model_parallel"))
+    by = setup.choice("by", BY)
+    seed_table = table.table("seed")
+    seeds = []
+    for key, entry in seed_table.data.items():
+        entry_table = _Table(table.source, f"{seed_table.path}.{key}", entry, ("config",))
+        config = entry_table.table("config")
+        if "name" not in config.data:
+            raise config.missing("name", '["integer"]')
+        choices = []
+        for option, values in config.data.items():
+            if not isinstance(values, list) or not values:
+                raise config.error(option, 'a non-empty list of choices, e.g. [4, 8] or ["NA"]')
+            choices.append((option, tuple(None if v == "NA" else v for v in values)))
+        seeds.append(Seed(key, tuple(choices)))
+    if not seeds:
+        raise ConfigError(f"{seed_table.where()} has no seeds; add e.g. [{seed_table.path}.linear.config] "
+                          'with name = ["integer"] and width choices')
+    return SearchSpaceConfig(name, by, tuple(seeds))
+
+
+def _parse_strategy(table: _Table) -> StrategyConfig:
+    table.choice("name", STRATEGY_NAMES, default="optuna")
+    eval_mode = table.boolean("eval_mode", True)
+    setup = table.table("setup", ("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction")
+                        + NO_EFFECT_SETUP)
+    for key in NO_EFFECT_SETUP:
+        if key in setup.data and not (key == "n_jobs" and setup.data[key] == 1):
+            log.warning("[search.strategy.setup] `%s` is accepted for MASE compatibility and has no effect in machop "
+                        "(trials run one after another)", key)
+    sampler = setup.choice("sampler", SAMPLERS, default="tpe")
+    n_trials = setup.integer("n_trials", 1)
+    timeout = setup.number("timeout", None, positive=True)
+    summed = setup.boolean("sum_scaled_metrics", False)
+    direction = None
+    if summed:
+        if "direction" not in setup.data:
+            raise ConfigError(f"{setup.where()} is missing `direction` (minimize or maximize), which "
+                              "sum_scaled_metrics = true needs for the summed objective")
+        direction = setup.choice("direction", DIRECTIONS)
+    evaluation, bitwidth = _parse_runners(table)
+    metrics = _parse_metrics(table, summed, evaluation is not None, bitwidth is not None)
+    directions = (direction,) if direction is not None else tuple(m.direction for m in metrics)
+    return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth)
+
+
+def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConfig | None]:
+    evaluation = bitwidth = None
+    sw = table.table("sw_runner", tuple(SW_RUNNERS), required=False)
+    if sw is not None and "basic_evaluation" in sw.data:
+        runner = sw.table("basic_evaluation", ("data_loader", "dataloader", "num_samples"))
+        if "data_loader" in runner.data and "dataloader" in runner.data:
+            raise ConfigError(f"{runner.where()} sets both `data_loader` and `dataloader`; keep one")
+        loader_key = "dataloader" if "dataloader" in runner.data else "data_loader"
+        loader = runner.choice(loader_key, tuple(DATA_LOADERS), default="val_dataloader")
+        evaluation = EvaluationConfig(runner.integer("num_samples", 1), loader)
+    hw = table.table("hw_runner", tuple(HW_RUNNERS), required=False)
+    if hw is not None and "average_bitwidth" in hw.data:
+        runner = hw.table("average_bitwidth", ("compare_to",))
+        compare_to = runner.number("compare_to", None, positive=True)
+        if compare_to is None:
+            raise runner.missing("compare_to", "32")
+        bitwidth = BitwidthConfig(compare_to)
+    return evaluation, bitwidth
+
+
+def _parse_metrics(table: _Table, summed: bool, has_sw: bool, has_hw: bool) -> tuple[MetricConfig, ...]:
+    metrics_table = table.table("metrics")
+    known = {}
+    for runner, names in [*SW_RUNNERS.items(), *HW_RUNNERS.items()]:
+        for name in names:
+            known[name] = runner
+    available = [n for n, r in known.items() if (r in SW_RUNNERS and has_sw) or (r in HW_RUNNERS and has_hw)]
+    metrics = []
+    for name in sorted(metrics_table.data):
+        if name not in known:
+            raise ConfigError(f"{metrics_table.where()} unknown metric `{name}`{did_you_mean(name, known)}; "
+                              f"known: {', '.join(known)}")
+        if name not in available:
+            kind = "sw_runner" if known[name] in SW_RUNNERS else "hw_runner"
+            raise ConfigError(f"{metrics_table.where()} metric `{name}` needs "
+                              f"[search.strategy.{kind}.{known[name]}], which the config does not have")
+        entry = _Table(table.source, f"{metrics_table.path}.{name}", metrics_table.data[name], ("scale", "direction"))
+        scale = entry.number("scale", 1.0)
+        if scale is None:
+            raise entry.error("scale", "a number")
+        direction = None
+        if "direction" in entry.data:
+            direction = entry.choice("direction", DIRECTIONS)
+        elif not summed:
+            raise entry.missing("direction", '"maximize"')
+        metrics.append(MetricConfig(name, scale, direction))
+    if not metrics:
+        raise ConfigError(f"{metrics_table.where()} has no metrics; add e.g. accuracy.scale = 1.0 and "
+                          'accuracy.direction = "maximize"')
+    return tuple(metrics)

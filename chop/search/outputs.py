@@ -1,0 +1,122 @@
+"""``search_ckpts/log.json``, ``best.json`` and the "Best trial(s)" table, in MASE's shapes.
+
+MASE writes both files with pandas (``orient="index"``): an object keyed ``"0"``, ``"1"``, ... whose
+log entries are optuna's trial-dataframe columns (``number``, ``value`` or ``values_0``,
+``values_1``, ... in sorted-metric order, ``user_attrs_*``, ``state``, ``datetime_*`` in ms since
+the epoch, ``duration`` in ms) and whose best entries are ``number``, ``value`` (a list for a
+Pareto set), ``software_metrics``, ``hardware_metrics``, ``scaled_metrics``, ``sampled_config``.
+Both are rewritten atomically, so a killed search leaves complete, readable files.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from chop.search.strategy import SearchResult, TrialRecord
+from chop.tools.atomic import atomic_write_text
+
+LOG_FILE = "log.json"
+BEST_FILE = "best.json"
+
+
+def _ms(moment: datetime.datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def log_entry(trial: TrialRecord, multi_objective: bool, objectives: int) -> dict[str, Any]:
+    """One trial as a row of MASE's ``log.json``."""
+    entry: dict[str, Any] = {"number": trial.number}
+    if multi_objective:
+        for i in range(objectives):
+            entry[f"values_{i}"] = trial.values[i] if trial.values is not None else None
+    else:
+        entry["value"] = trial.values[0] if trial.values is not None else None
+    entry["user_attrs_hardware_metrics"] = trial.hardware_metrics
+    entry["user_attrs_sampled_config"] = trial.sampled_config
+    entry["user_attrs_scaled_metrics"] = trial.scaled_metrics
+    entry["user_attrs_software_metrics"] = trial.software_metrics
+    if trial.error is not None:
+        entry["user_attrs_error"] = trial.error
+    start, complete = _ms(trial.datetime_start), _ms(trial.datetime_complete)
+    entry.update(state=trial.state, datetime_start=start, datetime_complete=complete,
+                 duration=complete - start if start is not None and complete is not None else None)
+    return entry
+
+
+def log_json(result: SearchResult) -> dict[str, dict[str, Any]]:
+    objectives = 1 if not result.multi_objective else len(result.metric_names)
+    return {str(i): log_entry(t, result.multi_objective, objectives) for i, t in enumerate(result.trials)}
+
+
+def best_json(result: SearchResult) -> dict[str, dict[str, Any]]:
+    """The best trial (single objective) or every Pareto-optimal trial (several objectives)."""
+    rows = {}
+    for i, trial in enumerate(result.best):
+        value: Any = list(trial.values) if result.multi_objective else trial.values[0]
+        rows[str(i)] = {"number": trial.number, "value": value, "software_metrics": trial.software_metrics,
+                        "hardware_metrics": trial.hardware_metrics, "scaled_metrics": trial.scaled_metrics,
+                        "sampled_config": trial.sampled_config}
+    return rows
+
+
+def write_results(result: SearchResult, directory: str | Path) -> tuple[Path, Path]:
+    """Write ``log.json`` and ``best.json`` into ``directory`` (atomically); returns their paths."""
+    directory = Path(directory)
+    log_path, best_path = directory / LOG_FILE, directory / BEST_FILE
+    atomic_write_text(log_path, json.dumps(log_json(result), indent=4) + "\n")
+    atomic_write_text(best_path, json.dumps(best_json(result), indent=4) + "\n")
+    return log_path, best_path
+
+
+class ThrottledWriter:
+    """Saves the results after a trial when ``every_s`` seconds have passed since the last save.
+
+    Rewriting and fsyncing the whole log after each of thousands of sub-millisecond trials would
+    cost more than the trials; a crash loses at most ``every_s`` seconds of them.
+    """
+
+    def __init__(self, directory: str | Path, every_s: float = 1.0) -> None:
+        self.directory = Path(directory)
+        self.every_s = every_s
+        self.last = time.monotonic()
+
+    def __call__(self, result: SearchResult) -> None:
+        if time.monotonic() - self.last >= self.every_s:
+            write_results(result, self.directory)
+            self.last = time.monotonic()
+
+
+def best_table(result: SearchResult) -> Any:
+    """The "Best trial(s)" table: trial number, then one column per measured metric and per objective.
+
+    MASE prints each trial's three metric dicts as text in three cells, which wraps into unreadable
+    rows in an 80-column terminal; one number per column reads at a glance. ``best.json`` keeps
+    MASE's dicts.
+    """
+    from rich.table import Table
+
+    measured: list[str] = []
+    for trial in result.best:
+        for name in (*trial.software_metrics, *trial.hardware_metrics):
+            if name not in measured:
+                measured.append(name)
+    table = Table(title="Best trial(s)")
+    table.add_column("number", justify="right")
+    for name in measured:
+        table.add_column(name, justify="right")
+    objectives = ("objective",) if not result.multi_objective else tuple(f"scaled {m}" for m in result.metric_names)
+    for name in objectives:
+        table.add_column(name, justify="right")
+    for trial in result.best:
+        values = trial.software_metrics | trial.hardware_metrics
+        table.add_row(str(trial.number), *(_number(values.get(name)) for name in measured),
+                      *(_number(v) for v in (trial.values or ())))
+    return table
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else f"{value:.4g}"

@@ -1,0 +1,168 @@
+"""MASE's optuna search strategy: sample a point, quantise a copy of the graph, measure, score.
+
+Each trial samples one index per flattened choice (``trial.suggest_int(name, 0, len - 1)``, as
+MASE does), deep-copies the float graph traced once at the start (no re-tracing), quantises the
+copy and runs the configured runners. Metrics are scaled by ``metrics.<name>.scale`` and, in
+MASE's order (metric names sorted), either summed into one objective (``sum_scaled_metrics =
+true``, direction from the setup) or kept as separate objectives whose best trials are the Pareto
+set. Every sampler is seeded with the run's ``--seed``, so a search is reproducible.
+
+A point whose combination of choices no quantiser accepts (e.g. a frac width above the width)
+ends its trial as PRUNED, with the reason kept in the trial's ``error`` attribute.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from chop.errors import PassError
+from chop.passes.graph.transforms.quantize import quantize_transform_pass
+from chop.search.config import StrategyConfig
+from chop.search.runners import Runners
+from chop.search.space import MixedPrecisionSpace
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished (or interrupted) trial, in the terms MASE's ``log.json`` uses."""
+
+    number: int
+    state: str                            # COMPLETE, PRUNED (unusable point) or FAIL (interrupted)
+    values: tuple[float, ...] | None      # the objective values, None unless COMPLETE
+    software_metrics: dict[str, float]
+    hardware_metrics: dict[str, float]
+    scaled_metrics: dict[str, float]
+    sampled_config: dict[str, Any]
+    error: str | None
+    datetime_start: datetime.datetime | None
+    datetime_complete: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    trials: tuple[TrialRecord, ...]
+    best: tuple[TrialRecord, ...]         # the best trial, or the Pareto set of a multi-objective search
+    metric_names: tuple[str, ...]
+    multi_objective: bool
+    seconds: float
+    interrupted: bool = False
+
+
+# [search.strategy.setup] sampler -> optuna's sampler class; ``grid`` tries every point once
+SAMPLER_CLASSES: dict[str, type[optuna.samplers.BaseSampler]] = {
+    "tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler,
+    "nsgaii": optuna.samplers.NSGAIISampler, "nsgaiii": optuna.samplers.NSGAIIISampler,
+    "qmc": optuna.samplers.QMCSampler, "grid": optuna.samplers.BruteForceSampler,
+}
+
+
+def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
+    """The seeded optuna sampler for a (validated) ``[search.strategy.setup] sampler`` name."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return SAMPLER_CLASSES[name](seed=seed)
+
+
+def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
+    attrs = trial.user_attrs
+    values = tuple(trial.values) if trial.state == optuna.trial.TrialState.COMPLETE else None
+    return TrialRecord(trial.number, trial.state.name, values, attrs.get("software_metrics", {}),
+                       attrs.get("hardware_metrics", {}), attrs.get("scaled_metrics", {}),
+                       attrs.get("sampled_config", {}), attrs.get("error"), trial.datetime_start,
+                       trial.datetime_complete)
+
+
+class Search:
+    """One search: a space over a traced float graph, the runners and the strategy settings."""
+
+    def __init__(self, space: MixedPrecisionSpace, graph: Any, runners: Runners, strategy: StrategyConfig,
+                 seed: int) -> None:
+        self.space, self.graph, self.runners, self.strategy, self.seed = space, graph, runners, strategy, seed
+        self._records: list[TrialRecord] = []
+        self._best: list[TrialRecord] = []
+        self._start = time.perf_counter()
+
+    def objective(self, trial: optuna.trial.Trial) -> float | list[float]:
+        indexes = {c.name: trial.suggest_int(c.name, 0, len(c.values) - 1) for c in self.space.choices}
+        config = self.space.pass_config(indexes)
+        trial.set_user_attr("sampled_config", config)
+        graph = copy.deepcopy(self.graph)
+        try:
+            graph, _ = quantize_transform_pass(graph, config)
+        except PassError as error:
+            trial.set_user_attr("error", str(error))
+            raise optuna.TrialPruned(str(error)) from None
+        software = self.runners.software(graph)
+        hardware = self.runners.hardware(graph)
+        measured = software | hardware
+        scaled = {m.name: m.scale * measured[m.name] for m in self.strategy.metrics}
+        trial.set_user_attr("software_metrics", software)
+        trial.set_user_attr("hardware_metrics", hardware)
+        trial.set_user_attr("scaled_metrics", scaled)
+        if self.strategy.sum_scaled_metrics:
+            return sum(scaled.values())
+        return list(scaled.values())
+
+    def run(self, on_trial: Callable[[SearchResult], None] | None = None) -> SearchResult:
+        """Optimise; ``on_trial`` sees the result so far after every trial (e.g. to save ``log.json``).
+
+        Ctrl-C stops the search and returns the trials that finished, marked ``interrupted``.
+        """
+        def after_trial(_: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            self._add(_record(trial))
+            if on_trial is not None:
+                on_trial(self._result())
+
+        # optuna logs every trial (and a traceback for an interrupted one); the records say it all
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        try:
+            study = optuna.create_study(sampler=make_sampler(self.strategy.sampler, self.seed),
+                                        directions=list(self.strategy.directions))
+            self._records, self._best, self._start = [], [], time.perf_counter()
+            study.optimize(self.objective, n_trials=self.strategy.n_trials, timeout=self.strategy.timeout,
+                           callbacks=[after_trial])
+        except KeyboardInterrupt:
+            return self._result(interrupted=True)
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+        return self._result()
+
+    def _add(self, record: TrialRecord) -> None:
+        """Keep the trials and, incrementally, the best one or the Pareto set (optuna's own ties rules)."""
+        self._records.append(record)
+        if record.values is None:
+            return
+        directions = self.strategy.directions
+        if len(directions) == 1:
+            if not self._best or _dominates(record.values, self._best[0].values, directions):
+                self._best = [record]
+            return
+        if any(_dominates(b.values, record.values, directions) for b in self._best):
+            return
+        self._best = [b for b in self._best if not _dominates(record.values, b.values, directions)] + [record]
+
+    def _result(self, interrupted: bool = False) -> SearchResult:
+        multi = len(self.strategy.directions) > 1
+        return SearchResult(tuple(self._records), tuple(self._best), self.strategy.metric_names, multi,
+                            time.perf_counter() - self._start, interrupted)
+
+
+def _dominates(a: tuple[float, ...], b: tuple[float, ...], directions: tuple[str, ...]) -> bool:
+    """``a`` is no worse than ``b`` in every objective and better in one (one objective: strictly better)."""
+    better = no_worse = 0
+    for x, y, direction in zip(a, b, directions):
+        if x == y:
+            no_worse += 1
+        elif (x > y) == (direction == "maximize"):
+            better += 1
+            no_worse += 1
+    return no_worse == len(directions) and better > 0
