@@ -21,7 +21,8 @@ from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.passes.graph.transforms.transform_pipeline import dummy_input, graph_with_metadata
 
 EXAMPLE = Path(__file__).parents[2] / "configs" / "search" / "jsc_tiny_mixed_precision.toml"
-# The top of MASE's lab 3 file (configs/examples/jsc_toy_by_type.toml) before its [search] part.
+# The top of MASE's lab 3 file (configs/examples/jsc_toy_by_type.toml) before its [search] part;
+# `[transform]` is read by MASE's transform action and ignored by the others.
 MASE_LAB_TOP = '''
 model = "jsc-tiny"
 dataset = "jsc"
@@ -47,6 +48,9 @@ name = "integer"
 "weight_frac_width" = 4
 "bias_width" = 8
 "bias_frac_width" = 4
+
+[transform]
+style = "graph"
 '''
 
 
