@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from chop.engine.schedule import ADAM_BETAS, ADAM_EPS, SGD_MOMENTUM
+from chop.engine.schedule import ADAM_BETAS, ADAM_EPS, SGD_MOMENTUM, make_optimizer
+from chop.engine.types import RunConfig
 
 Tensors = dict[str, Tensor]
 MatMul = Callable[[Tensor, Tensor], Tensor]
@@ -37,11 +38,16 @@ class Layer:
 
 
 @dataclass(frozen=True)
-class StackedPlan:
-    layers: tuple[Layer, ...]
+class ParamLayout:
+    """Where each parameter of one architecture sits in the flat ``(K, P)`` tensor of K models."""
+
     param_names: tuple[str, ...]   # in ``model.named_parameters()`` order (= torch.optim's order)
     param_shapes: tuple[tuple[int, ...], ...]
-    stat_names: tuple[str, ...]    # BatchNorm running_mean / running_var
+
+    @classmethod
+    def of(cls, model: nn.Module) -> ParamLayout:
+        named = list(model.named_parameters())
+        return cls(tuple(name for name, _ in named), tuple(tuple(p.shape) for _, p in named))
 
     @property
     def slices(self) -> list[tuple[str, int, int, tuple[int, ...]]]:
@@ -52,6 +58,12 @@ class StackedPlan:
             out.append((name, start, start + size, shape))
             start += size
         return out
+
+
+@dataclass(frozen=True)
+class StackedPlan(ParamLayout):
+    layers: tuple[Layer, ...] = ()
+    stat_names: tuple[str, ...] = ()    # BatchNorm running_mean / running_var
 
 
 def _layer_of(name: str, module: nn.Module) -> Layer | None:
@@ -72,13 +84,13 @@ def plan_for(model: nn.Module) -> StackedPlan | None:
 
     The model is traced with torch.fx; every node between input and output must be a call to one
     of the supported modules on the previous node's output, and every parameter must belong to them.
-    Anything else (quantised modules, residual adds, Conv1d, reshapes) takes the general path.
+    Anything else (quantised modules, residual adds, Conv1d, reshapes) takes the vmap or general path.
     """
     if tuple(getattr(model, "input_shape", (0,))).__len__() != 1:
         return None
     try:
         graph = torch.fx.symbolic_trace(model).graph
-    except Exception:  # untraceable user code simply takes the general path
+    except Exception:  # untraceable user code simply takes another path
         return None
     modules = dict(model.named_modules())
     nodes = list(graph.nodes)
@@ -102,7 +114,7 @@ def plan_for(model: nn.Module) -> StackedPlan | None:
         return None
     stats = tuple(f"{layer.prefix}.{s}" for layer in layers if layer.kind == "batchnorm"
                   for s in ("running_mean", "running_var"))
-    return StackedPlan(tuple(layers), tuple(n for n, _ in named), tuple(tuple(p.shape) for _, p in named), stats)
+    return StackedPlan(tuple(n for n, _ in named), tuple(tuple(p.shape) for _, p in named), tuple(layers), stats)
 
 
 def stack(models: Sequence[nn.Module], names: Sequence[str], device: torch.device) -> Tensors:
@@ -112,12 +124,12 @@ def stack(models: Sequence[nn.Module], names: Sequence[str], device: torch.devic
             for name in names}
 
 
-def flatten(plan: StackedPlan, tensors: Tensors) -> Tensor:
+def flatten(plan: ParamLayout, tensors: Tensors) -> Tensor:
     """Per-parameter ``(K, ...)`` tensors → one ``(K, P)`` tensor in ``plan.param_names`` order."""
     return torch.cat([tensors[name].reshape(tensors[name].shape[0], -1) for name in plan.param_names], 1).contiguous()
 
 
-def unflatten(plan: StackedPlan, flat: Tensor) -> Tensors:
+def unflatten(plan: ParamLayout, flat: Tensor) -> Tensors:
     """Views of ``(K, P)`` as ``{name: (K, *shape)}``."""
     return {name: flat[:, start:stop].view(flat.shape[0], *shape) for name, start, stop, shape in plan.slices}
 
@@ -237,20 +249,31 @@ def train_step(plan: StackedPlan, optimizer: str, flat: Tensor, stats: Tensors, 
     ``torch.optim`` to float rounding. Written out of place
     because it is the body of a ``while_loop`` (see ``make_runner``).
     """
-    beta1, beta2 = ADAM_BETAS
     params = unflatten(plan, flat)
     logits, new_stats, cache = forward(plan, params, stats, x, training=True, matmul=matmul)
     loss, acc, grad_logits = loss_and_grad(logits, y)
-    g = flatten(plan, backward(plan, params, cache, grad_logits, matmul)) + hp[3].unsqueeze(1) * flat
+    grad = flatten(plan, backward(plan, params, cache, grad_logits, matmul))
+    flat, slots = optimizer_update(optimizer, flat, grad, slots, hp)
+    return flat, new_stats, slots, loss, acc
+
+
+def optimizer_update(optimizer: str, flat: Tensor, grad: Tensor, slots: Sequence[Tensor], hp: Tensor
+                     ) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """One ``torch.optim`` step of K models at once: new ``(K, P)`` parameters and optimiser slots.
+
+    ``hp`` is the step's ``(4, K)`` row (see ``train_step``); the ops are torch.optim's, in its order.
+    """
+    beta1, beta2 = ADAM_BETAS
+    g = grad + hp[3].unsqueeze(1) * flat
     if optimizer == "sgd":
         buf = torch.add(slots[0] * SGD_MOMENTUM, g)
-        return flat - hp[0].unsqueeze(1) * (g + SGD_MOMENTUM * buf), new_stats, (buf,), loss, acc
+        return flat - hp[0].unsqueeze(1) * (g + SGD_MOMENTUM * buf), (buf,)
     if optimizer == "adamw":
         flat = flat * hp[2].unsqueeze(1)
     m = torch.lerp(slots[0], g, 1 - beta1)
     v = torch.addcmul(slots[1] * beta2, g, g, value=1 - beta2)
     denom = (v.sqrt() / hp[1].unsqueeze(1)) + ADAM_EPS
-    return torch.addcdiv(flat, m * -hp[0].unsqueeze(1), denom), new_stats, (m, v), loss, acc
+    return torch.addcdiv(flat, m * -hp[0].unsqueeze(1), denom), (m, v)
 
 
 def _python_while_loop(cond: Callable[..., Tensor], body: Callable[..., tuple], carry: tuple) -> tuple:
@@ -356,7 +379,7 @@ def evaluate(plan: StackedPlan, flat: Tensor, stats: Tensors, x: Tensor, y: Tens
     return correct / rows, loss / rows
 
 
-def optimizer_state_to_torch(plan: StackedPlan, optimizer: str, state: Tensors, k: int, step: int,
+def optimizer_state_to_torch(plan: ParamLayout, optimizer: str, state: Tensors, k: int, step: int,
                              param_group: dict[str, Any]) -> dict[str, Any]:
     """Model ``k``'s optimiser state in ``torch.optim``'s ``state_dict`` layout (for checkpoints)."""
     per_param: dict[int, dict[str, Any]] = {}
@@ -370,7 +393,19 @@ def optimizer_state_to_torch(plan: StackedPlan, optimizer: str, state: Tensors, 
     return {"state": per_param, "param_groups": [group]}
 
 
-def optimizer_state_from_torch(plan: StackedPlan, optimizer: str, saved: Sequence[dict[str, Any]],
+def torch_optimizer_states(plan: ParamLayout, optimizer: str, state: Tensors, runs: Sequence[RunConfig],
+                           lrs: Sequence[float], step: int) -> list[dict[str, Any]]:
+    """Every model's optimiser state as ``torch.optim`` would hold it after ``step`` steps at ``lrs``."""
+    states = []
+    for k, (run, lr) in enumerate(zip(runs, lrs)):
+        group = make_optimizer(run, [nn.Parameter(torch.zeros(1))]).param_groups[0]
+        group = {key: value for key, value in group.items() if key != "params"}
+        group.update(lr=lr, initial_lr=run.learning_rate)
+        states.append(optimizer_state_to_torch(plan, optimizer, state, k, step, group))
+    return states
+
+
+def optimizer_state_from_torch(plan: ParamLayout, optimizer: str, saved: Sequence[dict[str, Any]],
                                state: Tensors) -> None:
     """Copy K ``torch.optim`` state dicts into the flat ``(K, P)`` state tensors (absent slots stay 0)."""
     for k, sd in enumerate(saved):

@@ -11,7 +11,6 @@ import torch
 from torch import Tensor, nn
 
 from chop.engine import stacked
-from chop.engine.schedule import make_optimizer
 from chop.engine.types import RunConfig
 
 
@@ -122,14 +121,7 @@ class StackedGroup:
         return models
 
     def optimizer_states(self, global_step: int) -> list[dict[str, Any]]:
-        states = []
-        for k, (run, lr) in enumerate(zip(self.runs, self.lrs)):
-            group = make_optimizer(run, [nn.Parameter(torch.zeros(1))]).param_groups[0]
-            group = {key: value for key, value in group.items() if key != "params"}
-            group.update(lr=lr, initial_lr=run.learning_rate)
-            states.append(stacked.optimizer_state_to_torch(self.plan, self.optimizer, self.state, k,
-                                                           global_step, group))
-        return states
+        return stacked.torch_optimizer_states(self.plan, self.optimizer, self.state, self.runs, self.lrs, global_step)
 
 
 # Every group's loop shares one code object, so torch's compile cache sees each (K, batch, optimiser,

@@ -2,8 +2,9 @@
 
 The whole dataset lives on the device; each epoch draws one seeded permutation (shared by the K
 models, or one per model) and slices it into batches, so there is no DataLoader on the hot path.
-Models made only of Linear / BatchNorm1d / ReLU take the stacked fast path (``stacked.py``);
-everything else takes the general path (``looped.py``). Metrics stay on the device and are read
+Models made only of Linear / BatchNorm1d / ReLU take the stacked fast path (``stacked.py``); other
+models train through ``torch.func.vmap`` when K > 1 (``vmapped.py``), or else in a plain loop
+(``looped.py``: K = 1, or a model vmap cannot trace). Metrics stay on the device and are read
 once per epoch, plus every ``sync_every`` steps for the progress bar.
 """
 
@@ -26,10 +27,11 @@ from chop.engine.progress import EpochProgress
 from chop.engine.schedule import check_run, epoch_learning_rates
 from chop.engine.stacked import plan_for
 from chop.engine.stacked_group import StackedGroup
+from chop.engine.vmapped import vmapped_group
 from chop.engine.types import BATCH_ORDERS, EnsembleResult, EpochRecord, GroupConfig, RunConfig
 from chop.errors import ConfigError
 
-PATHS = ("auto", "stacked", "general")
+PATHS = ("auto", "stacked", "vmap", "general")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ def make_group(models: list[nn.Module], runs: Sequence[RunConfig], group: GroupC
     if path not in PATHS:
         raise ConfigError(f"path '{path}' is not one of {', '.join(PATHS)}")
     same_optimizer = len({run.optimizer for run in runs}) == 1
-    plan = plan_for(models[0]) if path != "general" and same_optimizer else None
+    plan = plan_for(models[0]) if path in ("auto", "stacked") and same_optimizer else None
     if plan is not None and input_shape_of(models[0], num_features) != (num_features,):
         plan = None
     if path == "stacked" and plan is None:
@@ -116,6 +118,13 @@ def make_group(models: list[nn.Module], runs: Sequence[RunConfig], group: GroupC
                           "(needs a Linear/BatchNorm1d/ReLU chain and one optimiser)")
     if plan is not None:
         return StackedGroup(plan, models, runs, device, group.compile, optimizer_states)
+    if path == "vmap" or (path == "auto" and len(models) > 1 and same_optimizer):
+        vectorised = vmapped_group(models, runs, device, num_features, optimizer_states) if same_optimizer else None
+        if vectorised is not None:
+            return vectorised
+        if path == "vmap":
+            raise ConfigError("this model/optimiser mix cannot take the vmap path (needs one optimiser and a "
+                              "forward that torch.func.vmap can trace)")
     return LoopedGroup(models, runs, device, num_features, optimizer_states)
 
 
@@ -132,7 +141,7 @@ def train_ensemble(build_model: Callable[[], nn.Module], data: DatasetSplits, ru
     K=1 with seed s initialises exactly like ``torch.manual_seed(s); build_model()``.
     ``initial_models`` starts from given weights (fine-tuning, QAT of a loaded GraphModule);
     ``resume`` continues a run at ``next_epoch`` with saved optimiser states. ``path`` forces
-    ``"stacked"`` or ``"general"`` (tests); ``"auto"`` picks the fastest that fits.
+    ``"stacked"``, ``"vmap"`` or ``"general"`` (tests); ``"auto"`` picks the fastest that fits.
     """
     device = _check(runs, group, data)
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Both engine paths equal K plain single-model torch.optim loops on the same batches."""
+"""Every engine path (stacked, vmap, general) equals K plain single-model torch.optim loops on the same batches."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import torch
 
 from chop.engine import GroupConfig, RunConfig, train_ensemble
 from chop.engine.batches import epoch_permutation
+from chop.errors import ConfigError
 from chop.models import get_model
 from conftest import BatchNormNet, reference_training, synthetic_splits
 
@@ -42,7 +43,7 @@ def _assert_matches_reference(result, runs, batch_order, build, order_seed=0):
             assert record.val_loss_epoch[k] == pytest.approx(val_loss, abs=TOL)
 
 
-@pytest.mark.parametrize("path", ["stacked", "general"])
+@pytest.mark.parametrize("path", ["stacked", "vmap", "general"])
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
 @pytest.mark.parametrize("batch_order", ["shared", "per_model"])
 def test_both_paths_equal_plain_torch_loops(path, optimizer, batch_order):
@@ -61,12 +62,35 @@ def test_jsc_tiny_takes_the_fast_path_and_matches_reference():
     _assert_matches_reference(result, runs, "shared", lambda: get_model("jsc-tiny"))
 
 
-def test_conv_residual_model_takes_the_general_path_with_its_input_shape():
-    runs = [RunConfig(0, 2e-3), RunConfig(1, 1e-3), RunConfig(2, 4e-3)]
+@pytest.mark.parametrize("runs, path", [
+    (RUNS["sgd"], "vmap"),          # K > 1: vectorised (SGD: its convolutions' biases feed BatchNorm, see jsc-toy)
+    ([RunConfig(0, 2e-3)], "general"),  # K = 1: an ordinary loop
+])
+def test_conv_residual_model_trains_with_its_input_shape(runs, path):
     build = lambda: get_model("jsc-conv-res")  # noqa: E731
     result = train_ensemble(build, DATA, runs, GroupConfig(BATCH, EPOCHS), progress=False)
-    assert result.path == "general"
+    assert result.path == path
     _assert_matches_reference(result, runs, "shared", build)
+
+
+def test_a_model_vmap_cannot_trace_trains_in_the_loop():
+    """Python control flow on a per-model value (``if h.sum() > 0``) cannot be vmapped: auto falls back, vmap refuses."""
+
+    class Branchy(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = torch.nn.Linear(16, 5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = self.linear(x)
+            return h if h.sum() > 0 else -h
+
+    runs = RUNS["adam"]
+    result = train_ensemble(Branchy, DATA, runs, GroupConfig(BATCH, EPOCHS), progress=False)
+    assert result.path == "general"
+    _assert_matches_reference(result, runs, "shared", Branchy)
+    with pytest.raises(ConfigError, match="cannot take the vmap path"):
+        train_ensemble(Branchy, DATA, runs, GroupConfig(BATCH, EPOCHS), progress=False, path="vmap")
 
 
 def test_stacked_and_general_paths_agree_with_each_other_on_jsc_toy_sgd():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from quantize_helpers import SPEC_ARGS, FunctionalNet, graph_of, hand_quantize
@@ -72,3 +73,23 @@ def test_qat_trains_float_masters_of_several_models_at_once() -> None:
                                hand_quantize(linear.bias, 8, 4)))
     with torch.no_grad():
         assert torch.equal(first(x), expected)
+
+
+
+def test_qat_of_several_models_is_vectorised_and_equals_the_loop() -> None:
+    """K > 1 quantised GraphModules take the vmap path (straight-through quantisers included) and
+    end where K separate torch.optim loops end."""
+    torch.manual_seed(0)
+    data = _splits()
+    graph = graph_of(get_model("jsc-tiny").eval(), torch.as_tensor(data.x_train[:32]))
+    graph, _ = quantize_transform_pass(graph, SPEC_ARGS)
+    start = graph.model
+    runs = [RunConfig(seed=0, learning_rate=1e-2), RunConfig(seed=1, learning_rate=3e-3)]
+    results = {path: train_ensemble(lambda: copy.deepcopy(start), data, runs, GroupConfig(64, 2), progress=False,
+                                    initial_models=[start], path=path) for path in ("auto", "general")}
+    assert results["auto"].path == "vmap"
+    for vectorised, looped in zip(results["auto"].models, results["general"].models, strict=True):
+        for (name, a), b in zip(vectorised.state_dict().items(), looped.state_dict().values(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5, msg=name)
+    for a, b in zip(results["auto"].history, results["general"].history, strict=True):
+        assert a.val_acc_epoch == pytest.approx(b.val_acc_epoch, abs=1e-6)
