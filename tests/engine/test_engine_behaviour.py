@@ -68,7 +68,7 @@ def test_different_seeds_initialise_differently_and_k1_matches_manual_seed():
     assert not torch.allclose(result.models[0].seq_blocks[1].weight, w, atol=1e-2)
 
 
-@pytest.mark.parametrize("path", ["stacked", "general"])
+@pytest.mark.parametrize("path", ["stacked", "vmap", "general"])
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_resume_from_epoch_handle_equals_an_uninterrupted_run(path, optimizer):
     runs = [RunConfig(0, 3e-3, optimizer), RunConfig(1, 1e-3, optimizer)]
