@@ -4,6 +4,7 @@
     python benchmarks/sweep_lab1.py --rows 789444    # the full-size data shape (rows resampled)
     python benchmarks/sweep_lab1.py --full           # machop trains the whole sweep for real
     python benchmarks/sweep_lab1.py --full --rows 789444 --compile --parallel-only   # the 10-min target
+    python benchmarks/sweep_lab1.py --full --rows 789444 --device cuda --jobs 1      # the GPU figure
 
 Both sides run in this process with one intra-op thread (``configure_threads``). The baseline is a
 plain Lightning module per run (Adam + cosine per epoch, DataLoader with shuffling, torchmetrics
@@ -139,7 +140,7 @@ def machop_extrapolated(sweep, data: DatasetSplits, probe: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------- Lightning baseline
-def lightning_costs(data: DatasetSplits, batch_size: int, steps: int, max_epochs: int) -> dict[str, dict]:
+def lightning_costs(data: DatasetSplits, batch_size: int, steps: int, max_epochs: int, device: str) -> dict[str, dict]:
     """Fixed cost, time per training step and one full validation pass of a Lightning run at ``batch_size``.
 
     Three epochs of ``steps`` steps on a slice of the data; the fastest of epochs 2-3 gives the step time.
@@ -187,7 +188,7 @@ def lightning_costs(data: DatasetSplits, batch_size: int, steps: int, max_epochs
     steps = math.ceil(rows / batch_size)  # the DataLoader keeps the last partial batch
     train = TensorDataset(torch.from_numpy(data.x_train[:rows]), torch.from_numpy(data.y_train[:rows]))
     val = TensorDataset(torch.from_numpy(data.x_val), torch.from_numpy(data.y_val))
-    options = dict(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+    options = dict(accelerator="gpu" if device == "cuda" else "cpu", devices=1, logger=False, enable_checkpointing=False,
                    enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
 
     module = Module()
@@ -206,13 +207,13 @@ def lightning_costs(data: DatasetSplits, batch_size: int, steps: int, max_epochs
     return costs
 
 
-def baseline(sweep, data: DatasetSplits, steps: int) -> tuple[dict[str, float], dict[int, dict]]:
+def baseline(sweep, data: DatasetSplits, steps: int, device: str) -> tuple[dict[str, float], dict[int, dict]]:
     costs: dict[int, dict] = {}
     total = dict.fromkeys(CLOCKS, 0.0)
     for run in sweep.runs():
         a = run.config.args
         if a.batch_size not in costs:
-            costs[a.batch_size] = lightning_costs(data, a.batch_size, steps, a.max_epochs)
+            costs[a.batch_size] = lightning_costs(data, a.batch_size, steps, a.max_epochs, device)
             print(f"lightning batch {a.batch_size}: " + "; ".join(
                 f"{c}: {costs[a.batch_size][c]['ms_per_step']:.2f} ms/step, validation "
                 f"{costs[a.batch_size][c]['validation_seconds']:.1f} s" for c in CLOCKS), flush=True)
@@ -238,13 +239,16 @@ def main() -> None:
     parser.add_argument("--probe-steps", type=int, default=300, help="steps per probe epoch (machop)")
     parser.add_argument("--baseline-steps", type=int, default=100, help="steps per probe epoch (Lightning)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where both sides train")
     args = parser.parse_args()
 
     threads = configure_threads()
     data = load_dataset(args.dataset, args.data_path)
     if args.rows:
         data = resized(data, args.rows)
-    overrides = {"compile": True} if args.compile else {}
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA GPU")
+    overrides = {"accelerator": "gpu" if args.device == "cuda" else "cpu", **({"compile": True} if args.compile else {})}
     sweep = load_sweep(LAB1, overrides)
     sweep = dataclasses.replace(sweep, repeats=args.repeats)
     print(f"{cpu_name()}, {torch.get_num_threads()} torch thread(s) (configure_threads -> {threads}); "
@@ -266,8 +270,9 @@ def main() -> None:
         machop = {c: sum(g[c]["seconds"] for g in groups) for c in CLOCKS}
         ordered = sorted(groups, key=lambda g: g["order_cost"], reverse=True)
         parallel = {c: makespan([g[c]["seconds"] for g in ordered], args.jobs) for c in CLOCKS}
-    lightning, costs = baseline(sweep, data, args.baseline_steps)
-    result = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "train_rows": len(data.x_train),
+    lightning, costs = baseline(sweep, data, args.baseline_steps, args.device)
+    result = {"cpu": cpu_name(), "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
+              "threads": torch.get_num_threads(), "train_rows": len(data.x_train),
               "configurations": len(sweep.configurations), "repeats": sweep.repeats, "compile": args.compile,
               "load_average_at_start": load, "load_average_at_end": os.getloadavg()[0],
               "machop_measured": "full" if args.full else "extrapolated", "machop_seconds": machop if machop is not parallel else None,

@@ -12,6 +12,10 @@ them with its progress bar on: ranges of ~1/20 epoch, one host sync after each. 
 count (default 1 and 2) and the fastest is the reference.
 
     python benchmarks/train_throughput.py [--batch-sizes 256 16] [--ks 10 100] [--write benchmarks/RESULTS.md]
+    python benchmarks/train_throughput.py --device cuda --write benchmarks/RESULTS.md   # GPU: its own section
+
+With ``--device cuda`` both sides run on the GPU: machop's data lives there, and the baseline is
+Lightning with ``accelerator="gpu"`` fed by its DataLoader from host memory, as MASE runs it.
 """
 
 from __future__ import annotations
@@ -27,8 +31,16 @@ import torch
 from machine import cpu_name
 
 ROWS, FEATURES, CLASSES = 789_444, 16, 5
-SECTION_START = "<!-- train_throughput:start -->"
-SECTION_END = "<!-- train_throughput:end -->"
+
+
+def section_markers(device: torch.device) -> tuple[str, str]:
+    """RESULTS.md markers of this benchmark's table: one section per device kind."""
+    name = "train_throughput" if device.type == "cpu" else f"train_throughput:{device.type}"
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU only"
 
 
 @dataclass
@@ -60,7 +72,7 @@ def make_data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def time_lightning(x: torch.Tensor, y: torch.Tensor, batch: int, steps: int, warmup: int, workdir: Path,
-                   threads: int) -> Timing:
+                   threads: int, device: torch.device) -> Timing:
     """(a) The usual way, as MASE's ``ch train`` does it (progress bar off, which only helps it).
 
     Lightning sets torch's thread count to cores/processes unless ``OMP_NUM_THREADS`` is set, so the
@@ -112,7 +124,7 @@ def time_lightning(x: torch.Tensor, y: torch.Tensor, batch: int, steps: int, war
 
     loader = DataLoader(TensorDataset(x, y), batch_size=batch, shuffle=True)
     trainer = L.Trainer(
-        max_steps=warmup + steps, accelerator="cpu", devices=1, limit_val_batches=0, enable_progress_bar=False,
+        max_steps=warmup + steps, accelerator="gpu" if device.type == "cuda" else "cpu", devices=1, limit_val_batches=0, enable_progress_bar=False,
         enable_model_summary=False, log_every_n_steps=50, logger=TensorBoardLogger(str(workdir), name="baseline"),
         callbacks=[ModelCheckpoint(dirpath=str(workdir / "ckpts"), monitor="train_loss_step", save_last=True), Clock()],
     )
@@ -123,7 +135,7 @@ def time_lightning(x: torch.Tensor, y: torch.Tensor, batch: int, steps: int, war
 
 
 def time_machop(x: torch.Tensor, y: torch.Tensor, batch: int, k: int, shared: bool, compiled: bool,
-                steps: int, warmup: int) -> Timing:
+                steps: int, warmup: int, device: torch.device = torch.device("cpu")) -> Timing:
     """(b)/(c) machop's engine hot loop: the same group object ``train_ensemble`` drives."""
     from chop.engine import GroupConfig, RunConfig
     from chop.engine.batches import batch_bounds, epoch_order
@@ -135,9 +147,8 @@ def time_machop(x: torch.Tensor, y: torch.Tensor, batch: int, k: int, shared: bo
     for run in runs:
         torch.manual_seed(run.seed)
         models.append(get_model("jsc-tiny"))
-    group = make_group(models, runs, GroupConfig(batch, 20, compile=compiled), torch.device("cpu"), FEATURES, None,
-                       "auto")
-    order = epoch_order(ROWS, [run.seed for run in runs], shared, 0, 0, torch.device("cpu"))
+    group = make_group(models, runs, GroupConfig(batch, 20, compile=compiled), device, FEATURES, None, "auto")
+    order = epoch_order(ROWS, [run.seed for run in runs], shared, 0, 0, device)
     bounds = batch_bounds(ROWS, batch)
     group.begin_epoch([1e-3] * k, 1, bounds, order)
     group.train_range(x, y, 0, warmup)
@@ -155,7 +166,7 @@ def time_machop(x: torch.Tensor, y: torch.Tensor, batch: int, k: int, shared: bo
     return Timing(name, batch, k, elapsed / steps, steps)
 
 
-def full_epoch(batch: int, compiled: bool) -> float:
+def full_epoch(batch: int, compiled: bool, device: torch.device) -> float:
     """One real (not extrapolated) epoch of ``train_ensemble`` K=1, validation on 10 % excluded."""
     import numpy as np
 
@@ -167,22 +178,23 @@ def full_epoch(batch: int, compiled: bool) -> float:
     small = np.zeros((2, FEATURES), np.float32), np.zeros(2, np.int64)
     data = DatasetSplits(DatasetInfo("bench"), x.numpy(), y.numpy(), *small, *small)
     result = train_ensemble(lambda: get_model("jsc-tiny"), data, [RunConfig(0, 1e-3)],
-                            GroupConfig(batch, 2, compile=compiled), progress=False)
+                            GroupConfig(batch, 2, compile=compiled, device=str(device)), progress=False)
     return result.history[-1].seconds  # the second epoch: compilation happened in the first
 
 
 
 
-def render(timings: list[Timing], threads: int, notes: list[str]) -> str:
+def render(timings: list[Timing], threads: int, notes: list[str], device: torch.device) -> str:
+    start, end = section_markers(device)
+    title = "## Training throughput (`benchmarks/train_throughput.py`)"
     lines = [
-        SECTION_START,
-        "## Training throughput (`benchmarks/train_throughput.py`)",
+        start,
+        title if device.type == "cpu" else f"{title}, {device.type.upper()}",
         "",
         f"jsc-tiny, Adam + cosine, {ROWS:,} random rows x {FEATURES}; intra-op threads: {threads} for machop's cases, "
         "the baseline at each listed thread count (the fastest one is the reference); "
         f"machine: {cpu_name()}, {os.cpu_count()} cores (shared with other jobs: load average "
-        f"{os.getloadavg()[0]:.1f} at the end), torch {torch.__version__}, CPU only (no GPU this session: "
-        "GPU figures pending). Each case timed a fixed number of steps after a warm-up (compilation "
+        f"{os.getloadavg()[0]:.1f} at the end), torch {torch.__version__}, {device_name(device)}. Each case timed a fixed number of steps after a warm-up (compilation "
         "excluded) and extrapolated to one epoch.",
         "",
         "| case | batch | steps timed | ms/step | s/epoch (extrapolated) | model-samples/s | vs (a) |",
@@ -199,13 +211,14 @@ def render(timings: list[Timing], threads: int, notes: list[str]) -> str:
                      f"{t.epoch_seconds:,.2f} | {t.model_samples_per_second:,.0f} | {ratio} |")
     lines += ["", "\"vs (a)\" is model-samples/s over the fastest baseline's at the same batch size.", ""]
     lines += [f"- {note}" for note in notes]
-    lines.append(SECTION_END)
+    lines.append(end)
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
+def write_section(path: Path, section: str, device: torch.device) -> None:
+    start, end = section_markers(device)
     text = path.read_text() if path.exists() else ""
-    pattern = re.compile(re.escape(SECTION_START) + ".*?" + re.escape(SECTION_END) + "\n?", re.S)
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end) + "\n?", re.S)
     text = pattern.sub(section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     from chop.tools.atomic import atomic_write_text
 
@@ -223,27 +236,32 @@ def main() -> None:
     parser.add_argument("--baseline-steps", type=int, default=150)
     parser.add_argument("--no-compile", action="store_true", help="eager cases only (no C++ compiler)")
     parser.add_argument("--write", type=Path, help="replace this benchmark's section in a RESULTS.md")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (both sides run there)")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA GPU")
     torch.set_num_threads(args.threads)
     import tempfile
 
     x, y = make_data()
+    x_dev, y_dev = x.to(device), y.to(device)  # machop keeps the data resident on the device
     timings: list[Timing] = []
     compiled = not args.no_compile
     with tempfile.TemporaryDirectory() as workdir:
         for batch in args.batch_sizes:
             for threads in args.baseline_threads:
-                timings.append(time_lightning(x, y, batch, args.baseline_steps, 20, Path(workdir), threads))
+                timings.append(time_lightning(x, y, batch, args.baseline_steps, 20, Path(workdir), threads, device))
                 print(timings[-1], flush=True)
             torch.set_num_threads(args.threads)
-            timings.append(time_machop(x, y, batch, 1, True, False, args.steps, 10))
+            timings.append(time_machop(x_dev, y_dev, batch, 1, True, False, args.steps, 10, device))
             print(timings[-1], flush=True)
             if compiled:
-                timings.append(time_machop(x, y, batch, 1, True, True, args.steps, 10))
+                timings.append(time_machop(x_dev, y_dev, batch, 1, True, True, args.steps, 10, device))
                 print(timings[-1], flush=True)
             for k in args.ks:
                 for shared in (True, False):
-                    timings.append(time_machop(x, y, batch, k, shared, compiled, args.steps, 10))
+                    timings.append(time_machop(x_dev, y_dev, batch, k, shared, compiled, args.steps, 10, device))
                     print(timings[-1], flush=True)
     notes = []
     for batch in args.batch_sizes:
@@ -261,24 +279,32 @@ def main() -> None:
         verdict = "met" if speedup >= 100 else f"missed by {100 / speedup:.1f}x"
         notes.append(f"batch {batch}: fastest K=1 ({best.case}) is {speedup:.1f}x the fastest baseline; "
                      f"target >= 100x at batch 256: {verdict if batch == 256 else 'n/a'}.")
-    notes.append("Where the time goes: the compiled path runs each range of steps (~1/20 epoch, as with the "
-                 "progress bar on) in one compiled `while_loop` whose body is the whole step fused into one C++ "
-                 "kernel; per step there remains inductor's Python wrapper around the loop body (~0.04-0.06 ms: "
-                 "buffer allocations, size checks, the loop condition) plus the arithmetic. A K=1 step is mostly "
-                 "that fixed cost; a K=10 step at batch 256 is mostly arithmetic (forward and hand-written backward "
-                 "of 10 x 256 rows, ~0.5 M multiply-adds), which alone costs more than two K=1 steps, so the "
-                 "'K=10 <= 2x K=1' ratio is missed because K=1 became cheap, not because K=10 got slower. "
-                 "Per-model order gathers K*B rows per step instead of reading one contiguous block.")
-    notes.append("Noise: the box has 2 cores shared with ~6 other jobs, so absolute times move 2-3x between runs and "
-                 "a busy neighbour during one case skews a ratio; compilation (10-30 s per case) is excluded.")
+    if device.type == "cpu":
+        notes += cpu_notes()
     if compiled and 256 in args.batch_sizes:
-        seconds = full_epoch(256, True)
+        seconds = full_epoch(256, True, device)
         notes.append(f"A real (not extrapolated) epoch of `train_ensemble` K=1 compiled at batch 256: {seconds:.2f} s "
                      "including its validation pass.")
-    section = render(timings, args.threads, notes)
+    section = render(timings, args.threads, notes, device)
     print(section)
     if args.write:
-        write_section(args.write, section)
+        write_section(args.write, section, device)
+
+
+def cpu_notes() -> list[str]:
+    """What the CPU figures mean (measured on the 2-core development machine)."""
+    return [
+        "Where the time goes: the compiled path runs each range of steps (~1/20 epoch, as with the "
+        "progress bar on) in one compiled `while_loop` whose body is the whole step fused into one C++ "
+        "kernel; per step there remains inductor's Python wrapper around the loop body (~0.04-0.06 ms: "
+        "buffer allocations, size checks, the loop condition) plus the arithmetic. A K=1 step is mostly "
+        "that fixed cost; a K=10 step at batch 256 is mostly arithmetic (forward and hand-written backward "
+        "of 10 x 256 rows, ~0.5 M multiply-adds), which alone costs more than two K=1 steps, so the "
+        "'K=10 <= 2x K=1' ratio is missed because K=1 became cheap, not because K=10 got slower. "
+        "Per-model order gathers K*B rows per step instead of reading one contiguous block.",
+        "Noise: the box has 2 cores shared with ~6 other jobs, so absolute times move 2-3x between runs and "
+        "a busy neighbour during one case skews a ratio; compilation (10-30 s per case) is excluded.",
+    ]
 
 
 if __name__ == "__main__":
