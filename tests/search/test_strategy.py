@@ -137,3 +137,21 @@ def test_an_interrupted_search_leaves_complete_readable_files(toy_model, splits,
     assert [e["state"] for e in log.values()] == ["COMPLETE"] * 3
     assert log == json.loads(json.dumps(log_json(outcome.result)))
     assert json.loads(outcome.best_path.read_text()) == json.loads(json.dumps(best_json(outcome.result)))
+
+
+def test_a_point_sampled_again_reuses_its_measurement(toy_model, splits, tmp_path: Path, monkeypatch) -> None:
+    """Two points, eight TPE trials: each point is quantised once, and its repeats report the same metrics."""
+    import chop.search.strategy as strategy
+
+    calls = []
+    quantize = strategy.quantize_transform_pass
+    monkeypatch.setattr(strategy, "quantize_transform_pass", lambda graph, config: calls.append(1) or quantize(graph, config))
+    seed = dict(SMALL_SEED, data_in_width=[8], weight_width=[2, 8])
+    table = search_table(by="name", seeds={"seq_blocks_5": seed}, setup={"n_trials": 8, "sampler": "tpe"})
+    outcome = _run(toy_model, splits, table, tmp_path)
+    by_point: dict[str, set[str]] = {}
+    for trial in outcome.result.trials:
+        metrics = json.dumps([trial.software_metrics, trial.hardware_metrics], sort_keys=True)
+        by_point.setdefault(_key(trial.sampled_config), set()).add(metrics)
+    assert len(outcome.result.trials) == 8 and len(by_point) == len(calls) <= 2
+    assert all(len(metrics) == 1 for metrics in by_point.values())
