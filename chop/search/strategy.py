@@ -1,12 +1,14 @@
 """MASE's optuna search strategy: sample a point, quantise a copy of the graph, measure, score.
 
 Each trial samples one index per flattened choice (``trial.suggest_int(name, 0, len - 1)``, as
-MASE does), deep-copies the float graph traced once at the start (no re-tracing), quantises the
-copy and runs the configured runners; a point sampled again reuses its measured metrics (the
-evaluation is deterministic), though it still counts as a trial, as in optuna. Metrics are scaled
-by ``metrics.<name>.scale`` and, in MASE's order (metric names sorted), either summed into one objective (``sum_scaled_metrics =
-true``, direction from the setup) or kept as separate objectives whose best trials are the Pareto
-set. Every sampler is seeded with the run's ``--seed``, so a search is reproducible.
+MASE does), copies what quantisation changes of the float graph traced once at the start
+(``trial_graph``: no re-tracing, no full copy), quantises the copy and runs the configured
+runners. A point sampled again reuses its measured metrics (the evaluation is deterministic),
+though it still counts as a trial, as in optuna. Metrics are scaled by ``metrics.<name>.scale``
+and, in MASE's order (metric names sorted), either summed into one objective
+(``sum_scaled_metrics = true``, direction from the setup) or kept as separate objectives whose
+best trials are the Pareto set. Every sampler is seeded with the run's ``--seed``, so a search is
+reproducible.
 
 A point whose combination of choices no quantiser accepts (e.g. a frac width above the width)
 ends its trial as PRUNED, with the reason kept in the trial's ``error`` attribute.
@@ -14,7 +16,6 @@ ends its trial as PRUNED, with the reason kept in the trial's ``error`` attribut
 
 from __future__ import annotations
 
-import copy
 import datetime
 import time
 import warnings
@@ -29,6 +30,7 @@ from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.search.config import StrategyConfig
 from chop.search.runners import Runners
 from chop.search.space import MixedPrecisionSpace
+from chop.search.trial_graph import trial_graph
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Search:
 
     def _measure(self, config: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]] | str:
         """Quantise a copy of the float graph as ``config`` says and run the runners on it."""
-        graph = copy.deepcopy(self.graph)
+        graph = trial_graph(self.graph, self.space.nodes, shares_modules=self.strategy.eval_mode)
         try:
             graph, _ = quantize_transform_pass(graph, config)
         except PassError as error:

@@ -163,14 +163,17 @@ def quantize_transform_pass(graph: Any, pass_args: Mapping[str, Any] | None = No
     nodes = {node.name: node for node in graph.nodes}
     parsed = {name: parse_node_config(name, _mase_op(nodes[name]), config, _operands(graph, nodes[name]))
               for name, config in selected.items()}
+    retargeted = False
     for name, config in parsed.items():
         node = nodes[name]
         if node.op == "call_module":
             _replace_module(graph, node, config)
         else:
             _replace_function(node, config)
-    graph.model.graph.lint()
-    graph.model.recompile()
+            retargeted = True
+    if retargeted:  # swapped modules are looked up when the code runs; new call targets need new code
+        graph.model.graph.lint()
+        graph.model.recompile()
     for name in parsed:
         _record_precision(graph, nodes[name])
     return graph, {"quantized_nodes": list(parsed)}
