@@ -6,7 +6,8 @@ the tape costs more than the arithmetic), and all parameters live in one ``(K, P
 optimiser update is a handful of ops whatever the depth. Each model gets exactly its own gradient
 and its own hyper-parameters. The step is a pure function of tensors, so a whole range of steps,
 loop included, can be handed to ``torch.compile`` as one program, which removes what per-op and
-per-step overhead is left on CPU (performance notes).
+per-step overhead is left on CPU (performance notes). The flat parameter layout and the optimiser
+step also serve the vmap path (``vmapped.py``).
 """
 
 from __future__ import annotations
