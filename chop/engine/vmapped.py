@@ -44,16 +44,17 @@ class VmappedGroup:
         self.flat = stacked.flatten(self.layout, stacked.stack(models, self.layout.param_names, device))
         self.buffers = {name: torch.stack([dict(m.named_buffers())[name].detach() for m in models]).to(device)
                         for name, _ in models[0].named_buffers()}
-        self.state = {slot: torch.zeros_like(self.flat) for slot in stacked.state_slots(self.optimizer)}
+        self.slot_names = stacked.state_slots(self.optimizer)
+        self.state = {slot: torch.zeros_like(self.flat) for slot in self.slot_names}
         if optimizer_states:
             stacked.optimizer_state_from_torch(self.layout, self.optimizer, optimizer_states, self.state)
         template = copy.deepcopy(models[0]).to("meta").train()
 
         def loss_of(params: dict[str, Tensor], buffers: dict[str, Tensor], x: Tensor, y: Tensor
-                    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+                    ) -> tuple[Tensor, Tensor]:
+            """The loss to differentiate, and the batch accuracy as its auxiliary output."""
             logits = functional_call(template, (params, buffers), (x,))
-            loss = F.cross_entropy(logits, y)
-            return loss, (loss.detach(), (logits.argmax(-1) == y).to(logits.dtype).mean())
+            return F.cross_entropy(logits, y), (logits.argmax(-1) == y).to(logits.dtype).mean()
 
         step = grad_and_value(loss_of, has_aux=True)
         self.step_shared = vmap(step, in_dims=(0, 0, None, None))     # one batch for all K models
@@ -88,14 +89,14 @@ class VmappedGroup:
                 params = stacked.unflatten(self.layout, self.flat)
                 if rows.shape[0] == 1:
                     x, y = x_all[rows[0]].view(-1, *self.shape), y_all[rows[0]]
-                    grads, (_, (loss, acc)) = self.step_shared(params, self.buffers, x, y)
+                    grads, (loss, acc) = self.step_shared(params, self.buffers, x, y)
                 else:
                     x, y = x_all[rows].view(rows.shape[0], rows.shape[1], *self.shape), y_all[rows]
-                    grads, (_, (loss, acc)) = self.step_per_model(params, self.buffers, x, y)
-                slots = [self.state[slot] for slot in stacked.state_slots(self.optimizer)]
+                    grads, (loss, acc) = self.step_per_model(params, self.buffers, x, y)
+                slots = [self.state[slot] for slot in self.slot_names]
                 self.flat, slots = stacked.optimizer_update(self.optimizer, self.flat,
                                                             stacked.flatten(self.layout, grads), slots, self.hp[step])
-                self.state = dict(zip(stacked.state_slots(self.optimizer), slots))
+                self.state = dict(zip(self.slot_names, slots))
         return loss, acc
 
     def evaluate(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
