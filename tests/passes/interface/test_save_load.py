@@ -117,3 +117,16 @@ tables = st.recursive(st.dictionaries(keys, values, max_size=4),
 @given(tables)
 def test_toml_writer_round_trips(data) -> None:
     assert tomllib.loads(dumps(data)) == data
+
+
+LEGACY = Path(__file__).resolve().parents[2] / "fixtures" / "legacy_mz"
+
+
+@pytest.mark.parametrize(("directory", "key"), [("jsc_tiny_integer", "tiny"), ("functional_integer", "functional")])
+def test_graphs_saved_before_the_quantize_package_still_load(directory: str, key: str) -> None:
+    """Fixtures written by the code of stop 8, whose pickles name the old module paths."""
+    from chop.passes.graph.interface import load_mase_graph_interface_pass
+
+    expected = torch.load(LEGACY / "expected.pt")
+    graph, _ = load_mase_graph_interface_pass(None, {"load_dir": LEGACY / directory})
+    assert torch.equal(graph.model(expected["x"]), expected[key])

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor, fx
 
-from chop.passes.graph.transforms.node_quantizers import node_quantizers, quantized_op
-from chop.passes.graph.transforms.quantized_functions import FUNCTION_OPS
-from chop.passes.graph.transforms.quantized_modules import QuantizedModule
+from chop.passes.graph.transforms.quantize.node_quantizers import node_quantizers, quantized_op
+from chop.passes.graph.transforms.quantize.quantized_functions import FUNCTION_OPS
+from chop.passes.graph.transforms.quantize.quantized_modules import QuantizedModule
 from chop.quantizers.registry import Quantizer
 
 @dataclass

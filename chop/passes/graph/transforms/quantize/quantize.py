@@ -18,19 +18,19 @@ from torch import fx
 
 from chop.errors import PassError, did_you_mean, unknown
 from chop.passes.graph.pass_args import require_metadata
-from chop.passes.graph.transforms.node_quantizers import arg_formats, quantized_op
-from chop.passes.graph.transforms.quantize_config import (
+from chop.passes.graph.transforms.quantize.node_quantizers import arg_formats, quantized_op
+from chop.passes.graph.transforms.quantize.quantize_config import (
     QUANTIZABLE_OPS,
     NodeQuantConfig,
     is_skip,
     parse_node_config,
 )
-from chop.passes.graph.transforms.quantized_functions import (
+from chop.passes.graph.transforms.quantize.quantized_functions import (
     FUNCTION_OPS,
     REPLACEABLE_TARGETS,
     quantized_function,
 )
-from chop.passes.graph.transforms.quantized_modules import MODULE_BASES, quantized_module_class
+from chop.passes.graph.transforms.quantize.quantized_modules import MODULE_BASES, quantized_module_class
 from chop.tools.logger import get_logger
 
 log = get_logger(__name__)
