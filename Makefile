@@ -8,7 +8,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 TORCH := torch==2.13.0
 RUN_ARGS := jsc-tiny jsc-pythia --max-epochs 5 --batch-size 256 --learning-rate 1e-3 --project-dir mase_output --project make-run
 
-.PHONY: run test install install-all native bench clean
+.PHONY: run test fuzz install install-all native bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ run: $(VENV)/.installed
 
 test: install-all native
 	$(PY) -m pytest -n 2 --dist loadfile -q
+
+# the property tests only, with fresh random seeds and ten times the examples (tests/conftest.py)
+fuzz: install-all native
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -n 2 --dist loadfile -q -m property
 
 bench: install-all
 	$(PY) benchmarks/train_throughput.py

@@ -16,6 +16,7 @@ from types import ModuleType
 
 from chop import __version__
 from chop.errors import MachopError
+from chop.tools.logger import set_logging_verbosity
 
 GROUP_HELP = {
     "data": "datasets: info, download, generate-jsc, validate",
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "action", None) is None:
         parser.print_help()
         return 2
+    set_logging_verbosity("info")  # warnings as one plain line on stderr; actions may lower or raise the level
     try:
         return int(args.action.run(args) or 0)
     except MachopError as error:

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from chop.dataset.generator import CLASSES, GeneratorOptions, JetSelection, generate
-    from chop.dataset.generator.output import write_parquet, write_provenance
+    from chop.dataset.generator.output import provenance_path, write_parquet, write_provenance
+    from chop.errors import DataError
+    from chop.tools.atomic import ensure_writable
 
     options = GeneratorOptions(
         per_class=args.per_class,
@@ -60,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
     )
     options.validate()
     out = Path(args.out)
+    for target in (out, provenance_path(out)):  # generation takes minutes: check the outputs first
+        if target.is_dir():
+            raise DataError(f"--out {target} is a directory; give a file name such as {target / 'jets.parquet'}")
+    ensure_writable(out.parent)
     start = time.monotonic()
     columns_progress = [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
     # the bar goes to stderr and only to a terminal, so logs and --json output stay clean

@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from rich.console import Console
+    from chop.tools.console import console
     from rich.table import Table
 
     from chop.models import known_models
@@ -37,6 +37,6 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(column, justify="right" if column == "parameters" else "left")
     for layer in summary.layers:
         table.add_row(layer.name, layer.kind, str(layer.output_shape), f"{layer.parameters:,}")
-    Console().print(table)
+    console().print(table)
     print(f"trainable parameters: {summary.trainable_parameters}")
     return 0

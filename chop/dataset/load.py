@@ -15,7 +15,7 @@ from typing import Any
 
 from chop.dataset.cache import file_sha256, load_prepared, prepared_key, source_sha256, store_prepared
 from chop.dataset.locate import locate_jsc
-from chop.dataset.prepare import clean, preparation_options, split_and_scale
+from chop.dataset.prepare import clean, preparation_options, split_and_scale, warn_if_degenerate
 from chop.dataset.splits import DatasetInfo, DatasetSplits
 from chop.errors import DataError, unknown
 
@@ -63,16 +63,21 @@ def dataset_source(name: str, data_path: str | Path | None = None) -> Path:
 
 def load_file(path: str | Path, name: str, use_cache: bool = True, extra: dict[str, Any] | None = None) -> DatasetSplits:
     """Prepare one file as dataset ``name`` (cached by file hash + preparation options)."""
-    path = Path(path)
+    splits = _prepared(Path(path), name, use_cache, extra or {})
+    warn_if_degenerate(splits)
+    return splits
+
+
+def _prepared(path: Path, name: str, use_cache: bool, extra: dict[str, Any]) -> DatasetSplits:
     if not use_cache:
-        return split_and_scale(clean(path), name, {"sha256": file_sha256(path), **(extra or {})})
+        return split_and_scale(clean(path), name, {"sha256": file_sha256(path), **extra})
     sha256 = source_sha256(path)
     key = prepared_key(sha256, preparation_options())
     cached = load_prepared(key, name)
     if cached is not None:
         cached.provenance.update(source=str(path), cache=key)
         return cached
-    splits = split_and_scale(clean(path), name, {"sha256": sha256, "cache": key, **(extra or {})})
+    splits = split_and_scale(clean(path), name, {"sha256": sha256, "cache": key, **extra})
     store_prepared(key, splits)
     return splits
 

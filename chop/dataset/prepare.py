@@ -20,6 +20,7 @@ import numpy as np
 from chop.dataset.formats import Columns, read_columns
 from chop.dataset.splits import JSC_CLASSES, JSC_FEATURES, JSC_LABEL_COLUMNS, DatasetInfo, DatasetSplits
 from chop.errors import DataError
+from chop.tools.logger import get_logger
 
 TEST_SIZE = 0.2
 VALIDATION_SIZE = 0.1
@@ -29,6 +30,9 @@ PREPARATION_VERSION = 1
 
 LABEL_NAME_COLUMNS: tuple[str, ...] = ("class", "jet_type")
 LABEL_INDEX_COLUMN = "label"
+MEANINGFUL_SPLIT_ROWS = 100
+"""A validation or test split smaller than this measures accuracy in steps of more than 1 %: warn."""
+log = get_logger(__name__)
 
 
 def preparation_options() -> dict[str, Any]:
@@ -232,6 +236,20 @@ def standardiser(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     return mean, np.where(std == 0.0, 1.0, std)
+
+
+def warn_if_degenerate(splits: DatasetSplits) -> None:
+    """Data that trains but cannot teach or measure much: missing classes, tiny splits."""
+    source = splits.provenance.get("source", splits.name)
+    classes = splits.info.class_names
+    present = sorted(set(np.unique(np.concatenate([splits.y_train, splits.y_val, splits.y_test])).tolist()))
+    if len(present) < len(classes):
+        log.warning("%s: only %d of %d classes present (%s); a classifier cannot learn the others",
+                    source, len(present), len(classes), ", ".join(classes[i] for i in present))
+    sizes = len(splits.y_train), len(splits.y_val), len(splits.y_test)
+    if min(sizes[1:]) < MEANINGFUL_SPLIT_ROWS:
+        log.warning("%s: only %d usable rows (train %d, validation %d, test %d); accuracies on so few rows "
+                    "are not meaningful", source, sum(sizes), *sizes)
 
 
 def split_and_scale(rows: CleanRows, name: str, extra_provenance: dict[str, Any] | None = None) -> DatasetSplits:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from chop.dataset.prepare import clean, split_and_scale
+from chop.dataset.prepare import clean, split_and_scale, warn_if_degenerate
 from chop.dataset.splits import JSC_CLASSES, JSC_FEATURES
 
 MASS_HISTOGRAM_RANGE = (0.0, 300.0)
@@ -59,6 +59,7 @@ def validation_report(path: str | Path) -> dict[str, Any]:
             "mass_mmdt_peak_gev": mass_peak(mass[rows.y == index]),
         }
     splits = split_and_scale(rows, Path(path).name)
+    warn_if_degenerate(splits)
     accuracy = reference_accuracy(splits.x_train, splits.y_train, splits.x_test, splits.y_test)
     return {
         "source": str(path),

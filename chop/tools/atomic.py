@@ -37,6 +37,19 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         raise
 
 
+def ensure_writable(directory: str | Path) -> None:
+    """Fail before a long job, not after it, when ``directory`` cannot take its outputs."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise MachopError(f"output directory {directory} is a file, not a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        raise MachopError(f"output directory {directory} is not writable: {error.strerror or error}") from None
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

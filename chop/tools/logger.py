@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "error": logging.ERROR, "critical": logging.CRITICAL}
 
 
-def set_logging_verbosity(level: str = "info") -> None:
-    """Set the level of machop's loggers (``chop.*``); messages go to stderr through rich."""
-    from rich.console import Console
-    from rich.logging import RichHandler
+class _PlainFormatter(logging.Formatter):
+    """``message`` for info and debug, ``warning: message`` above: one unwrapped line per record,
+    so a pipe or a CI log shows each warning whole (rich's handler wraps at the console width)."""
 
+    def format(self, record: logging.LogRecord) -> str:
+        message = super().format(record)
+        return message if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {message}"
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (a test's capture, a redirected stream), not to the
+    stream that was current when the handler was made."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # noqa: ANN001
+        pass
+
+
+def set_logging_verbosity(level: str = "info") -> None:
+    """Set the level of machop's loggers (``chop.*``); messages go to stderr, one line each."""
     logger = logging.getLogger("chop")
-    if not any(isinstance(h, RichHandler) for h in logger.handlers):
-        handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=False, markup=False)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(_PlainFormatter("%(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(LEVELS.get(level.lower(), logging.INFO))

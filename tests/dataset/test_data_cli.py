@@ -169,3 +169,26 @@ def test_data_path_is_refused_for_the_bundled_sample(tmp_path: Path, capsys) -> 
 
 def test_validate_missing_file(tmp_path: Path, capsys) -> None:
     assert_one_line_error(["data", "validate", str(tmp_path / "gone.parquet")], capsys, "gone.parquet", "does not exist")
+
+
+def test_validate_of_three_rows_warns_that_the_splits_are_too_small(tmp_path: Path, capsys) -> None:
+    rows = make_rows(3, seed=2)
+    path = write_csv(tmp_path / "three.csv", rows, labels="class")
+    code, _, err = run_ch(["data", "validate", str(path), "--json"], capsys)
+    present = sorted(set(rows.y.tolist()))
+    assert code == 0
+    assert err.splitlines() == [
+        f"warning: {path}: only {len(present)} of 5 classes present ({', '.join(JSC_CLASSES[i] for i in present)}); "
+        "a classifier cannot learn the others",
+        f"warning: {path}: only 3 usable rows (train 1, validation 1, test 1); accuracies on so few rows are not meaningful",
+    ]
+
+
+def test_one_class_is_named_in_a_warning_when_training_data_loads(tmp_path: Path, capsys) -> None:
+    rows = make_rows(400, seed=3)
+    rows.y[:] = 2
+    path = write_csv(tmp_path / "only_w.csv", rows, labels="class")
+    for load in ("prepared", "cached"):
+        code, _, err = run_ch(["data", "info", "jsc", "--data-path", str(path), "--json"], capsys)
+        assert code == 0, load
+        assert f"warning: {path}: only 1 of 5 classes present (w); a classifier cannot learn the others" in err.splitlines()

@@ -77,3 +77,22 @@ def test_same_seed_and_workers_give_identical_output_and_prefixes_reproduce(tmp_
     # a different seed gives different jets
     other = generate(GeneratorOptions(per_class=1, seed=12, chunk_size=2), workers=1)
     assert not np.allclose(other["j_pt"], table[::3, COLUMNS.index("j_pt")])
+
+
+@pytest.mark.parametrize("kind", ["parent is a file", "out is a directory"])
+def test_an_unwritable_out_fails_before_generating(kind: str, tmp_path, capsys, monkeypatch) -> None:
+    import chop.dataset.generator as generator
+
+    def never(*args, **kwargs):
+        raise AssertionError("generation started although --out cannot be written")
+
+    monkeypatch.setattr(generator, "generate", never)
+    blocker = tmp_path / "blocker"
+    if kind == "parent is a file":
+        blocker.write_text("")
+        out, expected = blocker / "jets.parquet", f"ch: error: output directory {blocker} is a file, not a directory\n"
+    else:
+        blocker.mkdir()
+        out, expected = blocker, f"ch: error: --out {blocker} is a directory; give a file name such as {blocker / 'jets.parquet'}\n"
+    code = main(["data", "generate-jsc", "--per-class", "5", "--seed", "1", "--out", str(out)])
+    assert code == 2 and capsys.readouterr().err == expected
