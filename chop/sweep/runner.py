@@ -6,6 +6,7 @@ or on a Ray worker; only the driver writes the store.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -97,10 +98,13 @@ def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) 
     for k, (config_id, repeat) in enumerate(task.run_keys):
         history = tuple(EpochMetrics(e.epoch, e.train_acc_step[k], e.train_loss_step[k], e.val_acc_epoch[k],
                                      e.val_loss_epoch[k], e.seconds) for e in result.history)
+        # a diverged model's accuracies are argmaxes of NaN: stored as NaN (NULL), which marks it diverged
+        nan_if_diverged = math.nan if result.diverged_at[k] is not None else 1.0
         results.append(RunResult(
-            config_id=config_id, repeat=repeat, val_acc_last_epoch=last.val_acc_epoch[k],
-            val_loss_last_epoch=last.val_loss_epoch[k], train_acc_last_step=last.train_acc_step[k],
-            train_loss_last_step=last.train_loss_step[k], test_acc=tested[k][0], test_loss=tested[k][1],
+            config_id=config_id, repeat=repeat, val_acc_last_epoch=last.val_acc_epoch[k] * nan_if_diverged,
+            val_loss_last_epoch=last.val_loss_epoch[k], train_acc_last_step=last.train_acc_step[k] * nan_if_diverged,
+            train_loss_last_step=last.train_loss_step[k], test_acc=tested[k][0] * nan_if_diverged,
+            test_loss=tested[k][1] * nan_if_diverged,
             group_size=len(task.run_keys), group_wall_seconds=result.wall_seconds, started_at=started,
             finished_at=finished, worker=worker, history=history))
     return results
@@ -202,9 +206,11 @@ def run_sweep(sweep: SweepConfig, data: DatasetSplits, store: SweepStore, backen
         nonlocal completed
         store.record_group(results)
         completed += 1
-        best = max(r.val_acc_last_epoch for r in results)
+        healthy = [r.val_acc_last_epoch for r in results if not math.isnan(r.val_acc_last_epoch)]
+        diverged = f", {len(results) - len(healthy)} diverged (loss NaN/inf)" if len(healthy) < len(results) else ""
+        best = f"best val_acc_last_epoch {max(healthy):.4f}" if healthy else "no model trained to a finite loss"
         say(f"group {task.index} finished ({completed}/{count} this session): K={len(results)}, "
-            f"{results[0].group_wall_seconds:.1f} s, best val_acc_last_epoch {best:.4f}")
+            f"{results[0].group_wall_seconds:.1f} s, {best}{diverged}")
 
     backend.run(tasks, data, started, finished)
     trained = sum(len(task.run_keys) for task in tasks)
