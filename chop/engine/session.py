@@ -162,7 +162,8 @@ def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Mod
             log.log_step(step.step, record.epoch, {"train_loss_step": step.train_loss_step[0],
                                                    "train_acc_step": step.train_acc_step[0],
                                                    lr_tag: record.learning_rates[0]})
-        log.log(record.global_step, record.epoch, {"val_acc_epoch": record.val_acc_epoch[0], "val_loss_epoch": val_loss},
+        log.log(record.global_step, record.epoch,
+                {"val_acc_epoch": record.val_acc_epoch[0], "val_loss_epoch": val_loss},
                 train_acc_step=record.train_acc_step[0], train_loss_step=record.train_loss_step[0],
                 lr=record.learning_rates[0], seconds=record.seconds)
         if on_epoch is not None:

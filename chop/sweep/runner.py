@@ -80,6 +80,11 @@ def _initial_models(key: GroupKey, build: Callable[[], Any]) -> list[Any] | None
     return [load_model(load_name=key.load_name, load_type=key.load_type, model=build())]
 
 
+def _unless(diverged: bool, value: float) -> float:
+    """A diverged model's accuracies are argmaxes of NaN: stored as NaN (NULL), which marks the run diverged."""
+    return math.nan if diverged else value
+
+
 def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) -> list[RunResult]:
     """Train one group with the engine and evaluate every model on the test split."""
     from chop.engine import evaluate_models, train_ensemble
@@ -98,13 +103,12 @@ def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) 
     for k, (config_id, repeat) in enumerate(task.run_keys):
         history = tuple(EpochMetrics(e.epoch, e.train_acc_step[k], e.train_loss_step[k], e.val_acc_epoch[k],
                                      e.val_loss_epoch[k], e.seconds) for e in result.history)
-        # a diverged model's accuracies are argmaxes of NaN: stored as NaN (NULL), which marks it diverged
-        nan_if_diverged = math.nan if result.diverged_at[k] is not None else 1.0
+        diverged = result.diverged_at[k] is not None
         results.append(RunResult(
-            config_id=config_id, repeat=repeat, val_acc_last_epoch=last.val_acc_epoch[k] * nan_if_diverged,
-            val_loss_last_epoch=last.val_loss_epoch[k], train_acc_last_step=last.train_acc_step[k] * nan_if_diverged,
-            train_loss_last_step=last.train_loss_step[k], test_acc=tested[k][0] * nan_if_diverged,
-            test_loss=tested[k][1] * nan_if_diverged,
+            config_id=config_id, repeat=repeat, val_acc_last_epoch=_unless(diverged, last.val_acc_epoch[k]),
+            val_loss_last_epoch=last.val_loss_epoch[k], train_acc_last_step=_unless(diverged, last.train_acc_step[k]),
+            train_loss_last_step=last.train_loss_step[k], test_acc=_unless(diverged, tested[k][0]),
+            test_loss=_unless(diverged, tested[k][1]),
             group_size=len(task.run_keys), group_wall_seconds=result.wall_seconds, started_at=started,
             finished_at=finished, worker=worker, history=history))
     return results
