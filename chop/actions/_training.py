@@ -4,35 +4,56 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 
+def saved_graph(load_name: str | None, load_type: str | None) -> bool:
+    """Whether ``--load`` names a saved graph (``.mz``), which carries its own model."""
+    if not load_name:
+        return False
+    return load_type == "mz" or (load_type is None and Path(load_name).suffix == ".mz")
+
+
 def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
-    """Resolve flags + TOML, print the effective-arguments table, build the model factory, load data."""
+    """Resolve flags + TOML, print the effective-arguments table, build the model factory, load data.
+
+    With ``--load`` of a ``.mz`` graph MODEL is optional: the graph is the model; given, it must match.
+    """
     from rich.console import Console
 
     from chop.config.mase_args import render_arguments_table, resolve_mase_args
     from chop.dataset import get_dataset_info, known_datasets, load_dataset
     from chop.errors import ConfigError
     from chop.models import model_builder
+    from chop.tools.checkpoint_load import load_model
     from chop.tools.logger import set_logging_verbosity
 
     resolved = resolve_mase_args(args)
     settings = resolved.args
-    if settings.model_file and settings.dataset is None and settings.model in known_datasets():
-        # `ch train jsc --model-file f.py:Net`: the one positional is the dataset
+    graph = saved_graph(settings.load_name, settings.load_type)
+    if (settings.model_file or graph) and settings.dataset is None and settings.model in known_datasets():
+        # `ch train jsc --model-file f.py:Net`, `ch test jsc --load g.mz`: the one positional is the dataset
         settings = dataclasses.replace(settings, model=None, dataset=settings.model)
     if settings.model_file and settings.model is None:
         # names the default project `{model}_{task}_{dataset}_{date}`; the file still builds the model
         settings = dataclasses.replace(settings, model=settings.model_file.rpartition(":")[2] or None)
     resolved = dataclasses.replace(resolved, args=settings)
     set_logging_verbosity(settings.log_level)
-    if settings.model is None and settings.model_file is None:
+    if settings.model is None and settings.model_file is None and not graph:
         raise ConfigError(f"ch {action}: no model given; pass MODEL (e.g. jsc-tiny) or set `model` in the TOML")
     if settings.dataset is None:
-        raise ConfigError(f"ch {action}: no dataset given; pass DATASET (e.g. jsc-pythia) or set `dataset` in the TOML")
+        why = " (a saved graph does not record its dataset)" if graph else ""
+        raise ConfigError(f"ch {action}: no dataset given{why}; pass DATASET (e.g. jsc-pythia) "
+                          "or set `dataset` in the TOML")
     info = get_dataset_info(settings.dataset)
-    build = model_builder(settings.model, settings.model_file, info)
+    if settings.model is None and settings.model_file is None:
+        build = partial(load_model, settings.load_name, "mz")  # a saved graph is its own model
+        settings = dataclasses.replace(settings, model=Path(settings.load_name).stem)  # names the default project
+    else:
+        build = model_builder(settings.model, settings.model_file, info)
+    resolved = dataclasses.replace(resolved, args=settings)
     Console(stderr=getattr(args, "json", False)).print(render_arguments_table(resolved.rows))
     data = load_dataset(settings.dataset, settings.data_path)
     return resolved, data, build

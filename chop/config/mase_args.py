@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,7 @@ class MaseArgs:
 # Keys MASE accepts that change nothing in machop: warned about, never an error.
 NO_EFFECT = {
     "to_debug", "report_to", "quant_config", "trainer_precision", "accumulate_grad_batches",
-    "log_every_n_steps", "num_workers", "num_devices", "num_nodes", "strategy", "is_to_auto_requeue",
+    "num_workers", "num_devices", "num_nodes", "strategy", "is_to_auto_requeue",
     "github_ci", "disable_dataset_cache", "target", "num_targets", "is_pretrained", "max_token_len",
 }
 
@@ -193,12 +194,16 @@ def validate_args(args: MaseArgs) -> MaseArgs:
     """Check ranges and names once, at the edge; normalise aliases (cuda → gpu, cls → classification)."""
     if args.batch_size <= 0:
         raise ConfigError(f"batch_size must be a positive integer, got {args.batch_size}")
-    if args.learning_rate <= 0:
-        raise ConfigError(f"learning_rate must be positive, got {args.learning_rate}")
+    if not 0 < args.learning_rate < math.inf:
+        raise ConfigError(f"learning_rate must be a positive finite number, got {args.learning_rate}")
+    if args.max_steps == 0 or args.max_steps < -1:
+        raise ConfigError(f"max_steps must be a positive integer, or -1 for no limit, got {args.max_steps}")
     if args.max_epochs <= 0 and args.max_steps <= 0:
         raise ConfigError(f"max_epochs must be at least 1, got {args.max_epochs}")
-    if args.weight_decay < 0:
-        raise ConfigError(f"weight_decay must be >= 0, got {args.weight_decay}")
+    if not 0 <= args.weight_decay < math.inf:
+        raise ConfigError(f"weight_decay must be a finite number >= 0, got {args.weight_decay}")
+    if args.log_every_n_steps < 0:
+        raise ConfigError(f"log_every_n_steps must be >= 0 (0: no per-step logs), got {args.log_every_n_steps}")
     optimizer = args.training_optimizer.lower()
     if optimizer not in OPTIMIZERS:
         raise ConfigError(f"training_optimizer '{args.training_optimizer}' is not one of {', '.join(OPTIMIZERS)}")

@@ -7,6 +7,7 @@ scheduler (stepped on a dummy parameter) so both engine paths use bit-identical 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -25,10 +26,10 @@ def check_run(run: RunConfig) -> None:
     """Refuse settings no optimiser can use, naming the bad value."""
     if run.optimizer not in OPTIMIZERS:
         raise ConfigError(f"optimizer '{run.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
-    if not run.learning_rate > 0:
-        raise ConfigError(f"learning_rate must be positive, got {run.learning_rate}")
-    if run.weight_decay < 0:
-        raise ConfigError(f"weight_decay must be >= 0, got {run.weight_decay}")
+    if not 0 < run.learning_rate < math.inf:
+        raise ConfigError(f"learning_rate must be a positive finite number, got {run.learning_rate}")
+    if not 0 <= run.weight_decay < math.inf:
+        raise ConfigError(f"weight_decay must be a finite number >= 0, got {run.weight_decay}")
 
 
 def make_optimizer(run: RunConfig, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:

@@ -21,11 +21,16 @@ from chop.config.mase_args import MaseArgs
 from chop.dataset.splits import DatasetSplits
 from chop.engine.checkpoints import CheckpointFiles, latest_version, lightning_checkpoint, next_version, versioned
 from chop.engine.logs import RunLog
-from chop.engine.schedule import scheduler_state
-from chop.engine.trainer import EnsembleState, ResumeState, evaluate_models, train_ensemble
+from chop.engine.schedule import make_optimizer, scheduler_state
+from chop.engine.trainer import (EnsembleState, ResumeState, check_batch_norm, check_settings, evaluate_models,
+                                 train_ensemble)
 from chop.engine.types import EpochRecord, GroupConfig, RunConfig
 from chop.errors import ConfigError, MachopError
 from chop.tools.checkpoint_load import load_model, load_state_into
+
+
+class TrainingDiverged(MachopError):
+    """The loss became NaN or infinite; the checkpoints of the epochs before it are kept."""
 
 
 @dataclass
@@ -95,13 +100,43 @@ def _read_resume(ckpt_dir: Path, build: Callable[[], nn.Module], base: nn.Module
     return version, model, resume, best
 
 
+def _settings(args: MaseArgs) -> tuple[RunConfig, GroupConfig]:
+    run = RunConfig(seed=args.seed, learning_rate=args.learning_rate, optimizer=args.training_optimizer,
+                    weight_decay=args.weight_decay)
+    group = GroupConfig(batch_size=args.batch_size, max_epochs=args.max_epochs, max_steps=args.max_steps,
+                        batch_order=args.batch_order, order_seed=args.seed, device=resolve_device(args.accelerator),
+                        compile=args.compile, log_every_n_steps=args.log_every_n_steps)
+    check_settings([run], group)
+    return run, group
+
+
+def learning_rate_tag(run: RunConfig) -> str:
+    """The tag ``LearningRateMonitor`` gives one unnamed optimiser: ``lr-`` and its class name (``lr-Adam``)."""
+    return "lr-" + type(make_optimizer(run, [nn.Parameter(torch.zeros(1))])).__name__
+
+
+def diverged_message(record: EpochRecord, files: CheckpointFiles, learning_rate: float) -> str:
+    """One line: where the loss stopped being finite and which checkpoints still hold good weights."""
+    kept = (f"{files.best.name} (epoch {files.best_epoch}) and {files.last.name} keep the epochs before it "
+            f"in {files.directory}") if files.last.is_file() else "no checkpoint was written"
+    return (f"training diverged in epoch {record.epoch}: train_loss_step={record.train_loss_step[0]}, "
+            f"val_loss_epoch={record.val_loss_epoch[0]} at learning_rate {learning_rate}; {kept}; "
+            "try a lower --learning-rate")
+
+
 def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Module], software_dir: Path,
                  *, progress: bool = True, on_epoch: Callable[[EpochRecord], None] | None = None) -> TrainingOutcome:
-    """Train one model as ``ch train`` does and write best/last checkpoints, TensorBoard and metrics.csv."""
+    """Train one model as ``ch train`` does and write best/last checkpoints, TensorBoard and metrics.csv.
+
+    A run whose loss becomes NaN/inf stops with ``TrainingDiverged``; the checkpoints of the
+    epochs before stay as they were.
+    """
+    run, group = _settings(args)
+    base = initial_model(build, args)
+    check_batch_norm(base if base is not None else build(), group.batch_size)
     ensure_writable(software_dir)
     ckpt_dir = software_dir / "training_ckpts"
     ensure_writable(ckpt_dir)
-    base = initial_model(build, args)
     resume, best_loss = None, float("inf")
     if args.resume:
         version, start, resume, best_loss = _read_resume(ckpt_dir, build, base, args.max_epochs)
@@ -109,13 +144,9 @@ def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Mod
     else:
         version = next_version(ckpt_dir)
         initial = [base] if base is not None else None
-    run = RunConfig(seed=args.seed, learning_rate=args.learning_rate, optimizer=args.training_optimizer,
-                    weight_decay=args.weight_decay)
-    group = GroupConfig(batch_size=args.batch_size, max_epochs=args.max_epochs, max_steps=args.max_steps,
-                        batch_order=args.batch_order, order_seed=args.seed, device=resolve_device(args.accelerator),
-                        compile=args.compile)
     files = CheckpointFiles(ckpt_dir, version, best_loss=best_loss)
     log = RunLog(software_dir, version, keep_rows=args.resume)
+    lr_tag = learning_rate_tag(run)
     hyper = {key: value for key, value in dataclasses.asdict(args).items()}
     best_state: dict[str, Any] = {}
 
@@ -127,9 +158,13 @@ def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Mod
             scheduler_state=scheduler_state(run, args.max_epochs, record.epoch + 1), hyper_parameters=hyper)
         if files.save(checkpoint, val_loss, record.epoch):
             best_state["model"] = copy.deepcopy(model).cpu()
+        for step in record.steps:
+            log.log_step(step.step, record.epoch, {"train_loss_step": step.train_loss_step[0],
+                                                   "train_acc_step": step.train_acc_step[0],
+                                                   lr_tag: record.learning_rates[0]})
         log.log(record.global_step, record.epoch,
-                {"train_acc_step": record.train_acc_step[0], "train_loss_step": record.train_loss_step[0],
-                 "val_acc_epoch": record.val_acc_epoch[0], "val_loss_epoch": val_loss},
+                {"val_acc_epoch": record.val_acc_epoch[0], "val_loss_epoch": val_loss},
+                train_acc_step=record.train_acc_step[0], train_loss_step=record.train_loss_step[0],
                 lr=record.learning_rates[0], seconds=record.seconds)
         if on_epoch is not None:
             on_epoch(record)
@@ -137,6 +172,8 @@ def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Mod
     try:
         result = train_ensemble(build, data, [run], group, on_epoch_end=save, progress=progress,
                                 initial_models=initial, resume=resume)
+        if result.diverged_at[0] is not None:
+            raise TrainingDiverged(diverged_message(result.history[-1], files, run.learning_rate))
         best_model = best_state.get("model")
         if best_model is None:  # a resumed run that never beat the earlier best
             best_model = load_model(files.best, "pl", model=copy.deepcopy(result.models[0])) \
@@ -153,4 +190,3 @@ def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Mod
         test_loss_epoch=test_loss, tensorboard_dir=log.tensorboard_dir, metrics_csv=log.csv_path,
         path=result.path, version=version,
     )
-

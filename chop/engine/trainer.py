@@ -11,6 +11,7 @@ once per epoch, plus every ``sync_every`` steps for the progress bar.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from chop.dataset.splits import DatasetSplits
 from chop.engine.batches import batch_bounds, epoch_order
@@ -28,7 +30,7 @@ from chop.engine.schedule import check_run, epoch_learning_rates
 from chop.engine.stacked import plan_for
 from chop.engine.stacked_group import StackedGroup
 from chop.engine.vmapped import vmapped_group
-from chop.engine.types import BATCH_ORDERS, EnsembleResult, EpochRecord, GroupConfig, RunConfig
+from chop.engine.types import BATCH_ORDERS, EnsembleResult, EpochRecord, GroupConfig, RunConfig, StepMetrics
 from chop.errors import ConfigError
 
 PATHS = ("auto", "stacked", "vmap", "general")
@@ -67,7 +69,8 @@ class EnsembleState:
         return self._group.optimizer_states(self.global_step)
 
 
-def _check(runs: Sequence[RunConfig], group: GroupConfig, data: DatasetSplits) -> torch.device:
+def check_settings(runs: Sequence[RunConfig], group: GroupConfig) -> None:
+    """Refuse settings no training can use, naming the value (callers run it before writing files)."""
     if not runs:
         raise ConfigError("train_ensemble needs at least one RunConfig")
     for run in runs:
@@ -76,13 +79,31 @@ def _check(runs: Sequence[RunConfig], group: GroupConfig, data: DatasetSplits) -
         raise ConfigError(f"batch_size must be a positive integer, got {group.batch_size}")
     if group.max_epochs <= 0:
         raise ConfigError(f"max_epochs must be at least 1, got {group.max_epochs}")
+    if group.max_steps == 0 or group.max_steps < -1:
+        raise ConfigError(f"max_steps must be a positive integer, or -1 for no limit, got {group.max_steps}")
+    if group.log_every_n_steps < 0:
+        raise ConfigError(f"log_every_n_steps must be >= 0 (0: no per-step logs), got {group.log_every_n_steps}")
     if group.batch_order not in BATCH_ORDERS:
         raise ConfigError(f"batch_order '{group.batch_order}' is not one of {', '.join(BATCH_ORDERS)}")
+
+
+def _check(runs: Sequence[RunConfig], group: GroupConfig, data: DatasetSplits) -> torch.device:
+    check_settings(runs, group)
     if len(data.x_train) < 2:
         raise ConfigError(f"dataset '{data.name}' has {len(data.x_train)} training rows; at least 2 are needed")
     if group.device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError("device 'cuda' was asked for but torch sees no CUDA GPU; use cpu")
     return torch.device(group.device)
+
+
+def check_batch_norm(model: nn.Module, batch_size: int) -> None:
+    """Batches of one row cannot train BatchNorm (its batch variance is undefined): refuse, naming the layer."""
+    if batch_size != 1:
+        return
+    for name, module in model.named_modules():
+        if isinstance(module, _BatchNorm):
+            raise ConfigError(f"batch_size 1 cannot train {type(module).__name__} '{name}' (the variance of one "
+                              "row is undefined); use a batch_size of 2 or more")
 
 
 def _initial_models(build_model: Callable[[], nn.Module], runs: Sequence[RunConfig],
@@ -132,6 +153,27 @@ def _sync_every(steps: int) -> int:
     return max(1, steps // 20)
 
 
+def _range_stops(steps: int, every: int, done: int, log_every: int) -> list[int]:
+    """Where the epoch's step ranges end: every ``every`` steps, and at each step that is logged
+    (global step count a multiple of ``log_every``), so its loss is the range's returned value."""
+    stops = set(range(every, steps, every)) | {steps}
+    if log_every > 0:
+        stops |= set(range(log_every - done % log_every, steps + 1, log_every))
+    return sorted(stops)
+
+
+def _finite(*values: float) -> bool:
+    return all(math.isfinite(value) for value in values)
+
+
+def _stacked_steps(logged: list[tuple[int, Tensor, Tensor]]) -> tuple[StepMetrics, ...]:
+    """The logged steps' metrics read from the device in one transfer."""
+    if not logged:
+        return ()
+    values = torch.stack([torch.stack([loss, acc]) for _, loss, acc in logged]).tolist()
+    return tuple(StepMetrics(step, tuple(loss), tuple(acc)) for (step, _, _), (loss, acc) in zip(logged, values))
+
+
 def train_ensemble(build_model: Callable[[], nn.Module], data: DatasetSplits, runs: Sequence[RunConfig],
                    group: GroupConfig, *, on_epoch_end: Callable[[EpochRecord, EnsembleState], None] | None = None,
                    progress: bool = True, initial_models: Sequence[nn.Module] | None = None,
@@ -142,10 +184,16 @@ def train_ensemble(build_model: Callable[[], nn.Module], data: DatasetSplits, ru
     ``initial_models`` starts from given weights (fine-tuning, QAT of a loaded GraphModule);
     ``resume`` continues a run at ``next_epoch`` with saved optimiser states. ``path`` forces
     ``"stacked"``, ``"vmap"`` or ``"general"`` (tests); ``"auto"`` picks the fastest that fits.
+
+    Divergence is checked once per epoch, on the metrics already read: a model whose training or
+    validation loss is NaN/inf is marked in ``EpochRecord.diverged`` and ``diverged_at``; the
+    others train on unchanged (each model's arithmetic is its own). When every model has
+    diverged the run stops before ``on_epoch_end``, so no checkpoint of that epoch is written.
     """
     device = _check(runs, group, data)
     started = time.perf_counter()
     models = _initial_models(build_model, runs, initial_models)
+    check_batch_norm(models[0], group.batch_size)
     num_features = int(np.prod(data.x_train.shape[1:]))
     engine = make_group(models, runs, group, device, num_features,
                         resume.optimizer_states if resume else None, path)
@@ -159,6 +207,7 @@ def train_ensemble(build_model: Callable[[], nn.Module], data: DatasetSplits, ru
     seeds = [run.seed for run in runs]
     global_step = resume.global_step if resume else 0
     history: list[EpochRecord] = []
+    diverged_at: list[int | None] = [None] * len(runs)
     with EpochProgress(progress) as bar:
         for epoch in range(resume.next_epoch if resume else 0, group.max_epochs):
             if 0 < group.max_steps <= global_step:
@@ -171,27 +220,39 @@ def train_ensemble(build_model: Callable[[], nn.Module], data: DatasetSplits, ru
             bar.start_epoch(epoch, steps)
             every = _sync_every(steps) if progress else steps  # each range is one call into the engine
             loss = acc = torch.zeros(len(runs))
-            for start in range(0, steps, every):
-                stop = min(start + every, steps)
+            logged: list[tuple[int, Tensor, Tensor]] = []
+            start = 0
+            for stop in _range_stops(steps, every, global_step, group.log_every_n_steps):
                 loss, acc = engine.train_range(x_train, y_train, start, stop)
-                if progress:
+                if group.log_every_n_steps and (global_step + stop) % group.log_every_n_steps == 0:
+                    logged.append((global_step + stop, loss, acc))
+                if progress and (stop % every == 0 or stop == steps):
                     bar.update(stop, {"train_acc_step": float(acc.mean())})
+                start = stop
             global_step += steps
             val_acc, val_loss = engine.evaluate(x_val, y_val)
+            train_loss, val_losses = loss.tolist(), val_loss.tolist()
+            for k, (train_value, val_value) in enumerate(zip(train_loss, val_losses)):
+                if diverged_at[k] is None and not _finite(train_value, val_value):
+                    diverged_at[k] = epoch
             record = EpochRecord(
-                epoch=epoch, train_acc_step=tuple(acc.tolist()), train_loss_step=tuple(loss.tolist()),
-                val_acc_epoch=tuple(val_acc.tolist()), val_loss_epoch=tuple(val_loss.tolist()),
+                epoch=epoch, train_acc_step=tuple(acc.tolist()), train_loss_step=tuple(train_loss),
+                val_acc_epoch=tuple(val_acc.tolist()), val_loss_epoch=tuple(val_losses),
                 seconds=time.perf_counter() - epoch_start, global_step=global_step, learning_rates=tuple(lrs),
+                diverged=tuple(at is not None for at in diverged_at), steps=_stacked_steps(logged),
             )
             bar.update(steps, {"val_acc_epoch": float(val_acc.mean()), "val_loss_epoch": float(val_loss.mean())})
             history.append(record)
+            if all(record.diverged):
+                break
             state.epoch, state.global_step = epoch, global_step
             if on_epoch_end is not None:
                 on_epoch_end(record, state)
     state.global_step = global_step
     final = [model.cpu().eval() for model in engine.modules()]
     return EnsembleResult(models=final, history=history, wall_seconds=time.perf_counter() - started,
-                          path=engine.path, optimizer_states=state.optimizer_states())
+                          path=engine.path, optimizer_states=state.optimizer_states(),
+                          diverged_at=tuple(diverged_at))
 
 
 def evaluate_models(models: Sequence[nn.Module], x: Any, y: Any, *, batch_size: int = 8192,

@@ -35,11 +35,26 @@ class GroupConfig:
     order_seed: int = 0
     device: str = "cpu"
     compile: bool = False
+    log_every_n_steps: int = 0   # per-step metrics every n optimiser steps, as Lightning logs them; 0: none
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """Per-model loss and accuracy of the batch of optimiser step ``step`` (1-based, counted over the run)."""
+
+    step: int
+    train_loss_step: tuple[float, ...]
+    train_acc_step: tuple[float, ...]
 
 
 @dataclass(frozen=True)
 class EpochRecord:
-    """Per-model metrics of one epoch (0-based), synchronised from the device once."""
+    """Per-model metrics of one epoch (0-based), synchronised from the device once.
+
+    ``diverged[k]`` is True once model k's training loss or validation loss has been NaN or
+    infinite at the end of this or an earlier epoch; ``steps`` holds the steps logged every
+    ``GroupConfig.log_every_n_steps``.
+    """
 
     epoch: int
     train_acc_step: tuple[float, ...]
@@ -49,14 +64,20 @@ class EpochRecord:
     seconds: float
     global_step: int = 0
     learning_rates: tuple[float, ...] = ()
+    diverged: tuple[bool, ...] = ()
+    steps: tuple[StepMetrics, ...] = ()
 
 
 @dataclass
 class EnsembleResult:
-    """Trained modules (CPU, eval mode, in ``runs`` order), the epoch history and the wall time."""
+    """Trained modules (CPU, eval mode, in ``runs`` order), the epoch history and the wall time.
+
+    A diverged model's module holds its last (non-finite) weights; ``diverged_at`` says which.
+    """
 
     models: list[nn.Module]
     history: list[EpochRecord]
     wall_seconds: float
     path: str = "general"
     optimizer_states: list[dict[str, Any]] = field(default_factory=list)
+    diverged_at: tuple[int | None, ...] = ()   # per model: the epoch its loss first became NaN/inf, or None

@@ -78,13 +78,25 @@ def swept_value(run: StoredRun, key: str) -> Any:
     return run.config.get("swept", {}).get(key, run.config.get(key))
 
 
+DIVERGED = "diverged"
+
+
+def status_of(run: StoredRun) -> str:
+    """The stored status, or ``diverged`` for a finished run whose loss became NaN/inf (the runner
+    stores its accuracies as NaN, which the store keeps as NULL)."""
+    if run.status == FINISHED and (run.val_acc_last_epoch is None or math.isnan(run.val_acc_last_epoch)):
+        return DIVERGED
+    return run.status
+
+
 def summarise(runs: Sequence[StoredRun], swept_keys: Sequence[str]) -> list[ConfigSummary]:
+    """Statistics over each configuration's finished repeats; diverged repeats are left out of them."""
     by_config: dict[int, list[StoredRun]] = {}
     for run in runs:
         by_config.setdefault(run.config_id, []).append(run)
     summaries = []
     for config_id, members in sorted(by_config.items()):
-        done = [run for run in members if run.status == FINISHED]
+        done = [run for run in members if status_of(run) == FINISHED]
         stats = {metric: Stat.of([getattr(run, metric) for run in done]) for metric in METRICS}
         epochs = min((len(run.history) for run in done), default=0)
         curves = {name: [Stat.of([getattr(run.history[e], name) for run in done]) for e in range(epochs)]
@@ -102,7 +114,7 @@ def results_csv(runs: Sequence[StoredRun], swept_keys: Sequence[str]) -> str:
     for run in runs:
         metrics = [getattr(run, m) for m in METRICS] + [run.wall_seconds]
         writer.writerow([run.config_id, run.label, *(swept_value(run, k) for k in swept_keys), run.repeat,
-                         run.seed, run.status, *("" if v is None else repr(float(v)) for v in metrics)])
+                         run.seed, status_of(run), *("" if v is None else repr(float(v)) for v in metrics)])
     return out.getvalue()
 
 

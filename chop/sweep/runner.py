@@ -6,6 +6,7 @@ or on a Ray worker; only the driver writes the store.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
@@ -79,6 +80,11 @@ def _initial_models(key: GroupKey, build: Callable[[], Any]) -> list[Any] | None
     return [load_model(load_name=key.load_name, load_type=key.load_type, model=build())]
 
 
+def _unless(diverged: bool, value: float) -> float:
+    """A diverged model's accuracies are argmaxes of NaN: stored as NaN (NULL), which marks the run diverged."""
+    return math.nan if diverged else value
+
+
 def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) -> list[RunResult]:
     """Train one group with the engine and evaluate every model on the test split."""
     from chop.engine import evaluate_models, train_ensemble
@@ -97,10 +103,12 @@ def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) 
     for k, (config_id, repeat) in enumerate(task.run_keys):
         history = tuple(EpochMetrics(e.epoch, e.train_acc_step[k], e.train_loss_step[k], e.val_acc_epoch[k],
                                      e.val_loss_epoch[k], e.seconds) for e in result.history)
+        diverged = result.diverged_at[k] is not None
         results.append(RunResult(
-            config_id=config_id, repeat=repeat, val_acc_last_epoch=last.val_acc_epoch[k],
-            val_loss_last_epoch=last.val_loss_epoch[k], train_acc_last_step=last.train_acc_step[k],
-            train_loss_last_step=last.train_loss_step[k], test_acc=tested[k][0], test_loss=tested[k][1],
+            config_id=config_id, repeat=repeat, val_acc_last_epoch=_unless(diverged, last.val_acc_epoch[k]),
+            val_loss_last_epoch=last.val_loss_epoch[k], train_acc_last_step=_unless(diverged, last.train_acc_step[k]),
+            train_loss_last_step=last.train_loss_step[k], test_acc=_unless(diverged, tested[k][0]),
+            test_loss=_unless(diverged, tested[k][1]),
             group_size=len(task.run_keys), group_wall_seconds=result.wall_seconds, started_at=started,
             finished_at=finished, worker=worker, history=history))
     return results
@@ -202,9 +210,11 @@ def run_sweep(sweep: SweepConfig, data: DatasetSplits, store: SweepStore, backen
         nonlocal completed
         store.record_group(results)
         completed += 1
-        best = max(r.val_acc_last_epoch for r in results)
+        healthy = [r.val_acc_last_epoch for r in results if not math.isnan(r.val_acc_last_epoch)]
+        diverged = f", {len(results) - len(healthy)} diverged (loss NaN/inf)" if len(healthy) < len(results) else ""
+        best = f"best val_acc_last_epoch {max(healthy):.4f}" if healthy else "no model trained to a finite loss"
         say(f"group {task.index} finished ({completed}/{count} this session): K={len(results)}, "
-            f"{results[0].group_wall_seconds:.1f} s, best val_acc_last_epoch {best:.4f}")
+            f"{results[0].group_wall_seconds:.1f} s, {best}{diverged}")
 
     backend.run(tasks, data, started, finished)
     trained = sum(len(task.run_keys) for task in tasks)

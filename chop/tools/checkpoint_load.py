@@ -74,6 +74,43 @@ def mismatches(model: Any, state: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+EXPECTED_FILES = {"pl": ("a Lightning .ckpt", "*.ckpt"), "pt": ("a .pt state_dict", "*.pt*"),
+                  "mz": ("a saved graph_module.mz", "*.mz")}
+
+
+def _loadable_files(directory: Path, kinds: list[str]) -> list[str]:
+    """Checkpoint-like files in ``directory`` or one level below it, relative to it."""
+    patterns = [EXPECTED_FILES[kind][1] for kind in kinds]
+    return sorted({p.relative_to(directory).as_posix() for pattern in patterns
+                   for p in [*directory.glob(pattern), *directory.glob(f"*/{pattern}")]})
+
+
+def directory_message(path: Path, load_type: str | None) -> str:
+    """Why a directory cannot be loaded, and which files in it could be (the usual slip: the run folder)."""
+    kinds = [load_type] if load_type else list(LOAD_TYPES)
+    expected = " or ".join(EXPECTED_FILES[kind][0] for kind in kinds)
+    found = _loadable_files(path, kinds)
+    hint = f" (found in it: {', '.join(found[:_SHOWN])})" if found else ""
+    return f"--load {path} is a directory; expected a file: {expected}{hint}"
+
+
+def _parameter_shapes(module: Any) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(p.shape) for name, p in module.named_parameters()}
+
+
+def _check_same_architecture(saved: Any, model: Any, source: Path) -> None:
+    """A saved graph replaces the model, so refuse one whose parameters (names and shapes) differ from it."""
+    ours, theirs = _parameter_shapes(model), _parameter_shapes(saved)
+    problems = [f"{name} {theirs[name]} vs model {shape}" for name, shape in ours.items()
+                if name in theirs and theirs[name] != shape]
+    problems += [f"missing {name}" for name in ours if name not in theirs]
+    problems += [f"unexpected {name}" for name in theirs if name not in ours]
+    if problems:
+        more = f" and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        raise ModelError(f"graph {source} is not the given model ({type(model).__name__}): "
+                         f"{'; '.join(problems[:_SHOWN])}{more}; drop MODEL to use the saved graph as it is")
+
+
 def load_state_into(model: Any, state: Mapping[str, Any], source: Path) -> Any:
     """Load ``state`` into ``model`` strictly, or raise naming the tensors that do not fit."""
     problems = mismatches(model, state)
@@ -88,24 +125,29 @@ def load_state_into(model: Any, state: Mapping[str, Any], source: Path) -> Any:
 def load_model(load_name: str | Path, load_type: str | None = None, model: Any = None) -> Any:
     """Return ``model`` with the checkpoint's weights (``pl``/``pt``), or the saved module (``mz``).
 
-    Works on CPU-only machines: everything is mapped to the CPU. For ``mz`` the given ``model``
-    is only used to carry over its ``input_shape`` when the saved graph lacks one.
+    Works on CPU-only machines: everything is mapped to the CPU. For ``mz`` a given ``model`` must
+    have the saved graph's parameters (names and shapes); it carries over its ``input_shape`` when
+    the saved graph lacks one. ``model=None`` with ``mz`` returns the saved graph as it is.
     """
     from torch import nn
 
     path = Path(load_name)
-    if not path.is_file():
-        raise ModelError(f"checkpoint {path} does not exist")
     if load_type is not None and load_type not in LOAD_TYPES:
         raise ModelError(f"load_type '{load_type}' is not one of {', '.join(LOAD_TYPES)}")
+    if path.is_dir():
+        raise ModelError(directory_message(path, load_type))
+    if not path.is_file():
+        raise ModelError(f"checkpoint {path} does not exist")
     content = _read(path, trusted_objects=(load_type or SUFFIX_TYPES.get(path.suffix)) == "mz")
     kind = load_type or infer_load_type(path, content)
     if kind == "mz":
         if not isinstance(content, nn.Module):
             raise ModelError(f"{path} holds a {type(content).__name__}, not a saved graph module; "
                              "use --load-type pl or pt")
-        if model is not None and not hasattr(content, "input_shape") and hasattr(model, "input_shape"):
-            content.input_shape = tuple(model.input_shape)
+        if model is not None:
+            _check_same_architecture(content, model, path)
+            if not hasattr(content, "input_shape") and hasattr(model, "input_shape"):
+                content.input_shape = tuple(model.input_shape)
         return content
     if model is None:
         raise ModelError(f"loading {path} as '{kind}' needs the model to load the weights into")

@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+
+from chop.errors import ConfigError
+
+THREADS_VARIABLE = "MACHOP_THREADS"
+
+
+def thread_count(environ: Mapping[str, str] = os.environ) -> int:
+    """``MACHOP_THREADS`` as a positive integer (1 when unset), or a one-line error naming it."""
+    text = environ.get(THREADS_VARIABLE, "1")
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise ConfigError(f"{THREADS_VARIABLE}={text!r} is not a thread count; expected a positive integer "
+                          f"(e.g. {THREADS_VARIABLE}=1)")
+    return threads
 
 
 def configure_threads() -> int:
@@ -13,6 +31,6 @@ def configure_threads() -> int:
     """
     import torch
 
-    threads = int(os.environ.get("MACHOP_THREADS", "1"))
+    threads = thread_count()
     torch.set_num_threads(threads)
     return threads

@@ -93,3 +93,29 @@ def test_errors_are_one_line(trained, capsys, monkeypatch, tmp_path):
         assert main(argv) != 0
         err = capsys.readouterr().err
         assert err.startswith("ch: error: ") and err.count("\n") == 1 and fragment in err, err
+
+
+def test_a_saved_graph_needs_no_model_name(trained, capsys, monkeypatch):
+    monkeypatch.setenv("MACHOP_CACHE_DIR", str(trained["data"].parent / "cache"))
+    expected = _test_json(capsys, trained, trained["mz"])
+    for extra in ((), ("--load-type", "mz")):
+        assert main(["test", "jsc", "--data-path", str(trained["data"]), "--load", str(trained["mz"]), *extra,
+                     "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == expected
+
+
+def test_saved_graph_and_directory_mistakes_are_one_line(trained, capsys, monkeypatch):
+    monkeypatch.setenv("MACHOP_CACHE_DIR", str(trained["data"].parent / "cache"))
+    folder = trained["mz"].parent
+    cases = [
+        (["test", "jsc-tiny", "jsc", "--load", str(trained["mz"])],
+         "is not the given model (JSCTiny): seq_blocks.2.weight (8, 16) vs model (5, 16)"),
+        (["test", "--load", str(trained["mz"]), "--load-type", "mz"], "no dataset given (a saved graph"),
+        (["test", "jsc", "--load", str(folder), "--load-type", "mz"],
+         f"--load {folder} is a directory; expected a file: a saved graph_module.mz (found in it: graph_module.mz)"),
+        (["test", "jsc-toy", "jsc", "--load", str(folder)], "weights.pt"),
+    ]
+    for argv, fragment in cases:
+        assert main([*argv, "--data-path", str(trained["data"])]) != 0
+        err = capsys.readouterr().err
+        assert err.startswith("ch: error: ") and err.count("\n") == 1 and fragment in err, err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ def test_train_writes_checkpoints_tensorboard_and_csv_with_exact_names(jsc_file,
     assert last["lr_schedulers"][0]["last_epoch"] == 3 and last["lr_schedulers"][0]["T_max"] == 3
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    events = EventAccumulator(str(software / "tensorboard" / "version_0"))
+    events = EventAccumulator(str(software / "tensorboard" / "lightning_logs" / "version_0"))
     events.Reload()
     tags = set(events.Tags()["scalars"])
     assert tags >= {"train_acc_step", "train_loss_step", "val_acc_epoch", "val_loss_epoch", "test_acc_epoch",
@@ -178,3 +179,107 @@ def test_load_mz_graph_module_starts_from_its_weights(jsc_file, tmp_path, capsys
     state = torch.load(result["last_checkpoint"], weights_only=False)["state_dict"]
     torch.testing.assert_close(state["model.seq_blocks.2.weight"], source.get_submodule("seq_blocks.2").weight,
                                rtol=0, atol=1e-9)
+
+
+def test_tensorboard_is_laid_out_and_tagged_as_lightning_writes_it(jsc_file, tmp_path, capsys):
+    assert train(jsc_file, tmp_path / "o", "--log-every-n-steps", "17", "--json") == 0  # 17 steps per epoch
+    result = json.loads(capsys.readouterr().out)
+    software = _software(tmp_path / "o")
+    assert result["tensorboard_dir"] == str(software / "tensorboard" / "lightning_logs" / "version_0")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(result["tensorboard_dir"])
+    events.Reload()
+    assert {"train_loss_step", "train_acc_step", "lr-Adam", "val_loss_epoch", "epoch"} <= set(events.Tags()["scalars"])
+    # Lightning logs step metrics after the optimiser step at the count of steps before it
+    assert [e.step for e in events.Scalars("train_loss_step")] == [16, 33, 50]
+    assert [e.step for e in events.Scalars("lr-Adam")] == [16, 33, 50]
+    cosine = [1e-6 + (1e-3 - 1e-6) * (1 + math.cos(math.pi * e / 3)) / 2 for e in range(3)]
+    assert [e.value for e in events.Scalars("lr-Adam")] == pytest.approx(cosine, rel=1e-6)
+    with open(software / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))[:3]  # the last step of each epoch is a logged step here
+    assert [e.value for e in events.Scalars("train_loss_step")] == \
+        pytest.approx([float(r["train_loss_step"]) for r in rows], rel=1e-6)
+    assert [e.value for e in events.Scalars("train_acc_step")] == \
+        pytest.approx([float(r["train_acc_step"]) for r in rows], rel=1e-6)
+
+
+def test_log_every_n_steps_sets_the_step_scalars_and_zero_turns_them_off(jsc_file, tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert train(jsc_file, tmp_path / "a", "--log-every-n-steps", "10", "--training-optimizer", "sgd") == 0
+    events = EventAccumulator(str(_software(tmp_path / "a") / "tensorboard" / "lightning_logs" / "version_0"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("lr-SGD")] == [9, 19, 29, 39, 49]
+    assert train(jsc_file, tmp_path / "b", "--log-every-n-steps", "0") == 0
+    events = EventAccumulator(str(_software(tmp_path / "b") / "tensorboard" / "lightning_logs" / "version_0"))
+    events.Reload()
+    assert not {"train_loss_step", "lr-Adam"} & set(events.Tags()["scalars"])
+
+
+def test_impossible_step_settings_are_one_line_errors(jsc_file, tmp_path, capsys, monkeypatch):
+    out = ["--data-path", str(jsc_file), "--project-dir", str(tmp_path / "o")]
+    _fails(capsys, ["train", "jsc-tiny", "jsc", "--batch-size", "1", *out],
+           "batch_size 1 cannot train BatchNorm1d 'seq_blocks.0'", "2 or more")
+    _fails(capsys, ["train", "jsc-tiny", "jsc", "--max-steps", "0", *out], "max_steps must be a positive integer",
+           "-1 for no limit", "got 0")
+    _fails(capsys, ["train", "jsc-tiny", "jsc", "--learning-rate", "inf", *out], "learning_rate", "finite", "inf")
+    _fails(capsys, ["train", "jsc-tiny", "jsc", "--learning-rate", "nan", *out], "learning_rate", "finite", "nan")
+    assert not (tmp_path / "o").exists()  # refused before anything was written
+    for value in ("abc", "0", "-2"):
+        monkeypatch.setenv("MACHOP_THREADS", value)
+        _fails(capsys, ["train", "jsc-tiny", "jsc", *out], f"MACHOP_THREADS='{value}'", "positive integer")
+
+
+FLAKY = """
+import torch
+from torch import nn
+
+
+class Flaky(nn.Module):
+    \"\"\"Trains normally for 20 steps, then its output becomes NaN: a loss that diverges in epoch 1.\"\"\"
+
+    input_shape = (16,)
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 5)
+        self.register_buffer("calls", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+        return self.fc(x) * torch.where(self.calls > 20, float("nan"), 1.0)
+"""
+
+
+def test_a_diverging_run_stops_with_one_line_and_keeps_the_earlier_checkpoints(jsc_file, tmp_path, capsys):
+    model = tmp_path / "flaky.py"
+    model.write_text(FLAKY)
+    assert main(["train", "jsc", "--model-file", f"{model}:Flaky", "--data-path", str(jsc_file), "--max-epochs", "3",
+                 "--batch-size", "64", "--project-dir", str(tmp_path / "o"), "--project", "p"]) != 0
+    err = capsys.readouterr().err  # the progress lines of the finished epochs, then the error
+    assert "Traceback" not in err and err.count("ch: error: ") == 1
+    error = err.splitlines()[-1]
+    for fragment in ("ch: error: training diverged in epoch 1", "train_loss_step=nan", "best.ckpt (epoch 0)",
+                     "last.ckpt", "lower --learning-rate"):
+        assert fragment in error, error
+    ckpts = _software(tmp_path / "o") / "training_ckpts"
+    for name in ("best.ckpt", "last.ckpt"):
+        checkpoint = torch.load(ckpts / name, weights_only=False)
+        assert checkpoint["epoch"] == 0 and checkpoint["global_step"] == 17
+        assert all(torch.isfinite(t).all() for t in checkpoint["state_dict"].values() if t.is_floating_point())
+    with open(_software(tmp_path / "o") / "metrics.csv", newline="") as handle:
+        assert [r["epoch"] for r in csv.DictReader(handle)] == ["0"]
+
+
+def test_load_of_a_directory_says_it_is_one_and_what_file_is_expected(jsc_file, tmp_path, capsys):
+    assert train(jsc_file, tmp_path / "o", "--max-epochs", "1") == 0
+    capsys.readouterr()
+    ckpts = _software(tmp_path / "o") / "training_ckpts"
+    out = ["--data-path", str(jsc_file), "--project-dir", str(tmp_path / "o2")]
+    _fails(capsys, ["train", "jsc-tiny", "jsc", "--load", str(ckpts), *out], f"--load {ckpts} is a directory",
+           "expected a file", "found in it: best.ckpt, last.ckpt")
+    for kind, expected in (("pl", "a Lightning .ckpt"), ("pt", "a .pt state_dict"), ("mz", "graph_module.mz")):
+        _fails(capsys, ["train", "jsc-tiny", "jsc", "--load", str(ckpts), "--load-type", kind, *out],
+               "is a directory", expected)

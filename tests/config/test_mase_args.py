@@ -72,7 +72,13 @@ def test_wrong_type_names_key_and_value(tmp_path):
 
 @pytest.mark.parametrize("argv, fragment", [
     (["--batch-size", "0"], "batch_size must be a positive integer, got 0"),
-    (["--learning-rate", "0"], "learning_rate must be positive, got 0.0"),
+    (["--learning-rate", "0"], "learning_rate must be a positive finite number, got 0.0"),
+    (["--learning-rate", "inf"], "learning_rate must be a positive finite number, got inf"),
+    (["--learning-rate", "nan"], "learning_rate must be a positive finite number, got nan"),
+    (["--weight-decay", "inf"], "weight_decay must be a finite number >= 0, got inf"),
+    (["--max-steps", "0"], "max_steps must be a positive integer, or -1 for no limit, got 0"),
+    (["--max-steps", "-2"], "max_steps must be a positive integer, or -1 for no limit, got -2"),
+    (["--log-every-n-steps", "-1"], "log_every_n_steps must be >= 0"),
     (["--training-optimizer", "rmsprop"], "training_optimizer 'rmsprop'"),
     (["--accelerator", "tpu"], "accelerator 'tpu'"),
     (["--task", "lm"], "task 'lm'"),
