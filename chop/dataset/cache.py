@@ -25,6 +25,7 @@ import numpy as np
 from chop.dataset.splits import DatasetInfo, DatasetSplits
 from chop.errors import DataError, MachopError
 from chop.tools.atomic import atomic_path, atomic_write_text
+from chop.tools.atomic import ensure_writable as writable_directory
 
 CACHE_ENV = "MACHOP_CACHE_DIR"
 _ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
@@ -50,14 +51,7 @@ def _unwritable(path: Path, error: Exception, hint: str = CACHE_HINT) -> DataErr
 
 def ensure_writable(directory: Path, hint: str = CACHE_HINT) -> Path:
     """Create ``directory`` if needed and check that files can be created in it."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as error:
-        raise _unwritable(directory, error, hint) from None
-    return directory
+    return writable_directory(directory, DataError, hint)
 
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from chop.engine.trainer import (EnsembleState, ResumeState, check_batch_norm, c
                                  train_ensemble)
 from chop.engine.types import EpochRecord, GroupConfig, RunConfig
 from chop.errors import ConfigError, MachopError
+from chop.tools.atomic import ensure_writable
 from chop.tools.checkpoint_load import load_model, load_state_into
 
 
@@ -60,16 +60,6 @@ def resolve_device(accelerator: str) -> str:
     if accelerator == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return "cpu"
-
-
-def ensure_writable(directory: Path) -> None:
-    """Fail before training, not after, when outputs cannot be written."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as error:
-        raise MachopError(f"output directory {directory} is not writable: {error.strerror or error}") from None
 
 
 def initial_model(build: Callable[[], nn.Module], args: MaseArgs) -> nn.Module | None:

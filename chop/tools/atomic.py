@@ -37,17 +37,20 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         raise
 
 
-def ensure_writable(directory: str | Path) -> None:
-    """Fail before a long job, not after it, when ``directory`` cannot take its outputs."""
+def ensure_writable(directory: str | Path, error: type[MachopError] = MachopError, advice: str = "") -> Path:
+    """Create ``directory`` if needed and check a file can be made in it: fail before a long job,
+    not after it. ``error`` and ``advice`` (appended after ``; ``) let a caller say what to change."""
     directory = Path(directory)
+    suffix = f"; {advice}" if advice else ""
     if directory.exists() and not directory.is_dir():
-        raise MachopError(f"output directory {directory} is a file, not a directory")
+        raise error(f"directory {directory} is a file, not a directory{suffix}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
             pass
-    except OSError as error:
-        raise MachopError(f"output directory {directory} is not writable: {error.strerror or error}") from None
+    except OSError as problem:
+        raise error(f"directory {directory} is not writable ({problem.strerror or problem}){suffix}") from None
+    return directory
 
 
 def _umask() -> int:

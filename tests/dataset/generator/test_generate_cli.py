@@ -90,7 +90,7 @@ def test_an_unwritable_out_fails_before_generating(kind: str, tmp_path, capsys, 
     blocker = tmp_path / "blocker"
     if kind == "parent is a file":
         blocker.write_text("")
-        out, expected = blocker / "jets.parquet", f"ch: error: output directory {blocker} is a file, not a directory\n"
+        out, expected = blocker / "jets.parquet", f"ch: error: directory {blocker} is a file, not a directory\n"
     else:
         blocker.mkdir()
         out, expected = blocker, f"ch: error: --out {blocker} is a directory; give a file name such as {blocker / 'jets.parquet'}\n"
