@@ -31,6 +31,8 @@ def test_graph_report_of_jsc_tiny(capsys, tmp_path) -> None:
     report_graph_analysis_pass(mg, {"file_name": str(tmp_path / "report.txt")})
     assert capsys.readouterr().out == ""
     assert (tmp_path / "report.txt").read_text() == out
+    report_graph_analysis_pass(mg, tmp_path / "old-style.txt")  # earlier MASE: the file name itself
+    assert capsys.readouterr().out == "" and (tmp_path / "old-style.txt").read_text() == out
 
 
 def test_meta_param_table_columns(make_graph, seeded, tmp_path) -> None:
