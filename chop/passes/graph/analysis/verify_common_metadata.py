@@ -85,8 +85,9 @@ def _check_parameters(graph: MaseGraph, node: fx.Node, common: CommonMeta) -> No
         if not isinstance(entry, TensorMeta):
             raise _fail(node, f"common.args.{name}", "missing for a parameter of the module")
         if list(entry.shape) != list(parameter.shape):
-            raise _fail(node, f"common.args.{name}.shape", f"is {entry.shape} but the module's {name} is "
-                                                            f"{list(parameter.shape)}; re-run add_common_metadata_analysis_pass")
+            raise _fail(node, f"common.args.{name}.shape",
+                        f"is {entry.shape} but the module's {name} is {list(parameter.shape)}; "
+                        "re-run add_common_metadata_analysis_pass")
 
 
 def _tensor_out(source: fx.Node) -> TensorMeta | None:
@@ -119,11 +120,13 @@ def _check_edges(node: fx.Node, common: CommonMeta) -> None:
     for (name, entry), source in zip(data_in, producers or ()):
         produced = _tensor_out(source)
         if list(entry.shape) != list(produced.shape) or entry.torch_dtype != produced.torch_dtype:
-            raise _fail(node, f"common.args.{name}", f"is {entry.shape} {entry.torch_dtype} but its input "
-                                                     f"'{source.name}' produces {produced.shape} {produced.torch_dtype}")
+            raise _fail(node, f"common.args.{name}",
+                        f"is {entry.shape} {entry.torch_dtype} but its input '{source.name}' produces "
+                        f"{produced.shape} {produced.torch_dtype}")
 
 
-def verify_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+def verify_common_metadata_analysis_pass(graph: MaseGraph,
+                                         pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
     """Check every node's common metadata (takes no arguments); ``info["nodes"]`` counts the nodes checked."""
     check_pass_args(PASS, pass_args, ())
     nodes = list(graph.fx_graph.nodes)
