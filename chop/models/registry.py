@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,11 +72,38 @@ def _construct(cls: type[nn.Module], dataset_info: Any) -> nn.Module:
     return cls(dataset_info) if takes_info else cls()
 
 
-def get_model(name: str, task: str = "cls", dataset_info: Any = None, pretrained: bool = False) -> nn.Module:
-    """Build a registered model (MASE signature). ``pretrained`` is refused: no weights are shipped."""
+def get_model(name: str, task: str = "cls", dataset_info: Any = None, pretrained: bool = False,
+              checkpoint: str | Path | None = None, quant_config: Mapping[str, Any] | None = None) -> nn.Module:
+    """Build a registered model (MASE's signature); ``pretrained`` is refused: no weights are shipped.
+
+    ``checkpoint`` loads weights of any load type (``pl``/``pt``/``mz``, told by suffix or content, as
+    :func:`chop.tools.checkpoint_load.load_model` does). ``quant_config`` (``quantize_transform_pass``
+    arguments) returns the quantised model: where MASE builds a quantised model class, machop traces
+    the model, quantises the graph and returns its ``GraphModule``. The checkpoint is loaded first,
+    so a float checkpoint gives the quantised model its float master weights.
+    """
     if pretrained:
         raise ModelError(f"no pretrained weights exist for '{name}'; load a checkpoint with --load instead")
-    return _construct(_MODELS[get_model_info(name).name].factory, dataset_info)
+    model = _construct(_MODELS[get_model_info(name).name].factory, dataset_info)
+    if checkpoint is not None:
+        from chop.tools.checkpoint_load import load_model  # torch.load and friends: only when asked
+
+        model = load_model(checkpoint, model=model)
+    if quant_config is not None:
+        model = quantized(model, quant_config)
+    return model
+
+
+def quantized(model: nn.Module, quant_config: Mapping[str, Any]) -> nn.Module:
+    """``model`` traced, given common metadata (a batch of one of its ``input_shape``) and quantised."""
+    from chop.ir.graph.mase_graph import MaseGraph
+    from chop.passes.graph import add_common_metadata_analysis_pass, init_metadata_analysis_pass
+    from chop.passes.graph.transforms.quantize import quantize_transform_pass
+
+    graph, _ = init_metadata_analysis_pass(MaseGraph(model))
+    graph, _ = add_common_metadata_analysis_pass(graph)
+    graph, _ = quantize_transform_pass(graph, quant_config)
+    return graph.model
 
 
 def load_model_class(spec: str) -> type[nn.Module]:

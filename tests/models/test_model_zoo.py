@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import textwrap
 
@@ -105,3 +106,64 @@ def test_ch_model_info_unknown_name_is_one_line_error(capsys):
     assert main(["model", "info", "jsc-big"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ch: error: unknown model 'jsc-big'") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def _seeded_tiny() -> nn.Module:
+    torch.manual_seed(1)
+    model = get_model("jsc-tiny")
+    for parameter in model.parameters():
+        parameter.data.normal_()
+    model.seq_blocks[0].running_mean.normal_()
+    return model
+
+
+def _same_tensors(a: nn.Module, b: nn.Module) -> bool:
+    return a.state_dict().keys() == b.state_dict().keys() and all(
+        torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+
+
+def test_get_model_loads_a_checkpoint_of_each_load_type(tmp_path):
+    source = _seeded_tiny()
+    state = source.state_dict()
+    torch.save(state, tmp_path / "w.pt")
+    torch.save({"state_dict": {f"model.{k}": v for k, v in state.items()}, "epoch": 3}, tmp_path / "w.ckpt")
+    torch.save(torch.fx.symbolic_trace(source), tmp_path / "w.mz")
+    torch.save(state, tmp_path / "weights")  # no suffix: the contents tell
+    for name in ("w.pt", "w.ckpt", "w.mz", "weights"):
+        loaded = get_model("jsc-tiny", checkpoint=tmp_path / name)
+        assert _same_tensors(loaded, source), name
+    assert isinstance(get_model("jsc-tiny", checkpoint=str(tmp_path / "w.mz")), torch.fx.GraphModule)
+    with pytest.raises(ModelError, match=r"checkpoint .*absent\.pt does not exist"):
+        get_model("jsc-tiny", checkpoint=tmp_path / "absent.pt")
+
+
+def _integer(x: torch.Tensor, width: int, frac: int) -> torch.Tensor:
+    """Independent reference: signed fixed point, round half to even, saturate."""
+    scale = 2 ** frac
+    return torch.clamp(torch.round(x * scale), -(2 ** (width - 1)), 2 ** (width - 1) - 1) / scale
+
+
+INTEGER_LINEAR = {"by": "type", "default": {"config": {"name": None}},
+                  "linear": {"config": {"name": "integer", "data_in_width": 8, "data_in_frac_width": 3,
+                                        "weight_width": 6, "weight_frac_width": 4,
+                                        "bias_width": 8, "bias_frac_width": 2}}}
+
+
+def test_get_model_with_quant_config_returns_the_quantised_graph(tmp_path):
+    source = _seeded_tiny()
+    torch.save(source.state_dict(), tmp_path / "w.pt")
+    config = copy.deepcopy(INTEGER_LINEAR)
+    model = get_model("jsc-tiny", checkpoint=tmp_path / "w.pt", quant_config=config)
+    assert config == INTEGER_LINEAR  # the caller's dict is left alone
+    assert isinstance(model, torch.fx.GraphModule) and model.input_shape == (16,)
+    assert type(model.get_submodule("seq_blocks.2")).__name__ == "LinearInteger"
+    assert _same_tensors(model, source)  # float master weights from the checkpoint
+    x = torch.randn(7, 16, generator=torch.Generator().manual_seed(2)) * 3
+    source.eval(), model.eval()
+    with torch.no_grad():
+        hidden = source.seq_blocks[1](source.seq_blocks[0](x))
+        linear = source.seq_blocks[2]
+        expected = torch.relu(torch.nn.functional.linear(
+            _integer(hidden, 8, 3), _integer(linear.weight, 6, 4), _integer(linear.bias, 8, 2)))
+        assert torch.equal(model(x), expected)
+        assert not torch.equal(source(x), expected)  # quantisation changed the numbers

@@ -31,6 +31,8 @@ def test_graph_report_of_jsc_tiny(capsys, tmp_path) -> None:
     report_graph_analysis_pass(mg, {"file_name": str(tmp_path / "report.txt")})
     assert capsys.readouterr().out == ""
     assert (tmp_path / "report.txt").read_text() == out
+    report_graph_analysis_pass(mg, tmp_path / "old-style.txt")  # earlier MASE: the file name itself
+    assert capsys.readouterr().out == "" and (tmp_path / "old-style.txt").read_text() == out
 
 
 def test_meta_param_table_columns(make_graph, seeded, tmp_path) -> None:
@@ -61,3 +63,23 @@ def test_type_and_shape_tables(make_graph, seeded) -> None:
 def test_reports_need_metadata() -> None:
     with pytest.raises(PassError, match="node 'x' has no metadata; run init_metadata_analysis_pass"):
         report_node_type_analysis_pass(MaseGraph(get_model("jsc-tiny")))
+
+
+def test_hardware_type_table_lists_the_hardware_nodes(make_graph, seeded, capsys, tmp_path) -> None:
+    from chop.passes.graph import add_hardware_metadata_analysis_pass
+    from chop.passes.graph.analysis.report import report_node_hardware_type_analysis_pass
+
+    mg = make_graph(get_model("jsc-tiny"), torch.randn(2, 16))
+    with pytest.raises(PassError, match=r"node 'x' has no hardware\.toolchain; "
+                                        r"run add_hardware_metadata_analysis_pass first"):
+        report_node_hardware_type_analysis_pass(mg)
+    mg, _ = add_hardware_metadata_analysis_pass(mg)
+    _, info = report_node_hardware_type_analysis_pass(mg)
+    assert capsys.readouterr().out == info["table"] + "\n"
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in info["table"].splitlines()
+            if line.startswith("|")]
+    assert rows == [["Node name", "Fx Node op", "Type", "Tool Chain", "Device ID"]] + [
+        [f"seq_blocks_{i}", "call_module", "float", "INTERNAL_RTL", "-1"] for i in range(4)]
+    report_node_hardware_type_analysis_pass(mg, {"save_path": str(tmp_path / "hw.txt")})
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "hw.txt").read_text() == info["table"] + "\n"

@@ -7,9 +7,11 @@ from chop.passes.graph.analysis.count_ops import count_ops_analysis_pass
 from chop.passes.graph.analysis.init_metadata import init_metadata_analysis_pass
 from chop.passes.graph.analysis.profile_statistics import profile_statistics_analysis_pass
 from chop.passes.graph.analysis.report_graph import report_graph_analysis_pass
+from chop.passes.graph.analysis.report_node_hardware_type import report_node_hardware_type_analysis_pass
 from chop.passes.graph.analysis.report_node_meta_param import report_node_meta_param_analysis_pass
 from chop.passes.graph.analysis.report_node_shape import report_node_shape_analysis_pass
 from chop.passes.graph.analysis.report_node_type import report_node_type_analysis_pass
+from chop.passes.graph.analysis.verify_common_metadata import verify_common_metadata_analysis_pass
 
 __all__ = [
     "add_common_metadata_analysis_pass",
@@ -19,7 +21,9 @@ __all__ = [
     "init_metadata_analysis_pass",
     "profile_statistics_analysis_pass",
     "report_graph_analysis_pass",
+    "report_node_hardware_type_analysis_pass",
     "report_node_meta_param_analysis_pass",
     "report_node_shape_analysis_pass",
     "report_node_type_analysis_pass",
+    "verify_common_metadata_analysis_pass",
 ]

@@ -19,7 +19,7 @@ from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.ir.graph.ops import argument_names, classify
-from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_args import COMMON_METADATA_KEYS, check_pass_args, require_metadata
 
 PARAMETER_NAMES = ("weight", "bias")
 
@@ -146,8 +146,8 @@ def add_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any
 
     Without ``dummy_in`` a registered model's ``input_shape`` gives a seeded random batch of one.
     """
-    args = check_pass_args("add_common_metadata_analysis_pass", pass_args,
-                           ("dummy_in", "add_value", "force_device_meta"))
+    args = check_pass_args("add_common_metadata_analysis_pass", pass_args, ("dummy_in", "add_value"),
+                           ignored={"force_device_meta": COMMON_METADATA_KEYS["force_device_meta"]})
     require_metadata("add_common_metadata_analysis_pass", graph, common=False)
     add_value = bool(args.get("add_value", True))
     seen = run_recorded(graph, _dummy_inputs(graph, args.get("dummy_in")))

@@ -6,7 +6,7 @@ from typing import Any
 
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import HardwareMeta, TensorMeta
-from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_args import COMMON_METADATA_KEYS, check_pass_args, require_metadata
 
 IMPLICIT_TYPES = ("implicit_func", "placeholder", "get_attr", "output")
 
@@ -17,9 +17,11 @@ def add_hardware_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, A
     ``is_implicit`` marks nodes that need no hardware block; ``toolchain`` is MASE's internal RTL
     library; ``interface`` and ``parallelism`` hold one entry per tensor operand (on-chip storage,
     not transposed; fully parallel over the last dimension), which a hardware flow would refine.
-    Argument: ``toolchain`` (default ``"INTERNAL_RTL"``).
+    Argument: ``toolchain`` (default ``"INTERNAL_RTL"``); the common pass's arguments (``dummy_in``...),
+    which MASE code also hands this pass, are ignored with a warning.
     """
-    args = check_pass_args("add_hardware_metadata_analysis_pass", pass_args, ("toolchain",))
+    args = check_pass_args("add_hardware_metadata_analysis_pass", pass_args, ("toolchain",),
+                           ignored=COMMON_METADATA_KEYS)
     require_metadata("add_hardware_metadata_analysis_pass", graph)
     toolchain = str(args.get("toolchain", "INTERNAL_RTL"))
     for node in graph.fx_graph.nodes:

@@ -6,15 +6,16 @@ from typing import Any
 
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import StatMeta, TensorMeta
-from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_args import COMMON_METADATA_KEYS, check_pass_args, require_metadata
 
 
 def add_software_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
     """``software = {"args": {name: {"stat": {}}}, "results": {"data_out_i": {"stat": {}}}}`` per node.
 
     Only tensor operands get a slot (the profiler fills them); plain arguments such as ``dim`` do not.
+    MASE code hands this pass the common pass's arguments (``dummy_in``...): they are ignored, with a warning.
     """
-    check_pass_args("add_software_metadata_analysis_pass", pass_args, ())
+    check_pass_args("add_software_metadata_analysis_pass", pass_args, (), ignored=COMMON_METADATA_KEYS)
     require_metadata("add_software_metadata_analysis_pass", graph)
     for node in graph.fx_graph.nodes:
         parameters = node.meta["mase"].parameters

@@ -27,6 +27,7 @@ from chop.passes.graph.pass_args import check_pass_args, require_metadata
 PASS = "profile_statistics_analysis_pass"
 ARGUMENTS = ("by", "target_weight_nodes", "target_activation_nodes", "weight_statistics",
              "activation_statistics", "input_generator", "num_samples", "plot_path", "plot_max_values")
+IGNORED = {"profile_output_activation": "machop profiles the tensor inputs of the target nodes, not their outputs"}
 
 
 def select_nodes(graph: MaseGraph, by: str, targets: Iterable[str], what: str) -> list[fx.Node]:
@@ -171,7 +172,7 @@ def profile_statistics_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any]
     ``info`` holds ``{"weights": {node: {param: {stat: result}}}, "activations": {...}}`` and, with
     ``plot_path``, the path of the PNG written.
     """
-    args = check_pass_args(PASS, pass_args, ARGUMENTS)
+    args = check_pass_args(PASS, pass_args, ARGUMENTS, ignored=IGNORED)
     require_metadata(PASS, graph)
     by = args.get("by", "type")
     if by not in ("type", "name"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from chop.ir.graph.mase_graph import MaseGraph
@@ -28,8 +29,13 @@ def graph_report_text(graph: MaseGraph) -> str:
     return f"{graph.fx_graph}\nNetwork overview:\n{count}\nLayer types:\n{layer_types}"
 
 
-def report_graph_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
-    """Print (or write to ``file_name``) the graph, ``Network overview:`` and ``Layer types:`` as MASE does."""
+def report_graph_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | str | Path | None = None) -> tuple[MaseGraph, dict]:
+    """Print (or write to ``file_name``) the graph, ``Network overview:`` and ``Layer types:`` as MASE does.
+
+    Earlier MASE versions took the file name itself as the second argument; that works too.
+    """
+    if isinstance(pass_args, (str, Path)):
+        pass_args = {"file_name": pass_args}
     args = check_pass_args("report_graph_analysis_pass", pass_args, ("file_name",))
     count, layer_types = graph_overview(graph)
     text = graph_report_text(graph)

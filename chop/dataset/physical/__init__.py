@@ -1,0 +1,1 @@
+"""MASE's ``chop.dataset.physical``: the physics data sets (``jsc``)."""

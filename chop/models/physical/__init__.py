@@ -1,0 +1,1 @@
+"""MASE's ``chop.models.physical``: the models for physics data sets (``jet_substructure``)."""
