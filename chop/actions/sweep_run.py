@@ -19,6 +19,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="train N groups at once in worker processes (one per core; default 1: in this process)")
     where.add_argument("--ray", metavar="ADDRESS", help="send groups to the Ray cluster at ADDRESS (host:port)")
+    parser.add_argument("--ray-timeout", type=int, default=None, metavar="SECONDS",
+                        help="give up connecting to the Ray cluster after SECONDS (default 30)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout, nothing else")
 
 
@@ -44,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.ray_timeout is not None and (args.ray is None or args.ray_timeout < 1):
+        raise ConfigError(f"--ray-timeout {args.ray_timeout}: needs --ray ADDRESS and at least 1 second")
     overrides = {key: value for key, value in (("project_dir", args.project_dir), ("data_path", args.data_path))
                  if value is not None}
     sweep = load_sweep(_sweep_file(args), overrides)
@@ -63,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
             f"batch order {sweep.batch_order}, store {store.path}")
         say(format_plan(plan_groups(sweep.runs()), len(data.x_train), store.finished_keys()))
         if args.ray:
-            from chop.sweep.ray_backend import RayBackend
+            from chop.sweep.ray_backend import DEFAULT_CONNECT_TIMEOUT_S, RayBackend
 
-            backend = RayBackend(args.ray)
+            backend = RayBackend(args.ray, connect_timeout_s=args.ray_timeout or DEFAULT_CONNECT_TIMEOUT_S)
         elif args.jobs > 1:
             backend = ProcessBackend(args.jobs)
         else:

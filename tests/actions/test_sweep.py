@@ -113,6 +113,9 @@ def test_unknown_model_is_named_before_training(tmp_path, data, capsys):
 def test_missing_inputs(tmp_path, capsys):
     assert "no sweep file" in error_line(capsys, ["sweep", "run"])
     assert "no results store in" in error_line(capsys, ["sweep", "report", str(tmp_path)])
+    assert error_line(capsys, ["sweep", "run", "s.toml", "--ray-timeout", "5"]) == (
+        "ch: error: --ray-timeout 5: needs --ray ADDRESS and at least 1 second")
+    assert "--ray-timeout 0: needs" in error_line(capsys, ["sweep", "run", "s.toml", "--ray", "h:1", "--ray-timeout", "0"])
 
 
 def test_unwritable_output_directory(tmp_path, data, capsys):
