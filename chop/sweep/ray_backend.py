@@ -12,13 +12,12 @@ for the duration of the import and the connection only: one attempt that waits `
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from chop.errors import MachopError
-from chop.sweep.runner import GroupTask, execute_group
-from chop.sweep.store import RunResult
+from chop.sweep.runner import Claim, Finished, GroupTask, execute_group
 
 if TYPE_CHECKING:
     from chop.dataset.splits import DatasetSplits
@@ -84,8 +83,8 @@ class RayBackend:
                                f"(`ray start --address {self.address}`)") from None
         return ray
 
-    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, started: Callable[[GroupTask], None],
-            finished: Callable[[GroupTask, list[RunResult]], None]) -> None:
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, claim: Claim, finished: Finished) -> None:
+        """Every group this driver can claim goes to the cluster at once; Ray queues what exceeds its CPUs."""
         if not tasks:
             return
         ray = self._connect()
@@ -93,8 +92,7 @@ class RayBackend:
             remote = ray.remote(num_cpus=self.num_cpus, max_retries=1)(execute_group)
             shared = ray.put(data)
             pending = {}
-            for task in tasks:
-                started(task)
+            for task in filter(claim, tasks):
                 pending[remote.remote(task, shared)] = task
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)

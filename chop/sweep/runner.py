@@ -1,7 +1,8 @@
 """Run a planned sweep: each group through the engine, each finished group into the store.
 
 ``execute_group`` is a plain function of picklable values so the same code runs in this process
-or on a Ray worker; only the driver writes the store.
+or on a Ray worker; only the driver writes the store. A backend asks the driver to ``claim`` each
+group just before it starts it, so several runners on one store split the groups between them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chop.sweep.config import SweepConfig
 from chop.sweep.planner import Group, GroupKey, plan_groups
-from chop.sweep.store import EpochMetrics, RunResult, SweepStore
+from chop.sweep.store import EpochMetrics, RunResult, SweepStore, this_process
 
 if TYPE_CHECKING:
     from chop.dataset.splits import DatasetSplits
@@ -106,11 +107,17 @@ def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) 
     return results
 
 
-class Backend(Protocol):
-    """Runs group tasks somewhere and hands each finished group back to the driver."""
+Claim = Callable[["GroupTask"], bool]
+Finished = Callable[["GroupTask", list[RunResult]], None]
 
-    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, started: Callable[[GroupTask], None],
-            finished: Callable[[GroupTask, list[RunResult]], None]) -> None: ...
+
+class Backend(Protocol):
+    """Runs group tasks somewhere and hands each finished group back to the driver.
+
+    ``claim(task)`` is called right before a task starts; False means another runner has it: skip it.
+    """
+
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, claim: Claim, finished: Finished) -> None: ...
 
 
 class InProcessBackend:
@@ -119,10 +126,10 @@ class InProcessBackend:
     def __init__(self, progress: bool = True) -> None:
         self.progress = progress
 
-    def run(self, tasks, data, started, finished) -> None:
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, claim: Claim, finished: Finished) -> None:
         for task in tasks:
-            started(task)
-            finished(task, execute_group(task, data, self.progress))
+            if claim(task):
+                finished(task, execute_group(task, data, self.progress))
 
 
 _WORKER_DATA: Any = None
@@ -147,26 +154,28 @@ class ProcessBackend:
     """``jobs`` groups at once in worker processes (one thread each), the costliest first.
 
     Tiny models use one core per process; on a machine with N cores, N workers keep every core busy.
+    A group is claimed only when a worker is free for it, so another runner can take the rest.
     """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
 
-    def run(self, tasks, data, started, finished) -> None:
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, claim: Claim, finished: Finished) -> None:
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
         if not tasks:
             return
-        ordered = sorted(tasks, key=lambda task: estimated_cost(task, len(data.x_train)), reverse=True)
+        ordered = iter(sorted(tasks, key=lambda task: estimated_cost(task, len(data.x_train)), reverse=True))
         pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_init, initargs=(data,))
         try:
             pending = {}
-            for task in ordered:
-                started(task)
-                pending[pool.submit(_worker_run, task)] = task
-            while pending:
+            while True:
+                while len(pending) < self.jobs and (task := next((t for t in ordered if claim(t)), None)):
+                    pending[pool.submit(_worker_run, task)] = task
+                if not pending:
+                    break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     finished(pending.pop(future), future.result())
@@ -176,6 +185,8 @@ class ProcessBackend:
 
 @dataclass(frozen=True)
 class SweepOutcome:
+    """``trained`` by this runner; ``skipped``: finished before, or trained meanwhile by another runner."""
+
     groups: list[Group]
     trained: int
     skipped: int
@@ -184,7 +195,8 @@ class SweepOutcome:
 
 def run_sweep(sweep: SweepConfig, data: DatasetSplits, store: SweepStore, backend: Backend,
               say: Callable[[str], None] = lambda line: None) -> SweepOutcome:
-    """Train every unfinished run of ``sweep``; each finished group is committed before the next one."""
+    """Train every unfinished run of ``sweep`` not claimed by another live runner; each finished group
+    is committed before the next one, and claims left unfinished are given back when this returns."""
     runs = sweep.runs()
     groups = plan_groups(runs)
     store.add_planned(runs)
@@ -192,20 +204,25 @@ def run_sweep(sweep: SweepConfig, data: DatasetSplits, store: SweepStore, backen
     tasks = make_tasks(sweep, groups, done)
     begin = time.time()
     count = len(tasks)
+    owner = this_process()
 
-    def started(task: GroupTask) -> None:
-        store.mark_running(task.run_keys, worker=socket.gethostname())
+    def claim(task: GroupTask) -> bool:
+        return store.claim(task.run_keys, owner)
 
     completed = 0
+    trained = 0
 
     def finished(task: GroupTask, results: list[RunResult]) -> None:
-        nonlocal completed
+        nonlocal completed, trained
         store.record_group(results)
         completed += 1
+        trained += len(results)
         best = max(r.val_acc_last_epoch for r in results)
         say(f"group {task.index} finished ({completed}/{count} this session): K={len(results)}, "
             f"{results[0].group_wall_seconds:.1f} s, best val_acc_last_epoch {best:.4f}")
 
-    backend.run(tasks, data, started, finished)
-    trained = sum(len(task.run_keys) for task in tasks)
+    try:
+        backend.run(tasks, data, claim, finished)
+    finally:
+        store.release(owner)
     return SweepOutcome(groups, trained, len(runs) - trained, time.time() - begin)

@@ -74,7 +74,7 @@ def test_the_connection_bound_is_handed_to_ray_and_put_back_after(monkeypatch):
     monkeypatch.delenv("RAY_gcs_server_port_wait_time_s", raising=False)
     backend = RayBackend("127.0.0.1:1", connect_timeout_s=7)
     with pytest.raises(RayError) as error:
-        backend.run([object()], None, lambda task: None, lambda task, results: None)
+        backend.run([object()], None, lambda task: True, lambda task, results: None)
     assert seen == {**BOUND, "address": "127.0.0.1:1"}
     assert str(error.value) == (
         "cannot connect to the Ray cluster at 127.0.0.1:1 within 7 s (Failed to connect to Ray cluster at "
