@@ -7,21 +7,27 @@ group just before it starts it, so several runners on one store split the groups
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chop.sweep.config import SweepConfig
 from chop.sweep.planner import Group, GroupKey, plan_groups
 from chop.sweep.store import EpochMetrics, RunResult, SweepStore, this_process
+from chop.tools.logger import get_logger
 
 if TYPE_CHECKING:
+    from chop.config.mase_args import MaseArgs
     from chop.dataset.splits import DatasetSplits
     from chop.engine import GroupConfig, RunConfig
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,37 @@ def _device(accelerator: str) -> str:
     if accelerator == "gpu" or (accelerator == "auto" and torch.cuda.is_available()):
         return "cuda"
     return "cpu"
+
+
+def _file_digest(path: str) -> str | None:
+    """First 12 hex digits of the file's sha256 (None when it is missing: the builder says so later)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return None
+
+
+def _named_files(args: MaseArgs) -> list[str]:
+    """The files a configuration reads besides the data: its model file (FILE.py of FILE.py:Class), its checkpoint."""
+    model_path = args.model_file.rpartition(":")[0] if args.model_file else None
+    return [path for path in (model_path, args.load_name) if path]
+
+
+def session_settings(sweep: SweepConfig) -> dict[str, Any]:
+    """What may change a run's numbers without changing the sweep's definition: where it trains, how,
+    with which code, and the contents of the model files and checkpoints it names."""
+    import torch
+
+    from chop import __version__
+
+    paths = sorted({path for c in sweep.configurations for path in _named_files(c.args)})
+    return {"device": _device(sweep.base.accelerator), "compile": sweep.base.compile, "machop": __version__,
+            "torch": torch.__version__, "files": {path: _file_digest(path) for path in paths}}
+
+
+def _warn_changed(store: SweepStore, changed: list[str], finished: int, unfinished: int) -> None:
+    log.warning("%s: settings changed since the last run (%s); the %d finished runs keep their results, "
+                "the %d unfinished train with the new settings", store.path, "; ".join(changed), finished, unfinished)
 
 
 def make_tasks(sweep: SweepConfig, groups: Sequence[Group], done: set[tuple[int, int]]) -> list[GroupTask]:
@@ -201,6 +238,9 @@ def run_sweep(sweep: SweepConfig, data: DatasetSplits, store: SweepStore, backen
     groups = plan_groups(runs)
     store.add_planned(runs)
     done = store.finished_keys()
+    changed = store.remember_settings(session_settings(sweep))
+    if changed:
+        _warn_changed(store, changed, len(done), len(runs) - len(done))
     tasks = make_tasks(sweep, groups, done)
     begin = time.time()
     count = len(tasks)

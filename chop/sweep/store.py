@@ -310,6 +310,14 @@ class SweepStore:
                     [(r.config_id, r.repeat, e.epoch, e.train_acc_step, e.train_loss_step, e.val_acc_epoch,
                       e.val_loss_epoch, e.seconds) for e in r.history])
 
+    def remember_settings(self, settings: dict[str, Any]) -> list[str]:
+        """Record the settings of this session; return how they differ from those of the last one."""
+        with self._writing("settings"):
+            rows = self._db.execute("SELECT value FROM meta WHERE key='settings'").fetchall()
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)",
+                             (json.dumps(settings, sort_keys=True),))
+        return differences(json.loads(rows[0][0]), settings) if rows else []
+
     # -- reading --------------------------------------------------------------------------------
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         try:
