@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from chop.sweep import InProcessBackend, SweepStore, parse_sweep, run_sweep
@@ -70,16 +72,15 @@ def test_a_dead_runners_claim_is_taken_over_and_finished_runs_are_never_claimed(
     store.close()
 
 
-class sleeping:
+@contextmanager
+def sleeping() -> Iterator[subprocess.Popen]:
     """A live process of this host to stand for another runner."""
-
-    def __enter__(self) -> subprocess.Popen:
-        self.child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-        return self.child
-
-    def __exit__(self, *exc: object) -> None:
-        self.child.kill()
-        self.child.wait()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        yield child
+    finally:
+        child.kill()
+        child.wait()
 
 
 RUNNER = textwrap.dedent("""
