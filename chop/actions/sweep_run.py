@@ -19,6 +19,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="train N groups at once in worker processes (one per core; default 1: in this process)")
     where.add_argument("--ray", metavar="ADDRESS", help="send groups to the Ray cluster at ADDRESS (host:port)")
+    parser.add_argument("--ray-timeout", type=int, default=None, metavar="SECONDS",
+                        help="give up connecting to the Ray cluster after SECONDS (default 30)")
+    parser.add_argument("--resume", action="store_true", help="only continue an existing store (every rerun resumes; "
+                        "with --resume a missing DIR/NAME/sweep.sqlite is an error instead of a new sweep)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON on stdout, nothing else")
 
 
@@ -38,12 +42,14 @@ def run(args: argparse.Namespace) -> int:
 
     from chop.dataset import load_dataset
     from chop.errors import ConfigError
-    from chop.sweep import (InProcessBackend, ProcessBackend, SweepStore, format_plan, load_sweep, plan_groups,
-                            run_sweep, write_report)
+    from chop.sweep import (STORE_NAME, InProcessBackend, ProcessBackend, SweepStore, format_plan, load_sweep,
+                            plan_groups, run_sweep, write_report)
     from chop.tools.runtime import configure_threads
 
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.ray_timeout is not None and (args.ray is None or args.ray_timeout < 1):
+        raise ConfigError(f"--ray-timeout {args.ray_timeout}: needs --ray ADDRESS and at least 1 second")
     overrides = {key: value for key, value in (("project_dir", args.project_dir), ("data_path", args.data_path))
                  if value is not None}
     sweep = load_sweep(_sweep_file(args), overrides)
@@ -51,21 +57,24 @@ def run(args: argparse.Namespace) -> int:
 
     for name in sorted({c.args.model for c in sweep.configurations if c.args.model_file is None}):
         get_model_info(name)  # an unknown model fails here, before any data is loaded
+    directory = Path(sweep.base.project_dir) / sweep.name
+    if args.resume and not (directory / STORE_NAME).is_file():
+        raise ConfigError(f"--resume: no results store {directory / STORE_NAME} to continue; check `name` and "
+                          "--project-dir, or run without --resume to start the sweep")
     configure_threads()
     out = sys.stderr if args.json else sys.stdout
     say = lambda line: print(line, file=out, flush=True)  # noqa: E731
 
     data = load_dataset(sweep.base.dataset, sweep.base.data_path)
-    directory = Path(sweep.base.project_dir) / sweep.name
     definition = {**sweep.definition(), "data_sha256": data.provenance.get("sha256")}
     with SweepStore.create_or_open(directory, definition, sweep.swept_keys) as store:
         say(f"sweep '{sweep.name}': {len(sweep.configurations)} configurations x {sweep.repeats} repeats, "
             f"batch order {sweep.batch_order}, store {store.path}")
         say(format_plan(plan_groups(sweep.runs()), len(data.x_train), store.finished_keys()))
         if args.ray:
-            from chop.sweep.ray_backend import RayBackend
+            from chop.sweep.ray_backend import DEFAULT_CONNECT_TIMEOUT_S, RayBackend
 
-            backend = RayBackend(args.ray)
+            backend = RayBackend(args.ray, connect_timeout_s=args.ray_timeout or DEFAULT_CONNECT_TIMEOUT_S)
         elif args.jobs > 1:
             backend = ProcessBackend(args.jobs)
         else:

@@ -1,11 +1,13 @@
 """Run a planned sweep: each group through the engine, each finished group into the store.
 
 ``execute_group`` is a plain function of picklable values so the same code runs in this process
-or on a Ray worker; only the driver writes the store.
+or on a Ray worker; only the driver writes the store. A backend asks the driver to ``claim`` each
+group just before it starts it, so several runners on one store split the groups between them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import socket
@@ -13,15 +15,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chop.sweep.config import SweepConfig
 from chop.sweep.planner import Group, GroupKey, plan_groups
-from chop.sweep.store import EpochMetrics, RunResult, SweepStore
+from chop.sweep.store import EpochMetrics, RunResult, SweepStore, this_process
+from chop.tools.logger import get_logger
 
 if TYPE_CHECKING:
+    from chop.config.mase_args import MaseArgs
     from chop.dataset.splits import DatasetSplits
     from chop.engine import GroupConfig, RunConfig
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,37 @@ def _device(accelerator: str) -> str:
     if accelerator == "gpu" or (accelerator == "auto" and torch.cuda.is_available()):
         return "cuda"
     return "cpu"
+
+
+def _file_digest(path: str) -> str | None:
+    """First 12 hex digits of the file's sha256 (None when it is missing: the builder says so later)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return None
+
+
+def _named_files(args: MaseArgs) -> list[str]:
+    """The files a configuration reads besides the data: its model file (FILE.py of FILE.py:Class), its checkpoint."""
+    model_path = args.model_file.rpartition(":")[0] if args.model_file else None
+    return [path for path in (model_path, args.load_name) if path]
+
+
+def session_settings(sweep: SweepConfig) -> dict[str, Any]:
+    """What may change a run's numbers without changing the sweep's definition: where it trains, how,
+    with which code, and the contents of the model files and checkpoints it names."""
+    import torch
+
+    from chop import __version__
+
+    paths = sorted({path for c in sweep.configurations for path in _named_files(c.args)})
+    return {"device": _device(sweep.base.accelerator), "compile": sweep.base.compile, "machop": __version__,
+            "torch": torch.__version__, "files": {path: _file_digest(path) for path in paths}}
+
+
+def _warn_changed(store: SweepStore, changed: list[str], finished: int, unfinished: int) -> None:
+    log.warning("%s: settings changed since the last run (%s); the %d finished runs keep their results, "
+                "the %d unfinished train with the new settings", store.path, "; ".join(changed), finished, unfinished)
 
 
 def make_tasks(sweep: SweepConfig, groups: Sequence[Group], done: set[tuple[int, int]]) -> list[GroupTask]:
@@ -114,11 +152,17 @@ def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) 
     return results
 
 
-class Backend(Protocol):
-    """Runs group tasks somewhere and hands each finished group back to the driver."""
+Claim = Callable[["GroupTask"], bool]
+Finished = Callable[["GroupTask", list[RunResult]], None]
 
-    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, started: Callable[[GroupTask], None],
-            finished: Callable[[GroupTask, list[RunResult]], None]) -> None: ...
+
+class Backend(Protocol):
+    """Runs group tasks somewhere and hands each finished group back to the driver.
+
+    ``claim(task)`` is called right before a task starts; False means another runner has it: skip it.
+    """
+
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, claim: Claim, finished: Finished) -> None: ...
 
 
 class InProcessBackend:
@@ -127,10 +171,10 @@ class InProcessBackend:
     def __init__(self, progress: bool = True) -> None:
         self.progress = progress
 
-    def run(self, tasks, data, started, finished) -> None:
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, claim: Claim, finished: Finished) -> None:
         for task in tasks:
-            started(task)
-            finished(task, execute_group(task, data, self.progress))
+            if claim(task):
+                finished(task, execute_group(task, data, self.progress))
 
 
 _WORKER_DATA: Any = None
@@ -155,26 +199,28 @@ class ProcessBackend:
     """``jobs`` groups at once in worker processes (one thread each), the costliest first.
 
     Tiny models use one core per process; on a machine with N cores, N workers keep every core busy.
+    A group is claimed only when a worker is free for it, so another runner can take the rest.
     """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
 
-    def run(self, tasks, data, started, finished) -> None:
+    def run(self, tasks: Sequence[GroupTask], data: DatasetSplits, claim: Claim, finished: Finished) -> None:
         import multiprocessing
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
         if not tasks:
             return
-        ordered = sorted(tasks, key=lambda task: estimated_cost(task, len(data.x_train)), reverse=True)
+        ordered = iter(sorted(tasks, key=lambda task: estimated_cost(task, len(data.x_train)), reverse=True))
         pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_worker_init, initargs=(data,))
         try:
             pending = {}
-            for task in ordered:
-                started(task)
-                pending[pool.submit(_worker_run, task)] = task
-            while pending:
+            while True:
+                while len(pending) < self.jobs and (task := next((t for t in ordered if claim(t)), None)):
+                    pending[pool.submit(_worker_run, task)] = task
+                if not pending:
+                    break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     finished(pending.pop(future), future.result())
@@ -184,6 +230,8 @@ class ProcessBackend:
 
 @dataclass(frozen=True)
 class SweepOutcome:
+    """``trained`` by this runner; ``skipped``: finished before, or trained meanwhile by another runner."""
+
     groups: list[Group]
     trained: int
     skipped: int
@@ -192,30 +240,39 @@ class SweepOutcome:
 
 def run_sweep(sweep: SweepConfig, data: DatasetSplits, store: SweepStore, backend: Backend,
               say: Callable[[str], None] = lambda line: None) -> SweepOutcome:
-    """Train every unfinished run of ``sweep``; each finished group is committed before the next one."""
+    """Train every unfinished run of ``sweep`` not claimed by another live runner; each finished group
+    is committed before the next one, and claims left unfinished are given back when this returns."""
     runs = sweep.runs()
     groups = plan_groups(runs)
     store.add_planned(runs)
     done = store.finished_keys()
+    changed = store.remember_settings(session_settings(sweep))
+    if changed:
+        _warn_changed(store, changed, len(done), len(runs) - len(done))
     tasks = make_tasks(sweep, groups, done)
     begin = time.time()
     count = len(tasks)
+    owner = this_process()
 
-    def started(task: GroupTask) -> None:
-        store.mark_running(task.run_keys, worker=socket.gethostname())
+    def claim(task: GroupTask) -> bool:
+        return store.claim(task.run_keys, owner)
 
     completed = 0
+    trained = 0
 
     def finished(task: GroupTask, results: list[RunResult]) -> None:
-        nonlocal completed
+        nonlocal completed, trained
         store.record_group(results)
         completed += 1
+        trained += len(results)
         healthy = [r.val_acc_last_epoch for r in results if not math.isnan(r.val_acc_last_epoch)]
         diverged = f", {len(results) - len(healthy)} diverged (loss NaN/inf)" if len(healthy) < len(results) else ""
         best = f"best val_acc_last_epoch {max(healthy):.4f}" if healthy else "no model trained to a finite loss"
         say(f"group {task.index} finished ({completed}/{count} this session): K={len(results)}, "
             f"{results[0].group_wall_seconds:.1f} s, {best}{diverged}")
 
-    backend.run(tasks, data, started, finished)
-    trained = sum(len(task.run_keys) for task in tasks)
+    try:
+        backend.run(tasks, data, claim, finished)
+    finally:
+        store.release(owner)
     return SweepOutcome(groups, trained, len(runs) - trained, time.time() - begin)

@@ -4,12 +4,19 @@ SQLite in WAL mode with ``synchronous=FULL``: a group's results (final metrics a
 history of each of its runs) go in with one transaction, which is either entirely on disk or not
 at all, whatever kills the process. The store remembers the sweep's definition and its
 fingerprint; opening it with a different definition is refused with the first differences named.
+
+Several runners on one machine may share a store: each claims a group's runs in one transaction
+before training them (``owner`` = host:pid, ``claimed_at``), so no run is trained twice; a claim
+whose process has exited is taken over. SQLite locking needs a local file system, so this holds
+on one machine only (several machines use Ray, with one driver writing the store).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,6 +45,7 @@ CREATE TABLE IF NOT EXISTS runs (
     test_acc REAL, test_loss REAL,
     group_size INTEGER, group_wall_seconds REAL, wall_seconds REAL,
     started_at REAL, finished_at REAL, worker TEXT,
+    owner TEXT, claimed_at REAL, trainings INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (config_id, repeat)
 );
 CREATE TABLE IF NOT EXISTS epochs (
@@ -107,6 +115,33 @@ class StoredRun:
     history: tuple[EpochMetrics, ...]
 
 
+# Columns added after the first stores were written; an older store gains them when opened.
+_ADDED_COLUMNS = {"owner": "TEXT", "claimed_at": "REAL", "trainings": "INTEGER NOT NULL DEFAULT 0"}
+
+
+def this_process() -> str:
+    """The owner name of claims made by this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process that made a claim still runs.
+
+    Only a process of this host can be checked; a claim of another host is a store on a shared
+    file system, which SQLite does not support, so such a claim counts as alive (never taken over).
+    """
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def fingerprint(definition: dict[str, Any]) -> str:
     """sha256 of the definition's canonical JSON."""
     return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()
@@ -163,6 +198,10 @@ class SweepStore:
         with store._writing("create"):
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 store._db.execute(statement)
+            present = {row[1] for row in store._db.execute("PRAGMA table_info(runs)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in present:
+                    store._db.execute(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
             rows = dict(store._db.execute("SELECT key, value FROM meta"))
             if not rows:
                 meta = {"fingerprint": fingerprint(definition), "definition": json.dumps(definition, sort_keys=True),
@@ -228,12 +267,30 @@ class SweepStore:
             self._db.executemany("INSERT OR IGNORE INTO runs (config_id, repeat, label, seed, config, status) "
                                  "VALUES (?, ?, ?, ?, ?, ?)", rows)
 
-    def mark_running(self, keys: Iterable[tuple[int, int]], worker: str) -> None:
-        now = time.time()
-        with self._writing("start group"):
-            self._db.executemany("UPDATE runs SET status='running', started_at=?, worker=? "
-                                 "WHERE config_id=? AND repeat=? AND status!='finished'",
-                                 [(now, worker, c, r) for c, r in keys])
+    def claim(self, keys: Sequence[tuple[int, int]], owner: str) -> bool:
+        """Take the runs of one group for ``owner``, or say no: one is finished or another live runner has it.
+
+        Checked and written in one ``BEGIN IMMEDIATE`` transaction, so two runners never both win.
+        """
+        marks = ",".join("(?, ?)" for _ in keys)
+        flat = [value for key in keys for value in key]
+        with self._writing("claim group"):
+            rows = self._db.execute(f"SELECT status, owner FROM runs WHERE (config_id, repeat) IN (VALUES {marks})",
+                                    flat).fetchall()
+            if any(status == FINISHED or (holder not in (None, owner) and status == "running"
+                                          and owner_alive(holder)) for status, holder in rows):
+                return False
+            now = time.time()
+            self._db.execute(f"UPDATE runs SET status='running', owner=?, claimed_at=?, started_at=?, worker=? "
+                             f"WHERE (config_id, repeat) IN (VALUES {marks})",
+                             [owner, now, now, owner.rpartition(":")[0], *flat])
+        return True
+
+    def release(self, owner: str) -> None:
+        """Give back the unfinished claims of ``owner`` (a runner that stops early) so others take them now."""
+        with self._writing("release claims"):
+            self._db.execute("UPDATE runs SET status='pending', owner=NULL, claimed_at=NULL "
+                             "WHERE owner=? AND status='running'", (owner,))
 
     def record_group(self, results: Sequence[RunResult]) -> None:
         """Write a finished group: all its runs and their histories in one transaction."""
@@ -242,7 +299,8 @@ class SweepStore:
                 self._db.execute(
                     "UPDATE runs SET status=?, val_acc_last_epoch=?, val_loss_last_epoch=?, train_acc_last_step=?, "
                     "train_loss_last_step=?, test_acc=?, test_loss=?, group_size=?, group_wall_seconds=?, "
-                    "wall_seconds=?, started_at=?, finished_at=?, worker=? WHERE config_id=? AND repeat=?",
+                    "wall_seconds=?, started_at=?, finished_at=?, worker=?, trainings=trainings+1 "
+                    "WHERE config_id=? AND repeat=?",
                     (FINISHED, r.val_acc_last_epoch, r.val_loss_last_epoch, r.train_acc_last_step,
                      r.train_loss_last_step, r.test_acc, r.test_loss, r.group_size, r.group_wall_seconds,
                      r.wall_seconds, r.started_at, r.finished_at, r.worker, r.config_id, r.repeat))
@@ -252,12 +310,24 @@ class SweepStore:
                     [(r.config_id, r.repeat, e.epoch, e.train_acc_step, e.train_loss_step, e.val_acc_epoch,
                       e.val_loss_epoch, e.seconds) for e in r.history])
 
+    def remember_settings(self, settings: dict[str, Any]) -> list[str]:
+        """Record the settings of this session; return how they differ from those of the last one."""
+        with self._writing("settings"):
+            rows = self._db.execute("SELECT value FROM meta WHERE key='settings'").fetchall()
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('settings', ?)",
+                             (json.dumps(settings, sort_keys=True),))
+        return differences(json.loads(rows[0][0]), settings) if rows else []
+
     # -- reading --------------------------------------------------------------------------------
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         try:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as error:
             raise StoreError(f"cannot read results store {self.path}: {error}") from None
+
+    def trainings(self) -> dict[tuple[int, int], int]:
+        """How many times each run was trained and recorded (1 for every finished run, unless retrained)."""
+        return {(c, r): n for c, r, n in self._read("SELECT config_id, repeat, trainings FROM runs")}
 
     def finished_keys(self) -> set[tuple[int, int]]:
         return {(c, r) for c, r in self._read("SELECT config_id, repeat FROM runs WHERE status=?", (FINISHED,))}

@@ -113,6 +113,10 @@ def test_unknown_model_is_named_before_training(tmp_path, data, capsys):
 def test_missing_inputs(tmp_path, capsys):
     assert "no sweep file" in error_line(capsys, ["sweep", "run"])
     assert "no results store in" in error_line(capsys, ["sweep", "report", str(tmp_path)])
+    assert error_line(capsys, ["sweep", "run", "s.toml", "--ray-timeout", "5"]) == (
+        "ch: error: --ray-timeout 5: needs --ray ADDRESS and at least 1 second")
+    line = error_line(capsys, ["sweep", "run", "s.toml", "--ray", "h:1", "--ray-timeout", "0"])
+    assert "--ray-timeout 0: needs" in line
 
 
 def test_unwritable_output_directory(tmp_path, data, capsys):
@@ -159,3 +163,24 @@ def test_kill_9_loses_nothing_finished_and_rerun_resumes(tmp_path, data, capsys)
         after = {(c, r): v for c, r, v in db.execute("SELECT config_id, repeat, val_acc_last_epoch FROM runs")}
     assert all(after[(c, r)] == v for c, r, v, _ in rows)  # what was finished before the kill is untouched
     assert finished_runs(store) == 6
+
+
+def test_resume_continues_only_an_existing_store_and_names_changed_settings(tmp_path, data, capsys):
+    path = sweep_file(tmp_path, data, "max_epochs = 1\n[grid]\nbatch_size = [64, 128]\n")
+    out = tmp_path / "out"
+    store = out / "study" / "sweep.sqlite"
+    line = error_line(capsys, ["sweep", "run", str(path), "--project-dir", str(out), "--resume"])
+    assert line == (f"ch: error: --resume: no results store {store} to continue; check `name` and --project-dir, "
+                    "or run without --resume to start the sweep")
+    assert not out.exists()
+    assert main(["sweep", "run", str(path), "--project-dir", str(out), "--json"]) == 0
+    assert "settings changed" not in capsys.readouterr().err
+    path.write_text(path.read_text().replace("max_epochs = 1\n", "max_epochs = 1\ncompile = true\n"))
+    # A real process, so stderr is what the user sees (pytest's log capture would take the warning here).
+    done = subprocess.run([CH, "sweep", "run", str(path), "--project-dir", str(out), "--json", "--resume"],
+                          capture_output=True, text=True, timeout=120)  # a hang guard only
+    assert done.returncode == 0, done.stderr
+    assert (json.loads(done.stdout)["trained"], json.loads(done.stdout)["skipped"]) == (0, 2)
+    changed = [line for line in done.stderr.splitlines() if "settings changed" in line]
+    assert changed == [f"{store}: settings changed since the last run (compile: False in the store, True now); "
+                       "the 2 finished runs keep their results, the 0 unfinished train with the new settings"]
