@@ -95,24 +95,30 @@ def _operand_values(name: str, operand: str, config: Mapping[str, Any]) -> dict[
     return values
 
 
-def profiled_stat(stats: Mapping[str, Any] | None, operand: str, key: str) -> float | None:
+def profiled_stat(stats: Mapping[str, Any] | None, operand: str, key: str, where: str = "") -> float | None:
     """A ternary statistic read from a node's ``software.args``; None when it was not profiled."""
     arg = "data_in_0" if operand == "data_in" else operand
     if stats is None or arg not in stats:
         return None
     statistic, field = PROFILED_STATS[key]
     found = stats[arg]["stat"].get(statistic)
-    return None if found is None or found.get(field) is None else float(found[field])
+    if found is None or found.get(field) is None:
+        return None
+    value = found[field]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PassError(f"{where}{operand}_{key} = \"NA\" needs one number, but the profiled {statistic} of {arg} is "
+                        f"per channel ({type(value).__name__}); profile it with dims = \"all\"")
+    return float(value)
 
 
-def _resolve_stats(config: Mapping[str, Any], stats: Mapping[str, Any] | None) -> dict[str, Any]:
+def _resolve_stats(config: Mapping[str, Any], stats: Mapping[str, Any] | None, where: str) -> dict[str, Any]:
     """``<operand>_mean = "NA"`` (and median, max) replaced by the profiled value, or None without one."""
     resolved = dict(config)
     for operand in OPERANDS:
         for key in PROFILED_STATS:
             full = f"{operand}_{key}"
             if resolved.get(full) == NOT_AVAILABLE:
-                resolved[full] = profiled_stat(stats, operand, key)
+                resolved[full] = profiled_stat(stats, operand, key, where)
     return resolved
 
 
@@ -135,7 +141,7 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any],
     for key in config:
         if key not in known:
             raise PassError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
-    config = _resolve_stats(config, stats) if name == "ternary" else config
+    config = _resolve_stats(config, stats, f"{where}: ") if name == "ternary" else config
     operands = operands if operands is not None else QUANTIZABLE_OPS[mase_op]
     if name in WEIGHT_ONLY_FORMATS and "weight" in operands:
         operands = ("weight",)
