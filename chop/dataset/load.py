@@ -28,7 +28,8 @@ JSC_PYTHIA_PROVENANCE = BUNDLED_DIR / "jsc-pythia.provenance.json"
 DATASETS: dict[str, str] = {
     "jsc": "jet substructure classification, the real CERN/OpenML data (file found or downloaded)",
     "jsc-pythia": "jet substructure classification, sample bundled with machop (made by its Pythia generator)",
-    **{name: "MASE's toy_tiny: is the sum of four uniform [-1, 1] values positive? (generated)" for name in TOY_TINY_NAMES},
+    **{name: "MASE's toy_tiny: is the sum of four uniform [-1, 1] values positive? (generated)"
+       for name in TOY_TINY_NAMES},
 }
 
 

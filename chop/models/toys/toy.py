@@ -25,7 +25,8 @@ class ToyNet(nn.Module):
     ``in`` is the product of the input shape (4 for toy_tiny), ``classes`` the dataset's class count.
     """
 
-    def __init__(self, info: Any = None) -> None:
+    def __init__(self, info: Any) -> None:
+        """``info`` is the dataset info (None: 2 classes); no default, so the registry always passes it."""
         super().__init__()
         n_in = math.prod(INPUT_SHAPE)
         self.seq_blocks = nn.Sequential(

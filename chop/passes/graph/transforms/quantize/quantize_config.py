@@ -122,8 +122,8 @@ def _resolve_stats(config: Mapping[str, Any], stats: Mapping[str, Any] | None, w
     return resolved
 
 
-def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any],
-                      operands: tuple[str, ...] | None = None, stats: Mapping[str, Any] | None = None) -> NodeQuantConfig:
+def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operands: tuple[str, ...] | None = None,
+                      stats: Mapping[str, Any] | None = None) -> NodeQuantConfig:
     """Check ``config`` for node ``node`` (op ``mase_op``) and resolve every operand's quantiser.
 
     ``operands`` narrows the op's operands (a Linear without bias has no ``bias``). Keys for
