@@ -8,7 +8,7 @@ import logging
 import pytest
 import torch
 import torch.nn.functional as F
-from quantize_helpers import LINEAR_8_4, graph_of, hand_quantize
+from quantize_helpers import LINEAR_8_4, ConvNet, graph_of, hand_quantize
 from torch import Tensor
 
 from chop.errors import PassError
@@ -173,3 +173,14 @@ def test_na_without_a_profile_uses_the_tensor_and_per_channel_stats_are_refused(
     per_channel = _profiled(model, x, {"abs_mean": {"dims": [0]}})
     with pytest.raises(PassError, match='weight_mean = "NA" needs one number.*dims = "all"'):
         quantize_transform_pass(per_channel, _type_args(MASE_TERNARY))
+
+
+def test_conv_binary_quantises_every_operand_as_mase() -> None:
+    torch.manual_seed(2)
+    x = torch.randn(4, 1, 6)
+    graph = graph_of(ConvNet(), x)
+    graph, _ = quantize_transform_pass(graph, _type_args(MASE_BINARY))
+    conv = graph.model.get_submodule("conv1")
+    assert type(conv).__name__ == "Conv1dBinary" and set(conv.quantizers) == {"data_in", "weight", "bias"}
+    assert torch.equal(conv(x), F.conv1d(torch.where(x >= 0, 1.0, -1.0), torch.where(conv.weight >= 0, 1.0, -1.0),
+                                         torch.where(conv.bias >= 0, 1.0, -1.0), padding=1))

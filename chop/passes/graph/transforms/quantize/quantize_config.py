@@ -10,8 +10,8 @@ MASE's binary and ternary configs carry more (lab-api §6): ``<operand>_width`` 
 ``binary_training`` are accepted and ignored (the formats have 1 and 2 bits); binary's
 ``stochastic`` / ``bipolar`` / ``seed`` may also be given once, un-prefixed, for every operand; a
 ternary statistic (``mean``, ``median``, ``max``) given as ``"NA"`` is read from the node's profiled
-software statistics. Modules with a weight binarise / ternarise only the weight, as MASE's
-``LinearBinary`` and ``LinearTernary`` do; the other operands pass through.
+software statistics. Linear twins binarise / ternarise only the weight, as MASE's ``LinearBinary``
+and ``LinearTernary`` do (input and bias pass through); every other twin quantises all its operands.
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ UNSIGNED_INPUT_OPS = frozenset({"relu"})
 SKIP_NAMES = (None, "NA", "None", "none")
 NOT_AVAILABLE = "NA"
 
-# formats that quantise only the weight of a module that has one (MASE's LinearBinary, LinearTernary)
+# formats whose linear twins quantise only the weight (MASE's LinearBinary, LinearTernary; its conv twins
+# of these formats quantise every operand)
 WEIGHT_ONLY_FORMATS = frozenset({"binary", "ternary"})
+WEIGHT_ONLY_OPS = frozenset({"linear"})
 # <operand>_<key> entries MASE writes for these formats that change nothing here
 IGNORED_OPERAND_KEYS: dict[str, tuple[str, ...]] = {"binary": ("width", "frac_width"),
                                                      "ternary": ("width", "frac_width")}
@@ -143,7 +145,7 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
             raise PassError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
     config = _resolve_stats(config, stats, f"{where}: ") if name == "ternary" else config
     operands = operands if operands is not None else QUANTIZABLE_OPS[mase_op]
-    if name in WEIGHT_ONLY_FORMATS and "weight" in operands:
+    if name in WEIGHT_ONLY_FORMATS and mase_op in WEIGHT_ONLY_OPS:
         operands = ("weight",)
     quantizers = []
     for operand in operands:
