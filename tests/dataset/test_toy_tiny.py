@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def test_deterministic_and_splits_disjoint() -> None:
     assert np.array_equal(first.x_train, second.x_train) and np.array_equal(first.y_test, second.y_test)
     rows = [{tuple(r) for r in split.tolist()} for split in (first.x_train, first.x_val, first.x_test)]
     assert not (rows[0] & rows[1]) and not (rows[0] & rows[2]) and not (rows[1] & rows[2])
+    digest = hashlib.sha256()
+    for array in (first.x_train, first.y_train, first.x_val, first.y_val, first.x_test, first.y_test):
+        digest.update(array.tobytes())
+    assert first.provenance["sha256"] == second.provenance["sha256"] == digest.hexdigest()
+    assert (first.provenance["scaler_mean"], first.provenance["scaler_std"]) == ([0.0] * 4, [1.0] * 4)  # unscaled
 
 
 def test_data_path_is_refused_and_the_data_module_reshapes_for_toy() -> None:
