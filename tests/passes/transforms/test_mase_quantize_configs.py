@@ -91,6 +91,8 @@ def _ternary(config: dict[str, Any], operand: str, profiled_abs_mean: float) -> 
 def _by_function(config: dict[str, Any], operand: str) -> Quantize:
     function = getattr(chop.quantizers, f"{config['name']}_quantizer")
     keys = {k[len(operand) + 1:]: v for k, v in config.items() if k.startswith(f"{operand}_")}
+    if config["name"].startswith("block_") and operand == "data_in":
+        keys.setdefault("skip_first_dim", True)  # lab-api §6: blocks never mix samples
     return lambda x: function(x, **keys)
 
 
