@@ -17,6 +17,8 @@ from chop.dataset.cache import file_sha256, load_prepared, prepared_key, source_
 from chop.dataset.locate import locate_jsc
 from chop.dataset.prepare import clean, preparation_options, split_and_scale, warn_if_degenerate
 from chop.dataset.splits import DatasetInfo, DatasetSplits
+from chop.dataset.toy_tiny import NAMES as TOY_TINY_NAMES
+from chop.dataset.toy_tiny import load_toy_tiny, toy_tiny_info
 from chop.errors import DataError, unknown
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "data"
@@ -26,6 +28,8 @@ JSC_PYTHIA_PROVENANCE = BUNDLED_DIR / "jsc-pythia.provenance.json"
 DATASETS: dict[str, str] = {
     "jsc": "jet substructure classification, the real CERN/OpenML data (file found or downloaded)",
     "jsc-pythia": "jet substructure classification, sample bundled with machop (made by its Pythia generator)",
+    **{name: "MASE's toy_tiny: is the sum of four uniform [-1, 1] values positive? (generated)"
+       for name in TOY_TINY_NAMES},
 }
 
 
@@ -41,12 +45,16 @@ def _check_name(name: str) -> None:
 def get_dataset_info(name: str) -> DatasetInfo:
     """MASE's ``get_dataset_info``: feature and class counts without loading any rows."""
     _check_name(name)
-    return DatasetInfo(name=name)
+    return toy_tiny_info(name) if name in TOY_TINY_NAMES else DatasetInfo(name=name)
 
 
-def dataset_source(name: str, data_path: str | Path | None = None) -> Path:
-    """The file ``name`` is read from; for ``jsc`` this may download it (with a progress bar)."""
+def dataset_source(name: str, data_path: str | Path | None = None) -> Path | None:
+    """The file ``name`` is read from (``jsc`` may download it); None for a generated dataset (toy_tiny)."""
     _check_name(name)
+    if name in TOY_TINY_NAMES:
+        if data_path is not None:
+            raise DataError(f"--data-path applies to dataset 'jsc' only; '{name}' is generated in memory")
+        return None
     if name == "jsc-pythia":
         if data_path is not None:
             raise DataError("--data-path applies to dataset 'jsc' only; 'jsc-pythia' is the bundled file")
@@ -85,6 +93,8 @@ def _prepared(path: Path, name: str, use_cache: bool, extra: dict[str, Any]) -> 
 def load_dataset(name: str, data_path: str | Path | None = None) -> DatasetSplits:
     """Load a named dataset as standardised train / validation / test splits (lab-api §2)."""
     source = dataset_source(name, data_path)
+    if source is None:
+        return load_toy_tiny(name)
     if name == "jsc-pythia":
         return load_file(source, name, use_cache=False, extra={"generator": _bundled_provenance()})
     return load_file(source, name)

@@ -1,4 +1,11 @@
-"""Binary (bipolar) quantiser: ``+1`` for ``x >= 0``, ``-1`` otherwise (BinaryConnect / XNOR style)."""
+"""Binary quantiser (lab-api §6): ``{-1, +1}`` (bipolar) or ``{0, 1}``, deterministic or stochastic.
+
+Deterministic: ``+1`` where ``x >= 0``, else ``-1`` (bipolar) or ``0``. Stochastic (BinaryConnect,
+Courbariaux et al. 2015): ``p = clamp((x + 1) / 2, 0, 1)``, then ``+1`` with probability ``p``. The
+random draws come from a ``torch.Generator`` seeded with ``seed`` on every call, so a run is
+reproducible and no global random state is read or moved: the same seed and the same tensor shape
+give the same draws, call after call.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +15,23 @@ from torch import Tensor
 from chop.quantizers.ste import straight_through
 
 
-def binary_quantize(x: Tensor) -> Tensor:
-    return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
+def _draws(x: Tensor, seed: int) -> Tensor:
+    """Uniform [0, 1) draws shaped like ``x``, from a generator of their own seeded with ``seed``."""
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    return torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
 
-def binary_quantizer(x: Tensor) -> Tensor:
-    return straight_through(binary_quantize, x)
+def binary_quantize(x: Tensor, stochastic: bool = False, bipolar: bool = True, seed: int = 0) -> Tensor:
+    """The binarised values, without gradient handling."""
+    if stochastic:
+        probability = torch.clamp((x + 1) / 2, 0, 1)
+        high = _draws(x, seed) < probability
+    else:
+        high = x >= 0
+    low = -torch.ones_like(x) if bipolar else torch.zeros_like(x)
+    return torch.where(high, torch.ones_like(x), low)
+
+
+def binary_quantizer(x: Tensor, stochastic: bool = False, bipolar: bool = True, seed: int = 0) -> Tensor:
+    """MASE's ``binary_quantizer``: binarised values forward, identity gradient backward."""
+    return straight_through(binary_quantize, x, stochastic=stochastic, bipolar=bipolar, seed=seed)

@@ -68,8 +68,13 @@ SPECS: dict[str, QuantizerSpec] = {
                       lambda p: [p["width"], p["exponent_bias"]]),
         QuantizerSpec("block_fp", block_fp_quantizer, (_WIDTH, _EXP, _BIAS, Param("block_size", int, 16)), False,
                       block_fp_range, lambda p: [p["width"], p["exponent_width"], p["exponent_bias"], p["block_size"]]),
-        QuantizerSpec("binary", binary_quantizer, (), False, None, lambda p: [1]),
-        QuantizerSpec("ternary", ternary_quantizer, (Param("threshold", float, None),), False, None, lambda p: [2]),
+        QuantizerSpec("binary", binary_quantizer,
+                      (Param("stochastic", bool, False), Param("bipolar", bool, True), Param("seed", int, 0)),
+                      False, None, lambda p: [1]),
+        QuantizerSpec("ternary", ternary_quantizer,
+                      (Param("threshold", float, None), Param("mean", float, None), Param("median", float, None),
+                       Param("max", float, None), Param("scaling_factor", bool, False)),
+                      False, None, lambda p: [2]),
     )
 }
 
@@ -167,6 +172,11 @@ def make_quantizer(name: str, values: Mapping[str, Any], signed: bool = True, no
             params[param.name] = param.default
             continue
         value = values[param.name]
+        if param.kind is bool:  # MASE's TOML files write flags as 0/1 to keep arrays homogeneous
+            if not (isinstance(value, bool) or (type(value) is int and value in (0, 1))):
+                raise PassError(f"{where}{param.name} must be true/false (or 1/0), got {value!r}")
+            params[param.name] = bool(value)
+            continue
         if param.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, param.kind) or isinstance(value, bool):

@@ -5,6 +5,10 @@ picks each node's config by its mase op, its node name, or the first regex (in t
 that fully matches its name; ``default`` covers the quantisable nodes no key names.
 ``name = None`` / ``"NA"`` leaves a node alone. Every config is checked before the graph is touched,
 so a bad key leaves the graph as it was; the caller's dict is never modified.
+
+MASE's own test configs also carry ``report`` and ``baseline_weight_path``, which MASE's pass
+ignores; so does this one. A node name used as a key under ``by = "type"`` (MASE's
+``ternary_scaled.toml`` has one) is ignored with a warning, as MASE ignores it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from chop.tools.logger import get_logger
 log = get_logger(__name__)
 PASS = "quantize_transform_pass"
 BY = ("type", "name", "regex_name")
+IGNORED_ARGS = ("report", "baseline_weight_path")  # MASE's pass reads neither
 SUPPORTED = f"modules {', '.join(MODULE_BASES)} and functions/methods {', '.join(FUNCTION_OPS)}"
 
 
@@ -72,9 +77,14 @@ def quantizable_nodes(graph: Any) -> list[fx.Node]:
     return [node for node in graph.nodes if _replaceable(graph, node)]
 
 
+def _stats(node: fx.Node) -> Mapping[str, Any]:
+    """The node's profiled statistics per operand (``software.args``), where ternary "NA" stats are read."""
+    return node.meta["mase"]["software"]["args"]
+
+
 def check_node_config(graph: Any, node: fx.Node, config: Mapping[str, Any]) -> NodeQuantConfig:
     """Parse one node's config exactly as the pass would; a ``PassError`` says why it cannot be used."""
-    return parse_node_config(node.name, _mase_op(node), config, _operands(graph, node))
+    return parse_node_config(node.name, _mase_op(node), config, _operands(graph, node), _stats(node))
 
 
 def _select(graph: Any, args: dict[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -83,13 +93,19 @@ def _select(graph: Any, args: dict[str, Any]) -> dict[str, Mapping[str, Any]]:
     if by not in BY:
         raise PassError(f"{PASS}: 'by' must be one of {', '.join(BY)}, got {by!r}")
     default = _entry_config("default", args["default"]) if "default" in args else None
-    keys = {key: _entry_config(key, entry) for key, entry in args.items() if key not in ("by", "default")}
+    keys = {key: _entry_config(key, entry) for key, entry in args.items()
+            if key not in ("by", "default", *IGNORED_ARGS)}
     nodes = graph.nodes
     names = {node.name: node for node in nodes}
     if by == "type":
-        for key in keys:
-            if key not in QUANTIZABLE_OPS:
+        for key in list(keys):
+            if key in QUANTIZABLE_OPS:
+                continue
+            if key not in names:
                 raise PassError(f"{PASS}: {unknown('quantisable op', key, QUANTIZABLE_OPS)}")
+            log.warning("%s: '%s' is a node name, not a mase op, so by = \"type\" ignores it "
+                        "(use by = \"name\" to configure that node)", PASS, key)
+            del keys[key]
     elif by == "name":
         for key in keys:
             if key not in names:
@@ -161,8 +177,7 @@ def quantize_transform_pass(graph: Any, pass_args: Mapping[str, Any] | None = No
     args = copy.deepcopy(dict(pass_args))
     selected = _select(graph, args)
     nodes = {node.name: node for node in graph.nodes}
-    parsed = {name: parse_node_config(name, _mase_op(nodes[name]), config, _operands(graph, nodes[name]))
-              for name, config in selected.items()}
+    parsed = {name: check_node_config(graph, nodes[name], config) for name, config in selected.items()}
     retargeted = False
     for name, config in parsed.items():
         node = nodes[name]

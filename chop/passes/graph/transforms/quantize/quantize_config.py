@@ -5,6 +5,13 @@ the quantiser name plus ``<operand>_<key>`` entries for the operands ``data_in``
 input), ``weight`` and ``bias``, and machop's ``<operand>_signed`` (and, for ``ap_fixed``,
 ``<operand>_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` as hls4ml writes it). ``parse_node_config`` checks
 it against the quantiser's keys and returns a ``NodeQuantConfig``; errors name node and key.
+
+MASE's binary and ternary configs carry more (lab-api §6): ``<operand>_width`` / ``_frac_width`` and
+``binary_training`` are accepted and ignored (the formats have 1 and 2 bits); binary's
+``stochastic`` / ``bipolar`` / ``seed`` may also be given once, un-prefixed, for every operand; a
+ternary statistic (``mean``, ``median``, ``max``) given as ``"NA"`` is read from the node's profiled
+software statistics. Linear twins binarise / ternarise only the weight, as MASE's ``LinearBinary``
+and ``LinearTernary`` do (input and bias pass through); every other twin quantises all its operands.
 """
 
 from __future__ import annotations
@@ -35,6 +42,21 @@ QUANTIZABLE_OPS: dict[str, tuple[str, ...]] = {
 }
 UNSIGNED_INPUT_OPS = frozenset({"relu"})
 SKIP_NAMES = (None, "NA", "None", "none")
+NOT_AVAILABLE = "NA"
+
+# formats whose linear twins quantise only the weight (MASE's LinearBinary, LinearTernary; its conv twins
+# of these formats quantise every operand)
+WEIGHT_ONLY_FORMATS = frozenset({"binary", "ternary"})
+WEIGHT_ONLY_OPS = frozenset({"linear"})
+# <operand>_<key> entries MASE writes for these formats that change nothing here
+IGNORED_OPERAND_KEYS: dict[str, tuple[str, ...]] = {"binary": ("width", "frac_width"),
+                                                     "ternary": ("width", "frac_width")}
+# un-prefixed keys: ignored ones, and ones that apply to every operand unless an operand sets its own
+IGNORED_NODE_KEYS: dict[str, tuple[str, ...]] = {"binary": ("binary_training",)}
+NODE_WIDE_KEYS: dict[str, tuple[str, ...]] = {"binary": ("stochastic", "bipolar", "seed")}
+# ternary statistic key -> (profiler statistic, its field), as MASE's get_stats reads them
+PROFILED_STATS: dict[str, tuple[str, str]] = {"mean": ("abs_mean", "value"), "median": ("range_quantile", "max"),
+                                              "max": ("range_min_max", "max")}
 
 
 @dataclass(frozen=True)
@@ -59,16 +81,56 @@ def is_skip(config: Mapping[str, Any]) -> bool:
 
 
 def _known_keys(quantizer: str) -> list[str]:
-    params = [p.name for p in SPECS[quantizer].params] + ["signed"] + (["type"] if quantizer == "ap_fixed" else [])
-    return ["name"] + [f"{operand}_{param}" for operand in OPERANDS for param in params]
+    params = ([p.name for p in SPECS[quantizer].params] + ["signed"] + (["type"] if quantizer == "ap_fixed" else [])
+              + list(IGNORED_OPERAND_KEYS.get(quantizer, ())))
+    node_keys = list(IGNORED_NODE_KEYS.get(quantizer, ())) + list(NODE_WIDE_KEYS.get(quantizer, ()))
+    return ["name", *node_keys] + [f"{operand}_{param}" for operand in OPERANDS for param in params]
 
 
-def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any],
-                      operands: tuple[str, ...] | None = None) -> NodeQuantConfig:
+def _operand_values(name: str, operand: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of one operand without prefix: node-wide ones first, the operand's own on top, ignored ones dropped."""
+    prefix = f"{operand}_"
+    values = {key: config[key] for key in NODE_WIDE_KEYS.get(name, ()) if key in config}
+    values.update({key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)})
+    for key in IGNORED_OPERAND_KEYS.get(name, ()):
+        values.pop(key, None)
+    return values
+
+
+def profiled_stat(stats: Mapping[str, Any] | None, operand: str, key: str, where: str = "") -> float | None:
+    """A ternary statistic read from a node's ``software.args``; None when it was not profiled."""
+    arg = "data_in_0" if operand == "data_in" else operand
+    if stats is None or arg not in stats:
+        return None
+    statistic, field = PROFILED_STATS[key]
+    found = stats[arg]["stat"].get(statistic)
+    if found is None or found.get(field) is None:
+        return None
+    value = found[field]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PassError(f"{where}{operand}_{key} = \"NA\" needs one number, but the profiled {statistic} of {arg} is "
+                        f"per channel ({type(value).__name__}); profile it with dims = \"all\"")
+    return float(value)
+
+
+def _resolve_stats(config: Mapping[str, Any], stats: Mapping[str, Any] | None, where: str) -> dict[str, Any]:
+    """``<operand>_mean = "NA"`` (and median, max) replaced by the profiled value, or None without one."""
+    resolved = dict(config)
+    for operand in OPERANDS:
+        for key in PROFILED_STATS:
+            full = f"{operand}_{key}"
+            if resolved.get(full) == NOT_AVAILABLE:
+                resolved[full] = profiled_stat(stats, operand, key, where)
+    return resolved
+
+
+def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operands: tuple[str, ...] | None = None,
+                      stats: Mapping[str, Any] | None = None) -> NodeQuantConfig:
     """Check ``config`` for node ``node`` (op ``mase_op``) and resolve every operand's quantiser.
 
     ``operands`` narrows the op's operands (a Linear without bias has no ``bias``). Keys for
     operands the op lacks are accepted, so one ``default`` config can serve linear and relu alike.
+    ``stats`` is the node's ``software.args`` (profiled statistics), where ternary ``"NA"`` values are looked up.
     """
     where = f"node {node} ({mase_op})"
     if not isinstance(config, Mapping):
@@ -81,10 +143,14 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any],
     for key in config:
         if key not in known:
             raise PassError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
+    config = _resolve_stats(config, stats, f"{where}: ") if name == "ternary" else config
+    operands = operands if operands is not None else QUANTIZABLE_OPS[mase_op]
+    if name in WEIGHT_ONLY_FORMATS and mase_op in WEIGHT_ONLY_OPS:
+        operands = ("weight",)
     quantizers = []
-    for operand in operands if operands is not None else QUANTIZABLE_OPS[mase_op]:
+    for operand in operands:
         prefix = f"{operand}_"
-        values = {key[len(prefix):]: value for key, value in config.items() if key.startswith(prefix)}
+        values = _operand_values(name, operand, config)
         default_signed = mase_op not in UNSIGNED_INPUT_OPS or operand != "data_in"
         if "type" in values:
             values, default_signed = _ap_fixed_type(f"{where}: {prefix}type", values)

@@ -7,11 +7,16 @@ to the float parameters, which is what quantisation-aware training updates.
 
 Classes are named ``<Module><Format>`` as in MASE: ``LinearInteger``, ``Conv1dMinifloatIEEE``,
 ``ReLUApFixed``, ``BatchNorm1dLog``, ... (``integer`` and ``fixed`` share the ``Integer`` twins).
+
+As in MASE, ``twin.x_quantizer`` (every twin) and ``twin.w_quantizer`` / ``twin.b_quantizer``
+(twins with a weight and bias) quantise a tensor exactly as ``forward`` does; an operand the
+format leaves alone (the input of ``LinearBinary``) gets the identity, as MASE's passthrough.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import torch.nn.functional as F
@@ -52,23 +57,49 @@ class QuantizedModule(nn.Module):
         quantizer = self.quantizers.get(operand)
         return value if value is None or quantizer is None else quantizer(value)
 
+    def operand_quantizer(self, operand: str) -> Callable[[Tensor], Tensor]:
+        """What ``forward`` applies to ``operand``: its quantiser, or the identity where it has none."""
+        return self.quantizers.get(operand, passthrough)
+
+    @property
+    def x_quantizer(self) -> Callable[[Tensor], Tensor]:
+        """MASE's name for the input quantiser (lab 2 calls it on tensors)."""
+        return self.operand_quantizer("data_in")
+
     def extra_repr(self) -> str:
         shown = ", ".join(f"{operand}={quantizer}" for operand, quantizer in self.quantizers.items())
         return f"{super().extra_repr()}, {shown}" if super().extra_repr() else shown
 
 
-class _Linear(QuantizedModule, nn.Linear):
+def passthrough(x: Tensor) -> Tensor:
+    """The identity: what an operand that a format leaves alone goes through (MASE's ``quantiser_passthrough``)."""
+    return x
+
+
+class _Weighted(QuantizedModule):
+    """Twins with a weight and a bias: MASE's ``w_quantizer`` and ``b_quantizer`` as well."""
+
+    @property
+    def w_quantizer(self) -> Callable[[Tensor], Tensor]:
+        return self.operand_quantizer("weight")
+
+    @property
+    def b_quantizer(self) -> Callable[[Tensor], Tensor]:
+        return self.operand_quantizer("bias")
+
+
+class _Linear(_Weighted, nn.Linear):
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(self.quantize("data_in", x), self.quantize("weight", self.weight), self.quantize("bias", self.bias))
 
 
-class _Conv1d(QuantizedModule, nn.Conv1d):
+class _Conv1d(_Weighted, nn.Conv1d):
     def forward(self, x: Tensor) -> Tensor:
         return self._conv_forward(self.quantize("data_in", x), self.quantize("weight", self.weight),
                                   self.quantize("bias", self.bias))
 
 
-class _Conv2d(QuantizedModule, nn.Conv2d):
+class _Conv2d(_Weighted, nn.Conv2d):
     def forward(self, x: Tensor) -> Tensor:
         return self._conv_forward(self.quantize("data_in", x), self.quantize("weight", self.weight),
                                   self.quantize("bias", self.bias))
@@ -79,7 +110,7 @@ class _ReLU(QuantizedModule, nn.ReLU):
         return F.relu(self.quantize("data_in", x), inplace=self.inplace)
 
 
-class _BatchNorm1d(QuantizedModule, nn.BatchNorm1d):
+class _BatchNorm1d(_Weighted, nn.BatchNorm1d):
     """Quantises the input and the affine weight and bias; running statistics stay float
     (hardware folds them into the affine constants after training)."""
 
