@@ -30,8 +30,8 @@ PREPARATION_VERSION = 1
 
 LABEL_NAME_COLUMNS: tuple[str, ...] = ("class", "jet_type")
 LABEL_INDEX_COLUMN = "label"
-MEANINGFUL_SPLIT_ROWS = 100
-"""A validation or test split smaller than this measures accuracy in steps of more than 1 %: warn."""
+MEANINGFUL_SPLIT_ROWS = 20
+"""A validation or test split smaller than this measures accuracy in steps of more than 5 %: warn."""
 log = get_logger(__name__)
 
 

@@ -182,5 +182,5 @@ def test_resume_continues_only_an_existing_store_and_names_changed_settings(tmp_
     assert done.returncode == 0, done.stderr
     assert (json.loads(done.stdout)["trained"], json.loads(done.stdout)["skipped"]) == (0, 2)
     changed = [line for line in done.stderr.splitlines() if "settings changed" in line]
-    assert changed == [f"{store}: settings changed since the last run (compile: False in the store, True now); "
+    assert changed == [f"warning: {store}: settings changed since the last run (compile: False in the store, True now); "
                        "the 2 finished runs keep their results, the 0 unfinished train with the new settings"]

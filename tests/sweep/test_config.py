@@ -110,7 +110,7 @@ def test_runs_are_the_grid_product_times_repeats(grid, repeats, seed):
     ({"grid": {"learning_rate": []}}, "grid.learning_rate must be a non-empty list"),
     ({"grid": {"batch_size": [16, 2.5]}}, "`batch_size` must be an integer, got 2.5"),
     ({"grid": {"learning_rate": [1e-3, 1e-3]}}, "lists a value twice"),
-    ({"grid": {"learning_rate": [-1.0]}}, "learning_rate must be positive, got -1.0"),
+    ({"grid": {"learning_rate": [-1.0]}}, "learning_rate must be a positive finite number, got -1.0"),
     ({"repeats": 0}, "`repeats` must be an integer >= 1, got 0"),
     ({"repeats": "3"}, "`repeats` must be an integer >= 1, got '3'"),
     ({"repeat": 3}, "unknown key `repeat` (did you mean 'repeats'?)"),
