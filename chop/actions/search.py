@@ -33,7 +33,7 @@ def _summary(outcome: Any) -> dict[str, Any]:
     result = outcome.result
     states = [t.state for t in result.trials]
     return {
-        "search_ckpts": str(outcome.log_path.parent), "log": str(outcome.log_path), "best": str(outcome.best_path),
+        "search_ckpts": str(outcome.log_path.parent), "kept": str(outcome.kept) if outcome.kept else None, "log": str(outcome.log_path), "best": str(outcome.best_path),
         "space_size": outcome.space_size, "trials": len(states), "complete": states.count("COMPLETE"),
         "pruned": states.count("PRUNED"), "seconds": result.seconds,
         "trials_per_second": len(states) / result.seconds if result.seconds > 0 else None,
@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from chop.actions._graph_actions import warn_untrained
     from chop.actions._training import prepare
     from chop.config import load_toml
     from chop.errors import ConfigError
@@ -67,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     model = build()
     if settings.load_name:
         model = load_model(settings.load_name, settings.load_type, model=model)
+    else:
+        warn_untrained("search")
     save_dir = settings.software_dir(datetime.date.today().isoformat()) / SEARCH_DIR
     with _progress(not args.json) as progress:
         task = progress.add_task("search", total=config.strategy.n_trials)
