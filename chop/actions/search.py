@@ -51,13 +51,12 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from chop.actions._graph_actions import warn_untrained
+    from chop.actions._graph_actions import initial_model
     from chop.actions._training import prepare
     from chop.config import load_toml
     from chop.errors import ConfigError
     from chop.search import parse_search_config, run_search
     from chop.search.outputs import best_table
-    from chop.tools.checkpoint_load import load_model
 
     if not args.config:
         raise ConfigError("ch search needs --config X.toml with [search.search_space] and [search.strategy] "
@@ -65,11 +64,7 @@ def run(args: argparse.Namespace) -> int:
     config = parse_search_config(load_toml(args.config).get("search"), str(args.config))  # fail before loading data
     resolved, data, build = prepare(args, action="search")
     settings = resolved.args
-    model = build()
-    if settings.load_name:
-        model = load_model(settings.load_name, settings.load_type, model=model)
-    else:
-        warn_untrained("search")
+    model = initial_model(build, settings, "search")
     save_dir = settings.software_dir(datetime.date.today().isoformat()) / SEARCH_DIR
     with _progress(not args.json) as progress:
         task = progress.add_task("search", total=config.strategy.n_trials)

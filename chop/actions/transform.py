@@ -65,18 +65,13 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from chop.actions._graph_actions import warn_untrained
+    from chop.actions._graph_actions import initial_model
     from chop.actions._training import prepare
     from chop.passes.graph.transforms.transform_pipeline import run_transform
-    from chop.tools.checkpoint_load import load_model
 
     resolved, data, build = prepare(args, action="transform")
     settings = resolved.args
-    model = build()
-    if settings.load_name:
-        model = load_model(settings.load_name, settings.load_type, model=model)
-    else:
-        warn_untrained("transform")
+    model = initial_model(build, settings, "transform")
     software_dir = settings.software_dir(datetime.date.today().isoformat())
     outcome = run_transform(model, resolved.sections.get("passes", {}), data, software_dir, report=args.report)
     if args.json:
