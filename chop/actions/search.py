@@ -11,9 +11,9 @@ SEARCH_DIR = "search_ckpts"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from chop.config.mase_args import add_mase_arguments
+    from chop.actions._graph_actions import add_graph_action_arguments
 
-    add_mase_arguments(parser)
+    add_graph_action_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from chop.actions._graph_actions import initial_model
+    from chop.actions._graph_actions import initial_model, warn_unused_flags
     from chop.actions._training import prepare
     from chop.config import load_toml
     from chop.errors import ConfigError
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("ch search needs --config X.toml with [search.search_space] and [search.strategy] "
                           "(see configs/search/jsc_tiny_mixed_precision.toml)")
     config = parse_search_config(load_toml(args.config).get("search"), str(args.config))  # fail before loading data
+    warn_unused_flags(args, "search")
     resolved, data, build = prepare(args, action="search")
     settings = resolved.args
     model = initial_model(build, settings, "search")

@@ -10,9 +10,9 @@ HELP = "run the [passes.*] of the TOML (e.g. quantize) on a model; saves softwar
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from chop.config.mase_args import add_mase_arguments
+    from chop.actions._graph_actions import add_graph_action_arguments
 
-    add_mase_arguments(parser)
+    add_graph_action_arguments(parser)
     parser.add_argument("--report", action="store_true",
                         help="float vs quantised accuracy (validation, test), clamped values per node, BitOPs")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
@@ -65,10 +65,11 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from chop.actions._graph_actions import initial_model
+    from chop.actions._graph_actions import initial_model, warn_unused_flags
     from chop.actions._training import prepare
     from chop.passes.graph.transforms.transform_pipeline import run_transform
 
+    warn_unused_flags(args, "transform")
     resolved, data, build = prepare(args, action="transform")
     settings = resolved.args
     model = initial_model(build, settings, "transform")
