@@ -34,7 +34,8 @@ def add_graph_action_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", nargs="?", default=None, help="model name (or `model` in the TOML)")
     parser.add_argument("dataset", nargs="?", default=None, help="dataset name (or `dataset` in the TOML)")
     for flags, dest, kwargs in _FLAGS:
-        parser.add_argument(*flags, dest=dest, default=None, **{**kwargs, "help": USED_FLAGS.get(dest, argparse.SUPPRESS)})
+        shown = USED_FLAGS.get(dest, argparse.SUPPRESS)
+        parser.add_argument(*flags, dest=dest, default=None, **{**kwargs, "help": shown})
 
 
 def warn_unused_flags(args: argparse.Namespace, action: str) -> None:

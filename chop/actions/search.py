@@ -33,7 +33,8 @@ def _summary(outcome: Any) -> dict[str, Any]:
     result = outcome.result
     states = [t.state for t in result.trials]
     return {
-        "search_ckpts": str(outcome.log_path.parent), "kept": str(outcome.kept) if outcome.kept else None, "log": str(outcome.log_path), "best": str(outcome.best_path),
+        "search_ckpts": str(outcome.log_path.parent), "log": str(outcome.log_path), "best": str(outcome.best_path),
+        "kept": str(outcome.kept) if outcome.kept else None,
         "space_size": outcome.space_size, "trials": len(states), "complete": states.count("COMPLETE"),
         "pruned": states.count("PRUNED"), "seconds": result.seconds,
         "trials_per_second": len(states) / result.seconds if result.seconds > 0 else None,
