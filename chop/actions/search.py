@@ -11,9 +11,9 @@ SEARCH_DIR = "search_ckpts"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from chop.config.mase_args import add_mase_arguments
+    from chop.actions._graph_actions import add_graph_action_arguments
 
-    add_mase_arguments(parser)
+    add_graph_action_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -34,6 +34,7 @@ def _summary(outcome: Any) -> dict[str, Any]:
     states = [t.state for t in result.trials]
     return {
         "search_ckpts": str(outcome.log_path.parent), "log": str(outcome.log_path), "best": str(outcome.best_path),
+        "kept": str(outcome.kept) if outcome.kept else None,
         "space_size": outcome.space_size, "trials": len(states), "complete": states.count("COMPLETE"),
         "pruned": states.count("PRUNED"), "seconds": result.seconds,
         "trials_per_second": len(states) / result.seconds if result.seconds > 0 else None,
@@ -51,22 +52,21 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from chop.actions._graph_actions import initial_model, warn_unused_flags
     from chop.actions._training import prepare
     from chop.config import load_toml
     from chop.errors import ConfigError
     from chop.search import parse_search_config, run_search
     from chop.search.outputs import best_table
-    from chop.tools.checkpoint_load import load_model
 
     if not args.config:
         raise ConfigError("ch search needs --config X.toml with [search.search_space] and [search.strategy] "
                           "(see configs/search/jsc_tiny_mixed_precision.toml)")
     config = parse_search_config(load_toml(args.config).get("search"), str(args.config))  # fail before loading data
+    warn_unused_flags(args, "search")
     resolved, data, build = prepare(args, action="search")
     settings = resolved.args
-    model = build()
-    if settings.load_name:
-        model = load_model(settings.load_name, settings.load_type, model=model)
+    model = initial_model(build, settings, "search")
     save_dir = settings.software_dir(datetime.date.today().isoformat()) / SEARCH_DIR
     with _progress(not args.json) as progress:
         task = progress.add_task("search", total=config.strategy.n_trials)

@@ -10,9 +10,9 @@ HELP = "run the [passes.*] of the TOML (e.g. quantize) on a model; saves softwar
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from chop.config.mase_args import add_mase_arguments
+    from chop.actions._graph_actions import add_graph_action_arguments
 
-    add_mase_arguments(parser)
+    add_graph_action_arguments(parser)
     parser.add_argument("--report", action="store_true",
                         help="float vs quantised accuracy (validation, test), clamped values per node, BitOPs")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
@@ -22,11 +22,13 @@ def _histogram_table(name: str, counts: list[Any]) -> Any:
     from rich.markup import escape
     from rich.table import Table
 
+    from chop.passes.graph.transforms.summarize_quantization import HISTOGRAM_HEADER
+
     table = Table(title=escape(f"[passes.{name}] summary"))
-    for column in ("OP", "Total", "Changed", "Unchanged"):
-        table.add_column(column, justify="left" if column == "OP" else "right")
+    for column in HISTOGRAM_HEADER:
+        table.add_column(column, justify="left" if column in ("Original type", "OP") else "right")
     for c in counts:
-        table.add_row(c.op, str(c.total), str(c.changed), str(c.unchanged))
+        table.add_row(c.original_type, c.op, str(c.total), str(c.changed), str(c.unchanged))
     return table
 
 
@@ -63,20 +65,20 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from chop.actions._graph_actions import initial_model, warn_unused_flags
     from chop.actions._training import prepare
     from chop.passes.graph.transforms.transform_pipeline import run_transform
-    from chop.tools.checkpoint_load import load_model
 
+    warn_unused_flags(args, "transform")
     resolved, data, build = prepare(args, action="transform")
     settings = resolved.args
-    model = build()
-    if settings.load_name:
-        model = load_model(settings.load_name, settings.load_type, model=model)
+    model = initial_model(build, settings, "transform")
     software_dir = settings.software_dir(datetime.date.today().isoformat())
     outcome = run_transform(model, resolved.sections.get("passes", {}), data, software_dir, report=args.report)
     if args.json:
         print(json.dumps({
             "transformed_ckpt": str(outcome.checkpoint_dir),
+            "kept": [str(path) for path in outcome.kept],
             "histograms": {name: [asdict(c) for c in counts] for name, counts in outcome.histograms.items()},
             "report": outcome.report.as_json() if outcome.report is not None else None,
         }))

@@ -9,7 +9,6 @@ run in the same directory writes ``best-v1.ckpt`` / ``last-v1.ckpt`` instead of 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,9 @@ from typing import Any
 from torch import nn
 
 from chop.tools.atomic import atomic_torch_save
+from chop.tools.versions import versioned_name, versions
 
 LIGHTNING_VERSION = "2.4.0"  # the layout version written (machop does not need Lightning installed)
-_VERSION = re.compile(r"^(best|last)(?:-v(\d+))?\.ckpt$")
 
 
 def lightning_checkpoint(model: nn.Module, *, epoch: int, global_step: int, optimizer_state: dict[str, Any],
@@ -43,19 +42,16 @@ def lightning_checkpoint(model: nn.Module, *, epoch: int, global_step: int, opti
 
 def next_version(directory: Path) -> int:
     """0 when no ``best``/``last`` checkpoint exists yet, else one more than the highest version."""
-    versions = [int(m.group(2) or 0) for p in directory.glob("*.ckpt") if (m := _VERSION.match(p.name))]
-    return max(versions) + 1 if versions else 0
+    return max(versions(directory, "best", ".ckpt") + versions(directory, "last", ".ckpt"), default=-1) + 1
 
 
 def latest_version(directory: Path) -> int | None:
     """The highest version that has a ``last`` checkpoint (what ``--resume`` continues from)."""
-    versions = [int(m.group(2) or 0) for p in directory.glob("last*.ckpt")
-                if (m := _VERSION.match(p.name))]
-    return max(versions) if versions else None
+    return max(versions(directory, "last", ".ckpt"), default=None)
 
 
 def versioned(directory: Path, stem: str, version: int) -> Path:
-    return directory / (f"{stem}.ckpt" if version == 0 else f"{stem}-v{version}.ckpt")
+    return directory / versioned_name(stem, version, ".ckpt")
 
 
 @dataclass

@@ -27,6 +27,9 @@ from chop.errors import ConfigError
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.passes.graph.analysis.count_ops import MAC_OPS
 from chop.search.config import StrategyConfig
+from chop.tools.logger import get_logger
+
+log = get_logger(__name__)
 
 FLOAT_WIDTH = 32
 CHUNK_ROWS = 8192
@@ -48,6 +51,10 @@ def evaluation_rows(data: Any, split: str, num_samples: int, input_shape: tuple[
     rows = min(num_samples, len(x))
     if rows == 0:
         raise ConfigError(f"[search.strategy.sw_runner.basic_evaluation]: the {split} split of {data.name} has no rows")
+    if rows < num_samples:
+        log.warning("[search.strategy.sw_runner.basic_evaluation] num_samples = %d is more than the %d rows of the "
+                    "%s split of %s; every trial is evaluated on those %d rows", num_samples, rows, split, data.name,
+                    rows)
     xt = torch.as_tensor(np.ascontiguousarray(x[:rows]), dtype=torch.float32).reshape(rows, *input_shape)
     yt = torch.as_tensor(np.ascontiguousarray(y[:rows]), dtype=torch.int64)
     return EvaluationRows(xt, yt, split)

@@ -17,9 +17,12 @@ ends its trial as PRUNED, with the reason kept in the trial's ``error`` attribut
 from __future__ import annotations
 
 import datetime
+import signal
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,12 +132,20 @@ class Search:
     def run(self, on_trial: Callable[[SearchResult], None] | None = None) -> SearchResult:
         """Optimise; ``on_trial`` sees the result so far after every trial (e.g. to save ``log.json``).
 
-        Ctrl-C stops the search and returns the trials that finished, marked ``interrupted``.
+        Ctrl-C stops the search after the trial in progress and returns the finished trials, marked
+        ``interrupted``. The first SIGINT only sets a flag (see ``_stop_on_sigint``): a
+        ``KeyboardInterrupt`` raised at a random point inside optuna could land in its bookkeeping
+        (``study.tell``) and surface as an unrelated error, so ``ch search`` sometimes exited 1
+        instead of 130. A second Ctrl-C, or a ``KeyboardInterrupt`` raised by code, stops at once.
         """
-        def after_trial(_: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        stop = threading.Event()
+
+        def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
             self._add(_record(trial))
             if on_trial is not None:
                 on_trial(self._result())
+            if stop.is_set():
+                study.stop()
 
         # optuna logs every trial (and a traceback for an interrupted one); the records say it all
         verbosity = optuna.logging.get_verbosity()
@@ -143,13 +154,14 @@ class Search:
             study = optuna.create_study(sampler=make_sampler(self.strategy.sampler, self.seed),
                                         directions=list(self.strategy.directions))
             self._records, self._best, self._start = [], [], time.perf_counter()
-            study.optimize(self.objective, n_trials=self.strategy.n_trials, timeout=self.strategy.timeout,
-                           callbacks=[after_trial])
+            with _stop_on_sigint(stop):
+                study.optimize(self.objective, n_trials=self.strategy.n_trials, timeout=self.strategy.timeout,
+                               callbacks=[after_trial])
         except KeyboardInterrupt:
             return self._result(interrupted=True)
         finally:
             optuna.logging.set_verbosity(verbosity)
-        return self._result()
+        return self._result(interrupted=stop.is_set())
 
     def _add(self, record: TrialRecord) -> None:
         """Keep the trials and, incrementally, the best one or the Pareto set (optuna's own ties rules)."""
@@ -169,6 +181,27 @@ class Search:
         multi = len(self.strategy.directions) > 1
         return SearchResult(tuple(self._records), tuple(self._best), self.strategy.metric_names, multi,
                             time.perf_counter() - self._start, interrupted)
+
+
+@contextmanager
+def _stop_on_sigint(stop: threading.Event) -> Iterator[None]:
+    """While the block runs, the first SIGINT sets ``stop``; the next one raises ``KeyboardInterrupt`` as usual.
+
+    Signal handlers can only be set from the main thread; elsewhere SIGINT never reaches the block.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    previous = signal.signal(signal.SIGINT, request_stop) or signal.default_int_handler  # None: set outside Python
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _dominates(a: tuple[float, ...], b: tuple[float, ...], directions: tuple[str, ...]) -> bool:

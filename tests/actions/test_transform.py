@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from chop.cli import main
 from chop.dataset import load_dataset
 from chop.dataset.splits import JSC_FEATURES
 from chop.engine import evaluate_models
+from chop.models import get_model
 from chop.tools.checkpoint_load import load_model
 
 EXAMPLE = Path(__file__).parents[2] / "configs" / "examples" / "jsc_toy_by_type.toml"
@@ -47,14 +49,25 @@ def test_example_toml_runs_unchanged_with_report(tmp_path: Path, data_file: Path
     result = json.loads(out)
     transform = tmp_path / "p" / "software" / "transform"
     assert result["transformed_ckpt"] == str(transform / "transformed_ckpt")
-    assert [(c["op"], c["total"], c["changed"], c["unchanged"]) for c in result["histograms"]["quantize"]] == [
-        ("BatchNorm1d", 1, 0, 1), ("Linear", 1, 1, 0), ("ReLU", 2, 0, 2), ("output", 1, 0, 1), ("x", 1, 0, 1)]
-    with open(transform / "quantize_histogram.csv") as handle:
-        assert next(csv.reader(handle)) == ["OP", "Total", "Changed", "Unchanged"]
-    assert (transform / "quantize_table.csv").is_file()
+    assert [tuple(c.values()) for c in result["histograms"]["quantize"]] == [
+        ("BatchNorm1d", "batch_norm1d", 1, 0, 1), ("Linear", "linear", 1, 1, 0), ("ReLU", "relu", 2, 0, 2),
+        ("output", "output", 1, 0, 1), ("x", "placeholder", 1, 0, 1)]
+    quantize = transform / "quantize"
+    assert (quantize / "quantize_histogram.csv").read_text() == (
+        "Original type,OP,Total,Changed,Unchanged\nBatchNorm1d,batch_norm1d,1,0,1\nLinear,linear,1,1,0\n"
+        "ReLU,relu,2,0,2\noutput,output,1,0,1\nx,placeholder,1,0,1\n")
+    with open(quantize / "quantize_table.csv") as handle:
+        table = list(csv.reader(handle))
+    assert table[0] == ["", "Ori name", "New name", "MASE_TYPE", "Mase_OP", "Original type", "Quantized type", "Changed"]
+    assert [row[0] for row in table[1:]] == ["0", "1", "2", "3", "4", "5"]
+    assert table[4][1:] == ["seq_blocks_2", "seq_blocks_2", "module_related_func", "linear", "Linear", "LinearInteger",
+                            "True"]
     assert (transform / "transformed_ckpt" / "graph_module.mz").is_file()
+    meta = tomllib.loads((transform / "transformed_ckpt" / "node_meta_param.toml").read_text())
+    assert meta["seq_blocks_2"]["common"]["args"]["weight"]["precision"] == [8, 4]
+    assert list(meta) == ["x", "seq_blocks_0", "seq_blocks_1", "seq_blocks_2", "seq_blocks_3", "output"]
     report = result["report"]
-    assert report == json.loads((transform / "quantize_report.json").read_text())
+    assert report == json.loads((quantize / "quantize_report.json").read_text())
     # BitOPs per sample: linear 16*5 MACs and batch norm 16 MACs; 32x32 bits before, linear 8x8 after
     assert (report["bitops_before"], report["bitops_after"]) == (80 * 32 * 32 + 16 * 32 * 32, 80 * 8 * 8 + 16 * 32 * 32)
     # the quantised accuracy is that of the saved graph, evaluated independently
@@ -86,7 +99,7 @@ def test_positionals_beat_the_toml(tmp_path: Path, capsys: pytest.CaptureFixture
     code, out, err = _run(capsys, ["transform", "jsc-toy", "jsc-pythia", "--config", str(EXAMPLE),
                                    "--project-dir", str(tmp_path), "--project", "toy", "--json"])
     assert code == 0, err
-    counts = {c["op"]: (c["total"], c["changed"]) for c in json.loads(out)["histograms"]["quantize"]}
+    counts = {c["original_type"]: (c["total"], c["changed"]) for c in json.loads(out)["histograms"]["quantize"]}
     assert counts["Linear"] == (3, 3) and counts["BatchNorm1d"] == (4, 0)
 
 
@@ -113,8 +126,6 @@ def test_errors_are_one_line(tmp_path: Path, data_file: Path, capsys: pytest.Cap
 
 def test_load_pl_checkpoint_then_quantise(tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture) -> None:
     """--load CKPT --load-type pl: the float master weights of the transformed graph are the checkpoint's."""
-    from chop.models import get_model
-
     torch.manual_seed(7)
     trained = get_model("jsc-tiny")
     checkpoint = tmp_path / "trained.ckpt"
@@ -127,3 +138,68 @@ def test_load_pl_checkpoint_then_quantise(tmp_path: Path, data_file: Path, capsy
     assert type(saved.get_submodule("seq_blocks.2")).__name__ == "LinearInteger"
     for name, value in trained.state_dict().items():
         assert torch.equal(saved.state_dict()[name], value), name
+
+
+SHARED_EXAMPLE = Path(__file__).parents[3] / "shared" / "mase" / "configs" / "examples" / "jsc_toy_by_type.toml"
+
+
+def test_example_toml_is_mases_file_byte_for_byte() -> None:
+    assert EXAMPLE.read_bytes() == SHARED_EXAMPLE.read_bytes()
+
+
+def test_lab2_command_line_runs(tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture) -> None:
+    """Lab 2's `./ch transform --config configs/examples/jsc_toy_by_type.toml --task cls --cpu=0`, offline."""
+    code, out, err = _run(capsys, ["transform", "--config", str(EXAMPLE), "--task", "cls", "--cpu=0",
+                                   "--data-path", str(data_file), "--project-dir", str(tmp_path), "--json"])
+    assert code == 0, err
+    # the TOML's project = "jsc-tiny" names the folder
+    assert json.loads(out)["transformed_ckpt"] == str(tmp_path / "jsc-tiny" / "software" / "transform" / "transformed_ckpt")
+
+
+def _weight_width(transform: Path, folder: str) -> int:
+    meta = tomllib.loads((transform / folder / "node_meta_param.toml").read_text())
+    return meta["seq_blocks_2"]["common"]["args"]["weight"]["precision"][0]
+
+
+def test_a_rerun_keeps_the_earlier_run_under_a_versioned_name(tmp_path: Path, data_file: Path,
+                                                               capsys: pytest.CaptureFixture,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """MASE's folders hold the latest run; earlier ones move to -v1, -v2; a failing run moves nothing."""
+    common = ["jsc-tiny", "jsc", "--data-path", str(data_file), "--project-dir", str(tmp_path), "--project", "p"]
+    transform = tmp_path / "p" / "software" / "transform"
+    for width in (8, 6, 5):
+        caplog.clear()
+        config = tmp_path / f"w{width}.toml"
+        config.write_text(EXAMPLE.read_text().replace('"weight_width" = 8', f'"weight_width" = {width}'))
+        code, _, err = _run(capsys, ["transform", "--config", str(config), *common])
+        assert code == 0, err
+    assert [m for m in caplog.messages if "earlier run" in m] == [
+        f"earlier run kept: {transform / 'quantize'} -> quantize-v2, {transform / 'transformed_ckpt'} -> "
+        "transformed_ckpt-v2"]
+    assert [_weight_width(transform, f) for f in ("transformed_ckpt-v1", "transformed_ckpt-v2", "transformed_ckpt")] \
+        == [8, 6, 5]
+    assert sorted(p.name for p in transform.iterdir()) == ["quantize", "quantize-v1", "quantize-v2", "transformed_ckpt",
+                                                           "transformed_ckpt-v1", "transformed_ckpt-v2"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[passes.quantize]\nby = 'type'\n[passes.quantize.linear.config]\nname = 'intger'\n")
+    caplog.clear()
+    code, _, err = _run(capsys, ["transform", "--config", str(bad), *common])
+    assert code == 2 and not [m for m in caplog.messages if "earlier run" in m]
+    assert _weight_width(transform, "transformed_ckpt") == 5 and not (transform / "quantize-v3").exists()
+
+
+def test_without_load_it_warns_that_the_weights_are_untrained(tmp_path: Path, data_file: Path,
+                                                              capsys: pytest.CaptureFixture,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    argv = ["transform", "jsc-tiny", "jsc", "--config", str(EXAMPLE), "--data-path", str(data_file),
+            "--project-dir", str(tmp_path), "--json"]
+    code, _, err = _run(capsys, argv)
+    assert code == 0, err
+    assert [m for m in caplog.messages if "--load" in m] == [
+        "ch transform: no --load given, so the model has untrained (random) weights; pass --load CKPT "
+        "(e.g. a best.ckpt of ch train) to work on a trained model"]
+    caplog.clear()
+    torch.save(get_model("jsc-tiny").state_dict(), tmp_path / "w.pt")
+    code, _, err = _run(capsys, [*argv, "--load", str(tmp_path / "w.pt"), "--load-type", "pt"])
+    assert code == 0, err
+    assert not [m for m in caplog.messages if "untrained" in m]

@@ -79,3 +79,12 @@ def test_eval_mode_false_evaluates_batch_norm_with_batch_statistics_as_mase(toy_
         expected, abs=1e-7)
     train_loss = basic_evaluation(copy.deepcopy(toy_graph.model), rows, eval_mode=False)["loss"]
     assert basic_evaluation(copy.deepcopy(toy_graph.model), rows)["loss"] != pytest.approx(train_loss)
+
+
+def test_num_samples_above_the_split_size_warns_naming_both(splits, caplog: pytest.LogCaptureFixture) -> None:
+    rows = evaluation_rows(splits, "validation", 512, (16,))
+    assert len(rows.y) == 300
+    assert caplog.messages == ["[search.strategy.sw_runner.basic_evaluation] num_samples = 512 is more than the 300 "
+                               "rows of the validation split of jsc; every trial is evaluated on those 300 rows"]
+    caplog.clear()
+    assert len(evaluation_rows(splits, "validation", 300, (16,)).y) == 300 and not caplog.messages

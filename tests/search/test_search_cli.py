@@ -179,3 +179,59 @@ def test_a_stopped_search_leaves_readable_results(tmp_path: Path, stop: signal.S
     if stop == signal.SIGINT:
         assert process.returncode == 130 and err.decode().strip().endswith("ch: interrupted")
         assert "Traceback" not in err.decode()
+
+
+LAB3_FILE = Path(__file__).parents[2] / "configs" / "examples" / "jsc_toy_by_type.toml"
+
+
+def test_lab3_command_line_runs_offline(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Lab 3's `./ch search --config configs/examples/jsc_toy_by_type.toml --load CKPT`, with positionals for the
+    bundled data: the file's dataset = "jsc" (a download) and accelerator = "cpu" give way to jsc-tiny jsc-pythia."""
+    torch.manual_seed(11)
+    trained = get_model("jsc-tiny")
+    checkpoint = tmp_path / "best.ckpt"
+    torch.save({"state_dict": {f"model.{k}": v for k, v in trained.state_dict().items()}}, checkpoint)
+    code, out, err = _run(capsys, ["search", "--config", str(LAB3_FILE), "--load", str(checkpoint), "jsc-tiny",
+                                   "jsc-pythia", "--project-dir", str(tmp_path), "--json"])
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["log"] == str(tmp_path / "jsc-tiny" / "software" / "search_ckpts" / "log.json")
+    assert (result["trials"], result["space_size"], result["multi_objective"]) == (20, 18, True)
+    entry = json.loads(Path(result["log"]).read_text())["0"]
+    data = load_dataset("jsc-pythia")
+    graph = graph_with_metadata(copy.deepcopy(trained), dummy_input(trained, data.x_train))
+    graph, _ = quantize_transform_pass(graph, entry["user_attrs_sampled_config"])
+    with torch.no_grad():
+        logits = graph.model.eval()(torch.from_numpy(data.x_val[:512]))
+    accuracy = (logits.argmax(1) == torch.from_numpy(data.y_val[:512])).float().mean().item()
+    assert entry["user_attrs_software_metrics"]["accuracy"] == pytest.approx(accuracy, abs=1e-7)
+
+
+def test_a_rerun_keeps_the_earlier_search_ckpts(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    search_dir = tmp_path / "p" / "software" / "search_ckpts"
+    logs = []
+    for trials in (2, 3, 4):
+        caplog.clear()
+        config = tmp_path / f"n{trials}.toml"
+        config.write_text(EXAMPLE.read_text().replace("n_trials = 20", f"n_trials = {trials}"))
+        code, out, err = _run(capsys, ["search", "--config", str(config), "--project-dir", str(tmp_path),
+                                       "--project", "p", "--json"])
+        assert code == 0, err
+        logs.append(json.loads((search_dir / "log.json").read_text()))
+    assert json.loads(out)["kept"] == str(tmp_path / "p" / "software" / "search_ckpts-v2")
+    assert [m for m in caplog.messages if "earlier run" in m] == [f"earlier run kept: {search_dir} -> search_ckpts-v2"]
+    assert [len(json.loads((search_dir.parent / name / "log.json").read_text()))
+            for name in ("search_ckpts-v1", "search_ckpts-v2", "search_ckpts")] == [2, 3, 4]
+    assert json.loads((search_dir.parent / "search_ckpts-v1" / "log.json").read_text()) == logs[0]
+
+
+def test_without_load_it_warns_that_the_weights_are_untrained(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    config = tmp_path / "s.toml"
+    config.write_text(EXAMPLE.read_text().replace("n_trials = 20", "n_trials = 2"))
+    code, _, err = _run(capsys, ["search", "--config", str(config), "--project-dir", str(tmp_path), "--json"])
+    assert code == 0, err
+    assert [m for m in caplog.messages if "--load" in m] == [
+        "ch search: no --load given, so the model has untrained (random) weights; pass --load CKPT "
+        "(e.g. a best.ckpt of ch train) to work on a trained model"]

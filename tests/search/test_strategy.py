@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +159,44 @@ def test_a_point_sampled_again_reuses_its_measurement(toy_model, splits, tmp_pat
         by_point.setdefault(_key(trial.sampled_config), set()).add(metrics)
     assert len(outcome.result.trials) == 8 and len(by_point) == len(calls) <= 2
     assert all(len(metrics) == 1 for metrics in by_point.values())
+
+
+def test_ctrl_c_inside_optunas_bookkeeping_stops_after_that_trial(toy_model, splits, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """The race behind a `ch search` that exited 1 on Ctrl-C: a SIGINT delivered while optuna records a trial.
+
+    Raised there, ``KeyboardInterrupt`` left optuna's ``finally`` without ``updated_state`` and came out
+    as an ``UnboundLocalError``; now the signal only asks the search to stop after the trial.
+    """
+    import optuna.study._optimize as optimize
+
+    tell = optimize._tell_with_warning
+    calls = []
+
+    def tell_with_ctrl_c(**kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # delivered at once, inside this frame
+        return tell(**kwargs)
+
+    monkeypatch.setattr(optimize, "_tell_with_warning", tell_with_ctrl_c)
+    outcome = _run(toy_model, splits, search_table(setup={"n_trials": 50, "sampler": "random"}), tmp_path)
+    assert outcome.result.interrupted and len(calls) == 3
+    assert [e["state"] for e in json.loads(outcome.log_path.read_text()).values()] == ["COMPLETE"] * 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
+def test_two_processes_give_the_same_log(tmp_path: Path) -> None:
+    """Two `ch search` processes (different hash seeds) give identical log.json, timings aside.
+
+    Without --load the model is freshly initialised, and that initialisation was not seeded before.
+    """
+    config = Path(__file__).parents[2] / "configs" / "search" / "jsc_tiny_mixed_precision.toml"
+    logs = []
+    for run, hash_seed in (("a", "1"), ("b", "2")):
+        subprocess.run([sys.executable, "-m", "chop.cli", "search", "--config", str(config), "--project-dir",
+                        str(tmp_path), "--project", run, "--json"], check=True, capture_output=True,
+                       env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        log = json.loads((tmp_path / run / "software" / "search_ckpts" / "log.json").read_text())
+        logs.append({key: {k: v for k, v in entry.items() if k not in TIME_FIELDS} for key, entry in log.items()})
+    assert len(logs[0]) == 20 and logs[0] == logs[1]

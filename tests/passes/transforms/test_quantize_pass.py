@@ -35,14 +35,31 @@ def test_jsc_tiny_histogram_and_table_match_the_spec(tiny: tuple, tmp_path) -> N
     summarize_quantization_analysis_pass(original, graph, tmp_path)
     with open(tmp_path / "quantize_histogram.csv") as handle:
         rows = list(csv.reader(handle))
-    assert rows == [["OP", "Total", "Changed", "Unchanged"], ["BatchNorm1d", "1", "0", "1"], ["Linear", "1", "1", "0"],
-                    ["ReLU", "2", "0", "2"], ["output", "1", "0", "1"], ["x", "1", "0", "1"]]
+    assert rows == [["Original type", "OP", "Total", "Changed", "Unchanged"], ["BatchNorm1d", "batch_norm1d", "1", "0", "1"],
+                    ["Linear", "linear", "1", "1", "0"], ["ReLU", "relu", "2", "0", "2"],
+                    ["output", "output", "1", "0", "1"], ["x", "placeholder", "1", "0", "1"]]
     with open(tmp_path / "quantize_table.csv") as handle:
         table = list(csv.DictReader(handle))
+    assert [r[""] for r in table] == ["0", "1", "2", "3", "4", "5"]  # pandas' index column, as MASE writes it
     assert [r["Ori name"] for r in table] == ["x", "seq_blocks_0", "seq_blocks_1", "seq_blocks_2", "seq_blocks_3", "output"]
     linear = table[3]
     assert (linear["MASE_TYPE"], linear["Mase_OP"], linear["Original type"], linear["Quantized type"], linear["Changed"]) \
         == ("module_related_func", "linear", "Linear", "LinearInteger", "True")
+
+
+def test_logged_histogram_has_the_csv_columns(tiny: tuple, caplog: pytest.LogCaptureFixture) -> None:
+    _, _, graph = tiny
+    original = copy.deepcopy(graph)
+    graph, _ = quantize_transform_pass(graph, SPEC_ARGS)
+    with caplog.at_level("INFO", logger="chop"):
+        summarize_quantization_analysis_pass(original, graph)
+    assert caplog.messages == ["Quantized graph histogram:\n"
+                               "Original type  OP            Total  Changed  Unchanged\n"
+                               "BatchNorm1d    batch_norm1d      1        0          1\n"
+                               "Linear         linear            1        1          0\n"
+                               "ReLU           relu              2        0          2\n"
+                               "output         output            1        0          1\n"
+                               "x              placeholder       1        0          1"]
 
 
 def test_weights_lie_on_the_grid(tiny: tuple) -> None:

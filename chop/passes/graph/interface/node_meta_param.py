@@ -11,10 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.passes.graph.interface.meta_codec import collect, from_toml_data, restore, to_toml_data
-from chop.passes.graph.interface.toml_writer import dumps
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 
@@ -34,7 +35,7 @@ def save_node_meta_param_interface_pass(graph: MaseGraph, pass_args: Any = None)
     """Write every node's metadata to ``save_path`` (default ``node_meta_param.toml``)."""
     path = _path_argument("save_node_meta_param_interface_pass", pass_args, "save_path", "node_meta_param.toml")
     require_metadata("save_node_meta_param_interface_pass", graph, common=False)
-    atomic_write_text(path, dumps(to_toml_data(collect(graph))))
+    atomic_write_text(path, tomli_w.dumps(to_toml_data(collect(graph))))
     return graph, {"save_path": str(path)}
 
 

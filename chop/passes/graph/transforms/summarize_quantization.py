@@ -1,9 +1,11 @@
 """``summarize_quantization_analysis_pass(ori_graph, graph, save_dir=None)``: what the quantiser changed.
 
-Writes ``quantize_table.csv`` (one row per node) and ``quantize_histogram.csv`` (one row per
-original type, sorted by name as MASE's pandas groupby does) to ``save_dir`` and logs the histogram.
-A node counts as changed when its module class or its function differs, so replaced functions
-count too (MASE counted modules only).
+Writes ``quantize_table.csv`` (one row per node, after the unnamed index column pandas'
+``to_csv`` writes in MASE: ``,Ori name,...`` then ``0,x,...``) and ``quantize_histogram.csv``
+(``Original type,OP,Total,Changed,Unchanged``, one row per original type, sorted by name as MASE's
+pandas groupby does; OP is the mase op of the group's first node) to ``save_dir`` and logs the
+histogram with the same columns. A node counts as changed when its module class or its function
+differs, so replaced functions count too (MASE counted modules only).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from chop.tools.logger import get_logger
 log = get_logger(__name__)
 PASS = "summarize_quantization_analysis_pass"
 TABLE_HEADER = ("Ori name", "New name", "MASE_TYPE", "Mase_OP", "Original type", "Quantized type", "Changed")
-HISTOGRAM_HEADER = ("OP", "Total", "Changed", "Unchanged")
+HISTOGRAM_HEADER = ("Original type", "OP", "Total", "Changed", "Unchanged")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class NodeChange:
 
 @dataclass(frozen=True)
 class TypeCount:
+    original_type: str
     op: str
     total: int
     changed: int
@@ -72,12 +75,16 @@ def compare_graphs(ori_graph: Any, graph: Any) -> list[NodeChange]:
 
 
 def histogram(rows: list[NodeChange]) -> list[TypeCount]:
+    """One count per original type; its OP is the mase op of the type's first node (pandas' ``first``)."""
+    ops: dict[str, str] = {}
     counts: dict[str, list[int]] = {}
     for row in rows:
+        ops.setdefault(row.original_type, row.mase_op)
         total_changed = counts.setdefault(row.original_type, [0, 0])
         total_changed[0] += 1
         total_changed[1] += int(row.changed)
-    return [TypeCount(op, total, changed, total - changed) for op, (total, changed) in sorted(counts.items())]
+    return [TypeCount(kind, ops[kind], total, changed, total - changed)
+            for kind, (total, changed) in sorted(counts.items())]
 
 
 def _csv(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
@@ -89,9 +96,12 @@ def _csv(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
 
 
 def format_histogram(counts: list[TypeCount]) -> str:
-    width = max([len("OP")] + [len(c.op) for c in counts])
-    lines = [f"{'OP':<{width}}  {'Total':>5}  {'Changed':>7}  {'Unchanged':>9}"]
-    lines += [f"{c.op:<{width}}  {c.total:>5}  {c.changed:>7}  {c.unchanged:>9}" for c in counts]
+    """The histogram as aligned text, in the CSV's columns."""
+    kind = max([len(HISTOGRAM_HEADER[0])] + [len(c.original_type) for c in counts])
+    op = max([len(HISTOGRAM_HEADER[1])] + [len(c.op) for c in counts])
+    lines = [f"{HISTOGRAM_HEADER[0]:<{kind}}  {'OP':<{op}}  {'Total':>5}  {'Changed':>7}  {'Unchanged':>9}"]
+    lines += [f"{c.original_type:<{kind}}  {c.op:<{op}}  {c.total:>5}  {c.changed:>7}  {c.unchanged:>9}"
+              for c in counts]
     return "\n".join(lines)
 
 
@@ -103,7 +113,8 @@ def summarize_quantization_analysis_pass(ori_graph: Any, graph: Any, save_dir: s
     log.info("Quantized graph histogram:\n%s", format_histogram(counts))
     if save_dir is not None:
         save_dir = Path(save_dir)
-        atomic_write_text(save_dir / "quantize_table.csv", _csv(TABLE_HEADER, [astuple(r) for r in rows]))
+        table = [(index, *astuple(row)) for index, row in enumerate(rows)]
+        atomic_write_text(save_dir / "quantize_table.csv", _csv(("", *TABLE_HEADER), table))
         atomic_write_text(save_dir / "quantize_histogram.csv", _csv(HISTOGRAM_HEADER, [astuple(c) for c in counts]))
         log.info("Quantization summary saved to %s", save_dir)
     return graph, {"table": rows, "histogram": counts}

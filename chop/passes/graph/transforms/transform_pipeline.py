@@ -1,8 +1,11 @@
 """``ch transform`` as a library call: trace, run the TOML's ``[passes.*]`` in order, save, report.
 
 As in MASE's CLI, a quantize pass is always followed by its summary (``quantize_table.csv`` and
-``quantize_histogram.csv`` in ``software/transform/``) and the transformed graph is always saved
-to ``software/transform/transformed_ckpt/`` (``graph_module.mz`` + state dict + node metadata).
+``quantize_histogram.csv`` in ``software/transform/quantize/``) and the transformed graph is always
+saved to ``software/transform/transformed_ckpt/`` (``graph_module.mz`` + state dict + node metadata,
+and the metadata as ``node_meta_param.toml``). MASE's folders always hold the latest run: an
+earlier run's ``quantize/`` and ``transformed_ckpt/`` are first renamed to the next free
+``quantize-vN/`` / ``transformed_ckpt-vN/`` (``chop.tools.versions``), so a rerun loses nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ from chop.passes.graph.transforms.quantization_report import QuantizationReport,
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.passes.graph.transforms.summarize_quantization import TypeCount, summarize_quantization_analysis_pass
 from chop.tools.atomic import atomic_write_text
+from chop.tools.versions import keep_earlier_run
 
 TRANSFORM_DIR = "transform"
+QUANTIZE_DIR = "quantize"
 CHECKPOINT_DIR = "transformed_ckpt"
+META_PARAM_FILE = "node_meta_param.toml"
 REPORT_FILE = "quantize_report.json"
 DUMMY_ROWS = 32
 
@@ -39,6 +45,7 @@ class TransformOutcome:
     checkpoint_dir: Path
     histograms: dict[str, list[TypeCount]]
     report: QuantizationReport | None
+    kept: tuple[Path, ...]  # where an earlier run's folders were moved (empty on a first run)
 
 
 def graph_with_metadata(model: nn.Module, dummy_x: torch.Tensor) -> MaseGraph:
@@ -72,21 +79,25 @@ def run_transform(model: nn.Module, passes: Mapping[str, Any], data: Any, softwa
     for name in passes:
         if name not in TRANSFORM_PASSES:
             raise ConfigError(f"[passes.{name}]: {unknown('transform pass', name, TRANSFORM_PASSES)}")
-    from chop.passes.graph.interface import save_mase_graph_interface_pass
+    from chop.passes.graph.interface import save_mase_graph_interface_pass, save_node_meta_param_interface_pass
 
     transform_dir = Path(software_dir) / TRANSFORM_DIR
+    quantize_dir, checkpoint_dir = transform_dir / QUANTIZE_DIR, transform_dir / CHECKPOINT_DIR
     graph = graph_with_metadata(model, dummy_input(model, data.x_train))
     float_graph = copy.deepcopy(graph)
-    histograms = {}
+    summaries = []  # (pass name, graph before it, graph after it), summarised once every pass has succeeded
     for name, pass_args in passes.items():
         before = copy.deepcopy(graph)
         graph, _ = TRANSFORM_PASSES[name](graph, pass_args)
         if name == "quantize":
-            _, summary = summarize_quantization_analysis_pass(before, graph, transform_dir)
-            histograms[name] = summary["histogram"]
-    checkpoint_dir = transform_dir / CHECKPOINT_DIR
+            summaries.append((name, before, graph))
+    kept = keep_earlier_run(quantize_dir, checkpoint_dir)  # only now: a failing pass leaves the earlier run
+    histograms = {name: summarize_quantization_analysis_pass(before, after, quantize_dir)[1]["histogram"]
+                  for name, before, after in summaries}
     save_mase_graph_interface_pass(graph, {"save_dir": checkpoint_dir})
+    save_node_meta_param_interface_pass(graph, {"save_path": checkpoint_dir / META_PARAM_FILE})
     outcome_report = quantization_report(float_graph, graph, data) if report else None
     if outcome_report is not None:
-        atomic_write_text(transform_dir / REPORT_FILE, json.dumps(outcome_report.as_json(), indent=2) + "\n")
-    return TransformOutcome(graph, checkpoint_dir, histograms, outcome_report)
+        atomic_write_text(quantize_dir / REPORT_FILE, json.dumps(outcome_report.as_json(), indent=2) + "\n")
+    return TransformOutcome(graph, checkpoint_dir, histograms, outcome_report, kept)
+
