@@ -183,7 +183,7 @@ def test_file_through_ch_transform(name: str, tmp_path: Path, capsys: pytest.Cap
     assert code == 0, err
     transform = tmp_path / "p" / "software" / "transform"
     assert (transform / "transformed_ckpt" / "graph_module.mz").is_file()
-    with open(transform / "quantize_histogram.csv", newline="") as handle:
+    with open(transform / "quantize" / "quantize_histogram.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     header = rows[0]
     counts = {row[0]: (row[header.index("Total")], row[header.index("Changed")]) for row in rows[1:]}
