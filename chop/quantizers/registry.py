@@ -161,15 +161,18 @@ def _check_frac_width(frac_width: int, width: int, where: str) -> None:
 
 
 def _check_exponent_width(name: str, exponent_width: int, width: int, where: str) -> None:
-    minifloat = name in ("minifloat_ieee", "minifloat_denorm", "block_minifloat")
-    lowest = 1 if name in ("minifloat_denorm", "block_fp") else 2  # an IEEE-style top code needs 2 bits
-    highest = width - 2 if minifloat else width  # minifloats keep a mantissa bit
-    if not lowest <= exponent_width <= highest:
-        raise PassError(f"{where}exponent_width {exponent_width} must lie in [{lowest}, {highest}] for width {width}")
+    """Minifloats keep a mantissa bit; block_fp's shared exponent is separate from its ``width`` bits."""
+    if name == "block_fp":
+        if exponent_width < 1:
+            raise PassError(f"{where}exponent_width must be at least 1, got {exponent_width}")
+        return
+    lowest = 1 if name == "minifloat_denorm" else 2  # an IEEE-style top code needs 2 bits
+    if not lowest <= exponent_width <= width - 2:
+        raise PassError(f"{where}exponent_width {exponent_width} must lie in [{lowest}, {width - 2}] for width {width}")
 
 
 def _exponent_span(name: str, p: Mapping[str, Any]) -> tuple[int, int] | None:
-    """Exponents of the smallest step and of the largest magnitude a format reaches, or None."""
+    """Exponents of a format's smallest step and of its largest binade, or None for fixed point."""
     if name == "log":
         return log_exponent_limits(p["width"], p["exponent_bias"])
     if name == "block_log":
@@ -177,11 +180,11 @@ def _exponent_span(name: str, p: Mapping[str, Any]) -> tuple[int, int] | None:
     if name in ("minifloat_ieee", "minifloat_denorm", "block_minifloat"):
         bias_low, bias_high = (0, 2 ** p["exponent_bias_width"] - 1) if name == "block_minifloat" else \
             (p["exponent_bias"], p["exponent_bias"])
-        mantissa = p["width"] - 1 - p["exponent_width"]
-        return 1 - bias_high - mantissa, 2 ** p["exponent_width"] - bias_low
+        top_code = 2 ** p["exponent_width"] - (1 if name == "minifloat_denorm" else 2)
+        return 1 - bias_high - (p["width"] - 1 - p["exponent_width"]), top_code - bias_low
     if name == "block_fp":
         bias = p["exponent_bias"]
-        return -bias - p["width"] + 1, 2 ** p["exponent_width"] - 1 - bias
+        return -bias - p["width"] + 1, 2 ** p["exponent_width"] - 2 - bias
     return None
 
 
@@ -189,8 +192,9 @@ def _check_float64_exponents(name: str, params: Mapping[str, Any], where: str) -
     """The arithmetic runs in float64: every value of the format must be a float64 (no inf, no flush to 0)."""
     span = _exponent_span(name, params)
     if span is not None and not (-1074 <= span[0] and span[1] <= 1023):
-        raise PassError(f"{where}'{name}' with these widths and bias reaches 2^{span[0]} .. 2^{span[1]}, "
-                        f"outside float64's 2^-1074 .. 2^1023; use fewer exponent bits or another bias")
+        raise PassError(f"{where}width {params['width']} and the exponent keys of '{name}' reach values "
+                        f"2^{span[0]} .. 2^{span[1]}, outside float64's 2^-1074 .. 2^1023; use fewer exponent bits "
+                        f"or another bias")
 
 
 def _mode(value: str, modes: tuple[str, ...], what: str, where: str) -> str:
