@@ -103,3 +103,24 @@ def test_idempotent_with_identity_gradient(quantize) -> None:  # noqa: ANN001
     upstream = torch.randn(4, 12)
     (once * upstream).sum().backward()
     assert torch.equal(x.grad, upstream)
+
+
+@settings(max_examples=80, deadline=None)
+@given(minifloat_cases())
+def test_minifloats_are_idempotent_and_on_their_grid(case: tuple[list[float], int, int, int, bool]) -> None:
+    xs, width, exponent_width, bias, reserve_top = case
+    quantizer = minifloat_ieee_quantizer if reserve_top else minifloat_denorm_quantizer
+    once = quantizer(torch.tensor(xs, dtype=torch.float64), width, exponent_width, bias)
+    assert torch.equal(quantizer(once, width, exponent_width, bias), once)
+    grid = set(minifloat_values(width, exponent_width, bias, reserve_top))
+    assert all(abs(Fraction(v)) in grid for v in once.tolist())
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 8), st.integers(-4, 130), st.integers(0, 2**32))
+def test_log_is_idempotent_and_on_its_grid(width: int, bias: int, seed: int) -> None:
+    xs = _samples(seed, 2.0 ** (2 ** (width - 1) - 1 - bias))
+    once = log_quantizer(torch.tensor(xs, dtype=torch.float64), width, bias)
+    assert torch.equal(log_quantizer(once, width, bias), once)
+    grid = {Fraction(2) ** k for k in range(-bias, 2 ** (width - 1) - bias)}  # ±2^k; zero is not on it
+    assert all(abs(Fraction(v)) in grid for v in once.tolist())
