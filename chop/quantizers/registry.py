@@ -134,14 +134,7 @@ def _check(spec: QuantizerSpec, params: dict[str, Any], where: str) -> None:
     if spec.name in ("integer", "fixed"):
         _check_frac_width(params["frac_width"], width, where)
     if spec.name == "ap_fixed":
-        if params["int_width"] < 0:
-            raise PassError(f"{where}int_width {params['int_width']} makes the frac width "
-                            f"{width - params['int_width']} larger than width {width}")
-        if params["int_width"] > MAX_INT_WIDTH:
-            raise PassError(f"{where}int_width {params['int_width']} is larger than {MAX_INT_WIDTH}: the largest "
-                            f"value 2^(int_width-1) would not be a finite float64")
-        params["rounding"] = _mode(params["rounding"], ROUNDING_MODES, "rounding", where)
-        params["overflow"] = _mode(params["overflow"], OVERFLOW_MODES, "overflow", where)
+        _check_ap_fixed(params, where)
     if "exponent_width" in params:
         _check_exponent_width(spec.name, params["exponent_width"], width, where)
     if spec.name in ("log", "block_log", "block_fp", "block_minifloat") and width < 2:
@@ -149,6 +142,19 @@ def _check(spec: QuantizerSpec, params: dict[str, Any], where: str) -> None:
     if params.get("exponent_bias_width", 0) < 0:
         raise PassError(f"{where}exponent_bias_width must be >= 0, got {params['exponent_bias_width']}")
     _check_float64_exponents(spec.name, params, where)
+
+
+def _check_ap_fixed(params: dict[str, Any], where: str) -> None:
+    """``I > W`` is a coarser grid (valid, as in HLS); ``I < 0`` is refused; modes are normalised."""
+    width, int_width = params["width"], params["int_width"]
+    if int_width < 0:
+        raise PassError(f"{where}int_width {int_width} makes the frac width {width - int_width} larger than "
+                        f"width {width}")
+    if int_width > MAX_INT_WIDTH:
+        raise PassError(f"{where}int_width {int_width} is larger than {MAX_INT_WIDTH}: the largest value "
+                        f"2^(int_width-1) would not be a finite float64")
+    params["rounding"] = _mode(params["rounding"], ROUNDING_MODES, "rounding", where)
+    params["overflow"] = _mode(params["overflow"], OVERFLOW_MODES, "overflow", where)
 
 
 def _check_frac_width(frac_width: int, width: int, where: str) -> None:
