@@ -8,6 +8,8 @@ gradient through unchanged; ``*_quantize`` is the same arithmetic without gradie
 from chop.quantizers.ap_fixed import ApFixed, ap_fixed_quantize, ap_fixed_quantizer
 from chop.quantizers.binary import binary_quantize, binary_quantizer
 from chop.quantizers.block_fp import block_fp_quantize, block_fp_quantizer
+from chop.quantizers.block_log import block_log_quantize, block_log_quantizer
+from chop.quantizers.block_minifloat import block_minifloat_quantize, block_minifloat_quantizer
 from chop.quantizers.integer import integer_quantize, integer_quantizer, integer_range
 from chop.quantizers.log import log_quantize, log_quantizer
 from chop.quantizers.minifloat_denorm import minifloat_denorm_quantize, minifloat_denorm_quantizer
@@ -25,6 +27,10 @@ __all__ = [
     "binary_quantizer",
     "block_fp_quantize",
     "block_fp_quantizer",
+    "block_log_quantize",
+    "block_log_quantizer",
+    "block_minifloat_quantize",
+    "block_minifloat_quantizer",
     "integer_quantize",
     "integer_quantizer",
     "integer_range",

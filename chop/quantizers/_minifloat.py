@@ -27,13 +27,19 @@ def minifloat_limits(width: int, exponent_width: int, exponent_bias: int | None,
     return exponent_min, exponent_max, (2 - 2.0**-mantissa) * 2.0**exponent_max
 
 
-def minifloat_quantize(x: Tensor, width: int, exponent_width: int, exponent_bias: int | None,
+def minifloat_quantize(x: Tensor, width: int, exponent_width: int, exponent_bias: int | Tensor | None,
                        reserve_top: bool) -> Tensor:
-    exponent_min, exponent_max, largest = minifloat_limits(width, exponent_width, exponent_bias, reserve_top)
+    """Nearest minifloat value in ``x``'s dtype; ``exponent_bias`` may be a float64 tensor broadcast
+    against ``x`` (``block_minifloat`` gives one bias per block)."""
+    bias = default_bias(exponent_width) if exponent_bias is None else exponent_bias
+    bias = torch.as_tensor(bias, dtype=torch.float64)
     mantissa = width - 1 - exponent_width
+    top_code = 2**exponent_width - 1 - (1 if reserve_top else 0)
+    exponent_min, exponent_max = 1 - bias, top_code - bias
+    largest = (2 - 2.0**-mantissa) * torch.exp2(exponent_max)
     magnitude = x.abs().to(torch.float64)
     _, binade = torch.frexp(magnitude)  # magnitude = f * 2^binade with f in [0.5, 1)
     exponent = torch.clamp(binade.to(torch.float64) - 1, exponent_min, exponent_max)
     step = torch.exp2(exponent - mantissa)
-    rounded = torch.clamp(torch.round(magnitude / step) * step, max=largest)
+    rounded = torch.minimum(torch.round(magnitude / step) * step, largest)
     return (torch.sign(x).to(torch.float64) * rounded).to(x.dtype)

@@ -19,8 +19,9 @@ quantisation mode ``Q`` and out-of-range values by the overflow mode ``O``:
 ====================  ===============================================================
 
 The arithmetic runs in float64, where every step (scaling by ``2^F``, floor, comparisons with the
-midpoint, ``fmod``) is exact for ``W <= 52``; results are exact in float32 for ``W <= 24``.
-``<W,I,RND_CONV,SAT>`` on float32 takes the integer quantiser's float32 path (same values, faster).
+midpoint, ``fmod``) is exact for ``W <= 52`` (``MAX_FIXED_WIDTH``, wider types are refused);
+results are exact in float32 for ``W <= 24``. ``I`` may exceed ``W`` (a step of ``2^(I-W)``).
+``<W,I,RND_CONV,SAT>`` is the integer quantiser (same values; float32 arithmetic where exact, faster).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ import torch
 from torch import Tensor
 
 from chop.errors import PassError
-from chop.quantizers.integer import integer_quantize
+from chop.quantizers.integer import MAX_FIXED_WIDTH, integer_quantize
 from chop.quantizers.ste import straight_through
 
 ROUNDING_MODES = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV")
 OVERFLOW_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
+MAX_INT_WIDTH = 1024  # 2^(I-1), the largest magnitude, stays a finite float64
 
 
 def normalize_mode(mode: str, modes: tuple[str, ...], what: str) -> str:
@@ -58,8 +60,12 @@ class ApFixed:
     signed: bool = True
 
     def __post_init__(self) -> None:
-        if self.width <= 0:
-            raise PassError(f"{self}: width must be positive")
+        if not 0 < self.width <= MAX_FIXED_WIDTH:
+            raise PassError(f"{self}: width must lie in [1, {MAX_FIXED_WIDTH}] (float64 computes fixed point "
+                            f"exactly only up to {MAX_FIXED_WIDTH} bits)")
+        if self.int_width > MAX_INT_WIDTH:
+            raise PassError(f"{self}: integer width must be <= {MAX_INT_WIDTH} (the largest value 2^(I-1) must be "
+                            f"a finite float64)")
         if self.int_width < 0:
             raise PassError(f"{self}: integer width must be >= 0 (frac width {self.frac_width} > width {self.width})")
         object.__setattr__(self, "rounding", normalize_mode(self.rounding, ROUNDING_MODES, "rounding"))
@@ -138,8 +144,8 @@ def ap_fixed_quantize(x: Tensor, width: int, int_width: int, rounding: str = "TR
     """The values of ``ap_fixed<width,int_width,rounding,overflow>`` nearest ``x`` under its modes."""
     rounding = normalize_mode(rounding, ROUNDING_MODES, "rounding")
     overflow = normalize_mode(overflow, OVERFLOW_MODES, "overflow")
-    if rounding == "RND_CONV" and overflow == "SAT" and width <= 24 and x.dtype == torch.float32:
-        # the MASE integer quantiser, exact in float32 at these widths and several times faster
+    if rounding == "RND_CONV" and overflow == "SAT":
+        # the MASE integer quantiser: the same values, in float32 where float32 is exact (faster)
         return integer_quantize(x, width, width - int_width, is_signed)
     scale = 2.0 ** (width - int_width)
     wide = x.to(torch.float64)

@@ -1,17 +1,25 @@
-"""Block floating point: blocks of ``block_size`` values along the last dimension share one exponent.
+"""Block floating point (MASE's ``block_fp``, Microsoft's MSFP): a block of values shares one exponent.
 
-Per block, the shared exponent is ``e = clamp(floor(log2(max |x|)), -bias, 2^exponent_width - 1 - bias)``
-(``exponent_bias`` defaults to ``2^(exponent_width-1) - 1``); each value is then a signed
-``width``-bit integer mantissa times ``2^(e - width + 2)``, rounded half to even and saturated, so
-the block's largest magnitude keeps ``width - 1`` significant bits. A last, shorter block is allowed.
+Keys: ``width`` (a sign bit and ``width - 1`` mantissa bits), ``exponent_width``, ``exponent_bias``
+(default ``2^(exponent_width-1) - 1``), ``block_size`` and ``skip_first_dim`` (see ``_blocks``).
+Per block, with ``blockmax`` its largest ``|x|``::
+
+    E = clamp(floor(log2(blockmax)) + 1, -bias, 2^exponent_width - 1 - bias)
+    q(x) = sign(x) · clamp(round_half_even(|x| / 2^(E - width + 1)), 0, 2^(width-1) - 1) · 2^(E - width + 1)
+
+Sign and magnitude as MASE's, so the range is symmetric. MASE takes ``ceil(log2(blockmax))``,
+the same except where the block max is an exact power of two: there MASE halves the step and
+saturates the max itself one step below it, so quantising twice would change the block again;
+machop keeps ``q(q(x)) == q(x)``. MASE also adds ``1e-9`` to ``x`` and ``|x|`` before taking the
+sign and the mantissa; machop leaves the values exact (ties round half to even).
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from chop.quantizers._blocks import BlockSize, block_max, floor_log2
 from chop.quantizers._minifloat import default_bias
 from chop.quantizers.ste import straight_through
 
@@ -21,30 +29,24 @@ def _exponent_limits(exponent_width: int, exponent_bias: int | None) -> tuple[in
     return -bias, 2**exponent_width - 1 - bias
 
 
-def block_fp_range(width: int, exponent_width: int, exponent_bias: int | None = None,
-                   block_size: int = 16) -> tuple[float, float]:
-    exponent_max = _exponent_limits(exponent_width, exponent_bias)[1]
-    step = 2.0 ** (exponent_max - width + 2)
-    return -(2 ** (width - 1)) * step, (2 ** (width - 1) - 1) * step
+def block_fp_range(width: int, exponent_width: int, exponent_bias: int | None = None, block_size: BlockSize = 16,
+                   skip_first_dim: bool = False) -> tuple[float, float]:
+    step = 2.0 ** (_exponent_limits(exponent_width, exponent_bias)[1] - width + 1)
+    largest = (2 ** (width - 1) - 1) * step
+    return -largest, largest
 
 
 def block_fp_quantize(x: Tensor, width: int, exponent_width: int, exponent_bias: int | None = None,
-                      block_size: int = 16) -> Tensor:
+                      block_size: BlockSize = 16, skip_first_dim: bool = False) -> Tensor:
     exponent_min, exponent_max = _exponent_limits(exponent_width, exponent_bias)
-    shape = x.shape
-    flat = x.to(torch.float64).reshape(-1, shape[-1]) if x.dim() > 0 else x.to(torch.float64).reshape(1, 1)
-    length = flat.shape[-1]
-    padded = F.pad(flat, (0, (-length) % block_size))
-    blocks = padded.reshape(flat.shape[0], -1, block_size)
-    _, binade = torch.frexp(blocks.abs().amax(dim=-1, keepdim=True))
-    exponent = torch.clamp(binade.to(torch.float64) - 1, exponent_min, exponent_max)
-    step = torch.exp2(exponent - (width - 2))
-    mantissa = torch.clamp(torch.round(blocks / step), -(2 ** (width - 1)), 2 ** (width - 1) - 1)
-    quantized = (mantissa * step).reshape(flat.shape[0], -1)[:, :length]
-    return quantized.reshape(shape).to(x.dtype)
+    exponent = torch.clamp(floor_log2(block_max(x, block_size, skip_first_dim)) + 1, exponent_min, exponent_max)
+    step = torch.exp2(exponent - (width - 1))
+    wide = x.to(torch.float64)
+    mantissa = torch.clamp(torch.round(wide.abs() / step), 0, 2 ** (width - 1) - 1)
+    return (torch.sign(wide) * mantissa * step).to(x.dtype)
 
 
 def block_fp_quantizer(x: Tensor, width: int, exponent_width: int, exponent_bias: int | None = None,
-                       block_size: int = 16) -> Tensor:
+                       block_size: BlockSize = 16, skip_first_dim: bool = False) -> Tensor:
     return straight_through(block_fp_quantize, x, width=width, exponent_width=exponent_width,
-                            exponent_bias=exponent_bias, block_size=block_size)
+                            exponent_bias=exponent_bias, block_size=block_size, skip_first_dim=skip_first_dim)

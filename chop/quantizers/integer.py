@@ -2,16 +2,29 @@
 
 ``q(x) = clamp(round_half_even(x * 2^f), lo, hi) / 2^f`` with ``[lo, hi] = [-2^(w-1), 2^(w-1) - 1]``
 (signed) or ``[0, 2^w - 1]`` (unsigned). Scaling by a power of two, ``torch.round`` (half to even)
-and the clamp are exact in float32 for ``w <= 24``, so the values match the integer arithmetic of
-the hardware bit for bit.
+and the clamp are exact in a float dtype whose significand holds ``w`` bits (float32: ``w <= 24``);
+wider formats (up to ``MAX_FIXED_WIDTH``) are computed in float64, where they are exact, and
+returned in the input's dtype, so the values match the hardware's integer arithmetic bit for bit
+(rounded once to float32 where float32 cannot hold them). A negative ``f`` is a step of ``2^|f|``.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor
 
 from chop.quantizers.ste import straight_through
+
+MAX_FIXED_WIDTH = 52  # float64 holds every integer of up to 53 bits; ap_fixed's WRAP needs one to spare
+
+
+def exact_dtype(dtype: torch.dtype, width: int) -> torch.dtype:
+    """``dtype`` if its significand holds ``width``-bit integers exactly, else float64."""
+    # eps = 2^-(stored significand bits); one more bit is hidden
+    exact = dtype.is_floating_point and width <= 1 - math.log2(torch.finfo(dtype).eps)
+    return dtype if exact else torch.float64
 
 
 def integer_range(width: int, frac_width: int | None = None, is_signed: bool = True) -> tuple[float, float]:
@@ -26,7 +39,8 @@ def integer_quantize(x: Tensor, width: int, frac_width: int | None = None, is_si
     frac = width // 2 if frac_width is None else frac_width
     lo, hi = (-(2 ** (width - 1)), 2 ** (width - 1) - 1) if is_signed else (0, 2**width - 1)
     scale = 2.0**frac
-    return torch.clamp(torch.round(x * scale), lo, hi) / scale
+    wide = x.to(exact_dtype(x.dtype, width))
+    return (torch.clamp(torch.round(wide * scale), lo, hi) / scale).to(x.dtype)
 
 
 def integer_quantizer(x: Tensor, width: int, frac_width: int | None = None, is_signed: bool = True) -> Tensor:

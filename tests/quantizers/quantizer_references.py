@@ -7,6 +7,9 @@ the float formats enumerate every representable value as a ``Fraction``.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cache
+
+import numpy as np
 
 
 def round_half_even(value: Fraction) -> int:
@@ -102,42 +105,88 @@ def minifloat_reference(x: float, values: list[Fraction]) -> Fraction:
 
 
 def floor_log2(value: Fraction) -> int:
-    e = 0
-    while Fraction(2) ** e > value:
-        e -= 1
-    while Fraction(2) ** (e + 1) <= value:
-        e += 1
-    return e
+    """floor(log2(value)) of a positive Fraction from the bit lengths of its numerator and denominator."""
+    e = value.numerator.bit_length() - value.denominator.bit_length()
+    return e - 1 if Fraction(2) ** e > value else e
+
+
+def ceil_log2(value: Fraction) -> int:
+    e = floor_log2(value)
+    return e if Fraction(2) ** e == value else e + 1
 
 
 def log_reference(x: float, width: int, bias: int) -> Fraction:
-    if x == 0:
-        return Fraction(0)
-    magnitude = abs(Fraction(x))
-    e = floor_log2(magnitude)
-    if magnitude * magnitude >= Fraction(2) ** (2 * e + 1):  # at or above 2^e * sqrt(2)
+    """MASE's formula: the offset 0.1·2^-bias is added in Python (IEEE float64) arithmetic, then the
+    nearest power of two in the log domain is decided on exact squares."""
+    offset = 0.1 * 2.0**-bias
+    value = Fraction(abs(x) + offset)
+    e = floor_log2(value)
+    if value * value >= Fraction(2) ** (2 * e + 1):  # at or above 2^e * sqrt(2)
         e += 1
     e = min(max(e, -bias), 2 ** (width - 1) - 1 - bias)
-    return (Fraction(2) ** e) * (1 if x > 0 else -1)
+    shifted = x + offset
+    sign = (shifted > 0) - (shifted < 0)
+    return Fraction(2) ** e * sign
 
 
-def block_fp_reference(xs: list[float], width: int, exponent_width: int, bias: int, block_size: int) -> list[Fraction]:
-    out: list[Fraction] = []
-    for start in range(0, len(xs), block_size):
-        block = [Fraction(v) for v in xs[start:start + block_size]]
-        largest = max(abs(v) for v in block)
-        e = floor_log2(largest) if largest > 0 else -bias
-        e = min(max(e, -bias), 2**exponent_width - 1 - bias)
-        step = Fraction(2) ** (e - width + 2)
-        out += [min(max(round_half_even(v / step), -(2 ** (width - 1))), 2 ** (width - 1) - 1) * step for v in block]
+def reference_block_maxima(xs: np.ndarray, block_size: int | list[int], skip_first_dim: bool) -> list[Fraction]:
+    """Per element (in C order), its block's max |x| with the all-zero rule, by plain loops."""
+    shape = xs.shape if xs.ndim else (1,)
+    values = xs.reshape(shape)
+    sizes = [block_size] if isinstance(block_size, int) else list(block_size)
+    while len(sizes) < len(shape):
+        sizes.insert(0, -1)
+    sizes = sizes[len(sizes) - len(shape):]
+    extents = []
+    for axis, (dim, size) in enumerate(zip(shape, sizes)):
+        extent = dim if size == -1 or size > dim else size
+        extents.append(1 if skip_first_dim and axis == 0 else extent)
+    maxima: dict[tuple[int, ...], Fraction] = {}
+    for index in np.ndindex(*shape):
+        key = tuple(i // e for i, e in zip(index, extents))
+        maxima[key] = max(maxima.get(key, Fraction(0)), abs(Fraction(float(values[index]))))
+    nonzero = [m for m in maxima.values() if m > 0]
+    fill = min(nonzero) if nonzero else Fraction(1)
+    return [maxima[tuple(i // e for i, e in zip(index, extents))] or fill for index in np.ndindex(*shape)]
+
+
+def block_fp_reference(xs: np.ndarray, width: int, exponent_width: int, bias: int, block_size: int | list[int],
+                       skip_first_dim: bool) -> list[Fraction]:
+    out = []
+    for x, largest in zip(xs.reshape(-1).tolist(), reference_block_maxima(xs, block_size, skip_first_dim)):
+        e = min(max(floor_log2(largest) + 1, -bias), 2**exponent_width - 1 - bias)
+        step = Fraction(2) ** (e - width + 1)
+        n = min(round_half_even(abs(Fraction(x)) / step), 2 ** (width - 1) - 1)
+        out.append(n * step * (1 if x > 0 else -1))
+    return out
+
+
+def block_log_reference(xs: np.ndarray, width: int, exponent_bias_width: int, block_size: int | list[int],
+                        skip_first_dim: bool) -> list[Fraction]:
+    out = []
+    for x, largest in zip(xs.reshape(-1).tolist(), reference_block_maxima(xs, block_size, skip_first_dim)):
+        bias = min(max(2 ** (width - 1) - 1 - ceil_log2(largest), 0), 2**exponent_bias_width - 1)
+        out.append(log_reference(x, width, bias))
+    return out
+
+
+@cache
+def _ieee_values(width: int, exponent_width: int, bias: int) -> list[Fraction]:
+    return minifloat_values(width, exponent_width, bias, reserve_top=True)
+
+
+def block_minifloat_reference(xs: np.ndarray, width: int, exponent_width: int, exponent_bias_width: int,
+                              block_size: int | list[int], skip_first_dim: bool) -> list[Fraction]:
+    out = []
+    for x, largest in zip(xs.reshape(-1).tolist(), reference_block_maxima(xs, block_size, skip_first_dim)):
+        bias = min(max(floor_log2(largest), 0), 2**exponent_bias_width - 1)
+        out.append(minifloat_reference(x, _ieee_values(width, exponent_width, bias)))
     return out
 
 
 def fixed_point_samples(seed: int, width: int, frac_width: int, count: int = 64) -> list[float]:
     """float32 values that stress a fixed-point quantiser: exact ties (half and quarter steps), values
     around the range ends, ordinary Gaussians at the grid's scale, and arbitrary finite bit patterns."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     limit = 2 ** (width + 1)
     step = 2.0 ** -frac_width

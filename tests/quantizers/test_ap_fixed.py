@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import hypothesis.strategies as st
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -49,6 +50,22 @@ def test_idempotent_in_every_mode(case: tuple[list[float], int, int, bool]) -> N
         assert torch.equal(ap_fixed_quantizer(once, width, int_width, rounding, overflow, signed), once)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(25, 52), st.integers(-8, 60), st.booleans(), st.integers(0, 2**32))
+def test_wide_types_are_exact_in_float64(width: int, int_width: int, signed: bool, seed: int) -> None:
+    """Widths float32 cannot hold, float64 inputs: every mode still matches the exact reference."""
+    int_width = max(int_width, 0)
+    rng = np.random.default_rng(seed)
+    step = 2.0 ** (int_width - width)
+    xs = np.concatenate([(rng.integers(-(2**width), 2**width, 24, dtype=np.int64) + rng.choice([0, 0.5, 0.25], 24)),
+                         rng.normal(0, 2.0 ** (width - 1), 8)]) * step
+    x = torch.tensor(xs, dtype=torch.float64)
+    for rounding, overflow in MODES:
+        got = ap_fixed_quantizer(x, width, int_width, rounding, overflow, signed).tolist()
+        for value, result in zip(xs.tolist(), got):
+            assert Fraction(result) == ap_fixed_reference(value, width, int_width, rounding, overflow, signed)
+
+
 def test_hand_picked_values_ap_fixed_8_4() -> None:
     x = torch.tensor([0.30, 2.53125, -2.53125, 10.0, -10.0])
     assert ap_fixed_quantizer(x, 8, 4, "RND_CONV", "SAT").tolist() == [0.3125, 2.5, -2.5, 7.9375, -8.0]
@@ -76,7 +93,8 @@ def test_type_prints_and_parses_like_hls4ml() -> None:
     assert ApFixed(8, 4, signed=False).range() == (0.0, 15.9375)
 
 
-@pytest.mark.parametrize("text", ["ap_fixed<8>", "fixed<8,4>", "ap_fixed<8,4,AP_ROUND>", "ap_fixed<0,0>"])
+@pytest.mark.parametrize("text", ["ap_fixed<8>", "fixed<8,4>", "ap_fixed<8,4,AP_ROUND>", "ap_fixed<0,0>",
+                                  "ap_fixed<53,10>", "ap_fixed<8,1025>"])
 def test_bad_types_are_one_line_errors(text: str) -> None:
     with pytest.raises(PassError) as error:
         ApFixed.parse(text)

@@ -1,4 +1,4 @@
-"""minifloat_ieee, minifloat_denorm, log and block_fp against exact references; binary and ternary."""
+"""minifloat_ieee, minifloat_denorm and log against exact references; binary and ternary."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
-from quantizer_references import block_fp_reference, log_reference, minifloat_reference, minifloat_values
+from quantizer_references import log_reference, minifloat_reference, minifloat_values
 
 from chop.quantizers import (
     binary_quantizer,
-    block_fp_quantizer,
     log_quantizer,
     minifloat_denorm_quantizer,
     minifloat_ieee_quantizer,
+    make_quantizer,
     ternary_quantizer,
 )
 
@@ -70,20 +70,17 @@ def test_log_matches_reference(width: int, bias: int, seed: int) -> None:
 
 
 def test_log_rounds_in_the_log_domain() -> None:
-    # 2.8 < 2*sqrt(2) = 2.83 -> 2 ; 2.9 -> 4 ; zero stays zero; clamped to [2^-3, 2^4] for width 4
-    x = torch.tensor([2.8, 2.9, 0.0, -3.0, 1000.0, 1e-6])
-    assert log_quantizer(x, 4).tolist() == [2.0, 4.0, 0.0, -4.0, 16.0, 0.125]
+    # width 4: e = 3 exponent bits, default bias 2^2 - 1 = 3, exponents in [-3, 4], m = 1/8
+    # 2.8 < 2*sqrt(2) = 2.83 -> 2 ; 2.9 -> 4 ; zero is not representable: +m ; clamped to [2^-3, 2^4]
+    x = torch.tensor([2.8, 2.9, 0.0, -3.0, 1000.0, 1e-6, -1e-6])
+    assert log_quantizer(x, 4).tolist() == [2.0, 4.0, 0.125, -4.0, 16.0, 0.125, 0.125]
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.integers(2, 10), st.integers(1, 5), st.integers(1, 9), st.integers(1, 40), st.integers(0, 2**32))
-def test_block_fp_matches_reference(width: int, exponent_width: int, block_size: int, length: int, seed: int) -> None:
-    bias = 2 ** (exponent_width - 1) - 1
-    rows = [_samples(seed + r, 1.0, length) for r in range(3)]
-    got = block_fp_quantizer(torch.tensor(rows), width, exponent_width, bias, block_size).tolist()
-    for row, result in zip(rows, got):
-        expected = block_fp_reference(row, width, exponent_width, bias, block_size)
-        assert [Fraction(v) for v in result] == expected
+def test_log_with_mase_bias_128() -> None:
+    """MASE's log.toml: width 8, exponent_bias 128, so exponents [-128, -1] and zero -> 2^-128."""
+    x = torch.tensor([0.0, 1.0, -0.3, 0.1, 2.0**-130, -(2.0**-127) * 1.25])
+    assert log_quantizer(x, 8, 128).tolist() == [2.0**-128, 0.5, -0.25, 0.125, 2.0**-128, -(2.0**-127)]
+    assert make_quantizer("log", {"width": 8, "exponent_bias": 128}).value_range() == (-0.5, 0.5)
 
 
 def test_binary_and_ternary() -> None:
@@ -96,7 +93,7 @@ def test_binary_and_ternary() -> None:
 
 @pytest.mark.parametrize("quantize", [
     lambda x: minifloat_ieee_quantizer(x, 8, 4), lambda x: minifloat_denorm_quantizer(x, 6, 3),
-    lambda x: log_quantizer(x, 5), lambda x: block_fp_quantizer(x, 6, 3, None, 4),
+    lambda x: log_quantizer(x, 5),
     binary_quantizer, lambda x: ternary_quantizer(x, 0.3),
 ])
 def test_idempotent_with_identity_gradient(quantize) -> None:  # noqa: ANN001
@@ -106,3 +103,24 @@ def test_idempotent_with_identity_gradient(quantize) -> None:  # noqa: ANN001
     upstream = torch.randn(4, 12)
     (once * upstream).sum().backward()
     assert torch.equal(x.grad, upstream)
+
+
+@settings(max_examples=80, deadline=None)
+@given(minifloat_cases())
+def test_minifloats_are_idempotent_and_on_their_grid(case: tuple[list[float], int, int, int, bool]) -> None:
+    xs, width, exponent_width, bias, reserve_top = case
+    quantizer = minifloat_ieee_quantizer if reserve_top else minifloat_denorm_quantizer
+    once = quantizer(torch.tensor(xs, dtype=torch.float64), width, exponent_width, bias)
+    assert torch.equal(quantizer(once, width, exponent_width, bias), once)
+    grid = set(minifloat_values(width, exponent_width, bias, reserve_top))
+    assert all(abs(Fraction(v)) in grid for v in once.tolist())
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(2, 8), st.integers(-4, 130), st.integers(0, 2**32))
+def test_log_is_idempotent_and_on_its_grid(width: int, bias: int, seed: int) -> None:
+    xs = _samples(seed, 2.0 ** (2 ** (width - 1) - 1 - bias))
+    once = log_quantizer(torch.tensor(xs, dtype=torch.float64), width, bias)
+    assert torch.equal(log_quantizer(once, width, bias), once)
+    grid = {Fraction(2) ** k for k in range(-bias, 2 ** (width - 1) - bias)}  # ±2^k; zero is not on it
+    assert all(abs(Fraction(v)) in grid for v in once.tolist())

@@ -5,11 +5,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 import hypothesis.strategies as st
+import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from quantizer_references import fixed_point_samples, integer_reference
 
 from chop.quantizers import integer_quantizer, make_quantizer
+from chop.quantizers.integer import MAX_FIXED_WIDTH
 
 
 def test_spec_examples_w8_f4() -> None:
@@ -72,3 +75,58 @@ def test_gradient_is_identity_even_where_clamped() -> None:
     upstream = torch.tensor([1.0, -2.0, 3.0, 0.5])
     (integer_quantizer(x, 8, 4) * upstream).sum().backward()
     assert torch.equal(x.grad, upstream)
+
+
+@st.composite
+def wide_cases(draw: st.DrawFn) -> tuple[list[float], int, int, bool]:
+    """Widths float32 cannot hold (25..52 bits), float64 values with up to 53 significant bits."""
+    width = draw(st.integers(25, MAX_FIXED_WIDTH))
+    frac = draw(st.integers(-8, width))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32)))
+    step = 2.0**-frac
+    grid = rng.integers(-(2**width), 2**width, 48, dtype=np.int64).astype(np.float64) * step
+    ties = grid + 0.5 * step  # exact where the sum fits in 53 bits
+    edges = (np.array([-(2.0 ** (width - 1)), 2.0 ** (width - 1) - 1, 2.0**width - 1]) + rng.integers(-2, 3, 3)) * step
+    gauss = rng.normal(0, 2.0 ** (width - 1) * step, 16)
+    return [float(v) for v in np.concatenate([grid, ties, edges, gauss])], width, frac, draw(st.booleans())
+
+
+@settings(max_examples=100, deadline=None)
+@given(wide_cases())
+def test_wide_formats_are_exact_in_float64_and_rounded_once_in_float32(case: tuple[list[float], int, int, bool]) -> None:
+    xs, width, frac, signed = case
+    expected = [integer_reference(x, width, frac, signed) for x in xs]
+    got = integer_quantizer(torch.tensor(xs, dtype=torch.float64), width, frac, signed)
+    assert [Fraction(v) for v in got.tolist()] == expected
+    narrow = torch.tensor(xs, dtype=torch.float32)
+    got32 = integer_quantizer(narrow, width, frac, signed)
+    assert got32.dtype == torch.float32
+    reference32 = [integer_reference(x, width, frac, signed) for x in narrow.tolist()]
+    assert got32.tolist() == [float(np.float32(float(v))) for v in reference32]
+    assert torch.equal(integer_quantizer(got, width, frac, signed), got)
+
+
+def test_width_32_as_in_mase_fixed_activation_binary() -> None:
+    x64 = torch.tensor([3e9, -3e9, 123456789.4, -0.5, 1.5], dtype=torch.float64)
+    assert integer_quantizer(x64, 32, 0).tolist() == [2**31 - 1, -(2**31), 123456789.0, -0.0, 2.0]
+    # float32 cannot hold 2^31 - 1: the exact value is rounded once, to 2^31
+    assert integer_quantizer(x64.float(), 32, 0).tolist() == [2.0**31, -(2.0**31), 123456792.0, -0.0, 2.0]
+    assert make_quantizer("integer", {"width": 32, "frac_width": 0}).value_range() == (-(2.0**31), 2.0**31 - 1)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_inputs_are_computed_exactly(dtype: torch.dtype) -> None:
+    """bfloat16 holds 8-bit integers exactly, float16 11-bit ones; wider formats go through float64."""
+    x = (torch.randn(256, dtype=torch.float64) * 100).to(dtype)
+    for width, frac in [(8, 2), (12, 4), (16, 8)]:
+        expected = [integer_reference(v, width, frac) for v in x.tolist()]
+        got = integer_quantizer(x, width, frac)
+        assert got.dtype == dtype
+        assert got.tolist() == [float(torch.tensor(float(v), dtype=torch.float64).to(dtype)) for v in expected]
+
+
+def test_negative_frac_width_is_a_coarser_step() -> None:
+    """frac_width -2 is ap_fixed<4,6>: a step of 4, range [-32, 28] (signed), as hardware types allow."""
+    x = torch.tensor([5.0, 6.0, 10.0, -31.0, 100.0, -100.0])
+    assert integer_quantizer(x, 4, -2).tolist() == [4.0, 8.0, 8.0, -32.0, 28.0, -32.0]
+    assert make_quantizer("fixed", {"width": 4, "frac_width": -2}).value_range() == (-32.0, 28.0)

@@ -33,6 +33,8 @@ FORMAT_SUFFIX = {
     "minifloat_denorm": "MinifloatDenorm",
     "log": "Log",
     "block_fp": "BlockFP",
+    "block_log": "BlockLog",
+    "block_minifloat": "BlockMinifloat",
     "binary": "Binary",
     "ternary": "Ternary",
 }
