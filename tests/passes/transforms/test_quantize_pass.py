@@ -269,3 +269,28 @@ def test_a_second_pass_requantises_modules_and_functions() -> None:
     assert type(graph.model.fc).__name__ == "LinearBinary" and "add_binary" in graph.model.code
     assert "add_integer" not in graph.model.code
     assert graph.node("fc").meta["mase"]["common"]["args"]["weight"]["precision"] == [1]
+
+
+def test_a_list_block_size_quantises_functional_ops_too() -> None:
+    """MASE's block_fp.toml gives ``data_in_block_size = [1, 16]``; a quantised ``add`` keys its
+    config cache on the config, so the list must not make it unhashable."""
+    from chop.quantizers import block_fp_quantizer
+
+    class Residual(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(16, 16)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(x) + x
+
+    torch.manual_seed(0)
+    model = Residual()
+    config = {"name": "block_fp", "data_in_width": 7, "data_in_exponent_width": 8, "data_in_exponent_bias": 127,
+              "data_in_block_size": [1, 16]}
+    graph = graph_of(model, torch.randn(8, 16))
+    graph, _ = quantize_transform_pass(graph, {"by": "type", "add": {"config": config}})
+    x = torch.randn(4, 16)
+    block = {"width": 7, "exponent_width": 8, "exponent_bias": 127, "block_size": [1, 16], "skip_first_dim": True}
+    expected = block_fp_quantizer(model.fc(x), **block) + block_fp_quantizer(x, **block)
+    assert torch.equal(graph.model(x), expected)

@@ -183,5 +183,8 @@ def _cached(mase_op: str, items: tuple[tuple[str, Any], ...]) -> NodeQuantConfig
 
 
 def function_config(mase_op: str, config: Mapping[str, Any]) -> NodeQuantConfig:
-    """Parsed config of a quantised function call; cached, since functions get the raw dict each call."""
-    return _cached(mase_op, tuple(sorted(config.items())))
+    """Parsed config of a quantised function call; cached, since functions get the raw dict each call.
+
+    List values (``block_size = [1, 16]``) become tuples so the config can key the cache."""
+    items = ((key, tuple(value) if isinstance(value, list) else value) for key, value in config.items())
+    return _cached(mase_op, tuple(sorted(items)))
