@@ -56,13 +56,13 @@ def _block_size(value: Any) -> tuple[int, ...] | None:
 
 def _flag(value: Any) -> bool | None:
     """true/false, or MASE's 0/1 (its generated TOML arrays stay homogeneous); None otherwise."""
-    return bool(value) if isinstance(value, bool) or value in (0, 1) else None
+    return bool(value) if isinstance(value, bool) or (type(value) is int and value in (0, 1)) else None
 
 
 # keys whose values are not a single Python type: (parser, what the user should write)
 _PARSERS: dict[type, tuple[Callable[[Any], Any], str]] = {
     tuple: (_block_size, "an int or a list of ints (each >= 1, or -1 for the whole dim), e.g. 16 or [1, 16]"),
-    bool: (_flag, "true or false"),
+    bool: (_flag, "true/false (or 1/0)"),
 }
 
 

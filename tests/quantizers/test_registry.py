@@ -43,7 +43,7 @@ def test_defaults_are_resolved_once() -> None:
     ("block_log", {"width": 12, "exponent_bias_width": 4}, "weight_width 12 and the exponent keys of 'block_log' reach values 2^-15 .. 2^2047"),
     ("block_minifloat", {"width": 8, "exponent_width": 7, "exponent_bias_width": 4}, "exponent_width 7 must lie in [2, 6]"),
     ("block_minifloat", {"width": 8, "exponent_width": 4, "exponent_bias_width": 4, "skip_first_dim": "yes"},
-     "weight_skip_first_dim must be true or false, got 'yes'"),
+     "weight_skip_first_dim must be true/false (or 1/0), got 'yes'"),
     ("log", {"width": 12}, "'log' reach values 2^-1023 .. 2^1024, outside float64's"),
     ("minifloat_ieee", {"width": 16, "exponent_width": 12}, "reach values 2^-2049 .. 2^2047"),
 ])
