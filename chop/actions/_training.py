@@ -21,7 +21,7 @@ def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
 
     With ``--load`` of a ``.mz`` graph MODEL is optional: the graph is the model; given, it must match.
     """
-    from rich.console import Console
+    from chop.tools.console import console
 
     from chop.config.mase_args import render_arguments_table, resolve_mase_args
     from chop.dataset import get_dataset_info, known_datasets, load_dataset
@@ -54,7 +54,7 @@ def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
     else:
         build = model_builder(settings.model, settings.model_file, info)
     resolved = dataclasses.replace(resolved, args=settings)
-    Console(stderr=getattr(args, "json", False)).print(render_arguments_table(resolved.rows))
+    console(stderr=getattr(args, "json", False)).print(render_arguments_table(resolved.rows))
     data = load_dataset(settings.dataset, settings.data_path)
     return resolved, data, build
 

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     import datetime
     import json
 
-    from rich.console import Console
+    from chop.tools.console import console
 
     from chop.actions._graph_actions import initial_model, warn_unused_flags
     from chop.actions._training import prepare
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary))
         return 0
-    out = Console()
+    out = console()
     out.print(best_table(result))
     skipped = f", {summary['pruned']} skipped (unusable combination, see log.json)" if summary["pruned"] else ""
     rate = f" ({summary['trials_per_second']:.1f} trials/s)" if summary["trials_per_second"] else ""

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     import torch
-    from rich.console import Console
+    from chop.tools.console import console
     from rich.table import Table
 
     from chop.actions._training import prepare
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json()))
         return 0
-    out = Console()
+    out = console()
     metrics = Table(title=f"Test split of {settings.dataset} ({len(data.y_test)} rows)")
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")

@@ -22,14 +22,14 @@ def run(args: argparse.Namespace) -> int:
     import datetime
     import json
 
-    from rich.console import Console
+    from chop.tools.console import console
 
     from chop.actions._training import final_table, outcome_json, prepare
     from chop.engine.session import run_training
 
     resolved, data, build = prepare(args, action="train")
     settings = resolved.args
-    out = Console(stderr=args.json)
+    out = console(stderr=args.json)
     software_dir = settings.software_dir(datetime.date.today().isoformat())
     outcome = run_training(settings, data, build, software_dir, progress=True)
     if args.json:

@@ -63,11 +63,10 @@ def run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from rich.console import Console
-
     from chop.actions._graph_actions import initial_model, warn_unused_flags
     from chop.actions._training import prepare
     from chop.passes.graph.transforms.transform_pipeline import run_transform
+    from chop.tools.console import console
 
     warn_unused_flags(args, "transform")
     resolved, data, build = prepare(args, action="transform")
@@ -83,12 +82,13 @@ def run(args: argparse.Namespace) -> int:
             "report": outcome.report.as_json() if outcome.report is not None else None,
         }))
         return 0
-    out = Console()
+    out = console()
     for name, counts in outcome.histograms.items():
         out.print(_histogram_table(name, counts))
     if outcome.report is not None:
         for table in _report_tables(outcome.report):
             out.print(table)
+    # a saved graph knows its model, not its dataset: the command names the dataset it was made with
     out.print(f"transformed graph: {outcome.checkpoint_dir} (evaluate it with "
-              f"`ch test --load {outcome.checkpoint_dir / 'graph_module.mz'} --load-type mz`)")
+              f"`ch test {settings.dataset} --load {outcome.checkpoint_dir / 'graph_module.mz'}`)", soft_wrap=True)
     return 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from chop.dataset.splits import JSC_CLASSES, DatasetSplits
+from chop.dataset.splits import DatasetSplits
 
 
 def raw_feature_means(splits: DatasetSplits) -> np.ndarray:
@@ -22,7 +22,8 @@ def raw_feature_means(splits: DatasetSplits) -> np.ndarray:
 def summarize(splits: DatasetSplits) -> dict[str, Any]:
     """A JSON-ready description; ``rows`` counts the rows left after cleaning."""
     labels = np.concatenate([splits.y_train, splits.y_val, splits.y_test])
-    counts = np.bincount(labels, minlength=len(JSC_CLASSES))
+    classes = splits.info.class_names
+    counts = np.bincount(labels, minlength=len(classes))
     provenance = splits.provenance
     return {
         "name": splits.name,
@@ -32,7 +33,7 @@ def summarize(splits: DatasetSplits) -> dict[str, Any]:
         "rows": int(labels.size),
         "rows_read": provenance["rows_read"],
         "splits": {"train": len(splits.y_train), "validation": len(splits.y_val), "test": len(splits.y_test)},
-        "classes": {name: int(count) for name, count in zip(JSC_CLASSES, counts)},
+        "classes": {name: int(count) for name, count in zip(classes, counts)},
         "features": list(splits.info.feature_names),
         "feature_means": dict(zip(splits.info.feature_names, raw_feature_means(splits).tolist())),
         "duplicates_dropped": provenance["duplicates_dropped"],

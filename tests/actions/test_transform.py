@@ -203,3 +203,23 @@ def test_without_load_it_warns_that_the_weights_are_untrained(tmp_path: Path, da
     code, _, err = _run(capsys, [*argv, "--load", str(tmp_path / "w.pt"), "--load-type", "pt"])
     assert code == 0, err
     assert not [m for m in caplog.messages if "untrained" in m]
+
+
+def test_the_printed_evaluation_command_runs(tmp_path: Path, data_file: Path, capsys: pytest.CaptureFixture) -> None:
+    """`ch transform` ends with the `ch test` command for its graph; that command must work as printed."""
+    import re
+    import shlex
+
+    argv = ["transform", "jsc-tiny", "jsc", "--config", str(EXAMPLE), "--data-path", str(data_file),
+            "--project-dir", str(tmp_path), "--project", "p"]
+    code, out, _ = _run(capsys, argv)
+    assert code == 0
+    printed = re.search(r"evaluate it with `ch (test [^`]+)`", out)
+    assert printed is not None, out
+    command = shlex.split(printed.group(1))
+    assert command == ["test", "jsc", "--load", str(tmp_path / "p/software/transform/transformed_ckpt/graph_module.mz")]
+    code, out, err = _run(capsys, [*command, "--data-path", str(data_file), "--json"])
+    assert code == 0, err
+    data = load_dataset("jsc", data_file)
+    [(test_acc, _)] = evaluate_models([load_model(command[-1], "mz", model=None)], data.x_test, data.y_test)
+    assert json.loads(out)["test_acc_epoch"] == pytest.approx(test_acc, abs=1e-12)

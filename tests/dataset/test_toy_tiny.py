@@ -70,3 +70,12 @@ def test_ch_train_then_test_toy_on_toy_tiny(tmp_path: Path, capsys: pytest.Captu
     out, err = capsys.readouterr()
     assert code == 0, err
     assert json.loads(out)["test_acc_epoch"] == pytest.approx(trained["test_acc_epoch"])
+
+
+def test_ch_data_info_names_the_toy_classes(capsys: pytest.CaptureFixture) -> None:
+    assert main(["data", "info", "toy_tiny", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    data = load_dataset("toy_tiny")
+    labels = np.concatenate([data.y_train, data.y_val, data.y_test])
+    assert info["classes"] == dict(zip(data.info.class_names, np.bincount(labels).tolist()))
+    assert info["splits"] == {"train": 10_240, "validation": 10_240, "test": 10_240}
