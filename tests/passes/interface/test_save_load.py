@@ -132,3 +132,14 @@ def test_graphs_saved_before_the_quantize_package_still_load(directory: str, key
     expected = torch.load(LEGACY / "expected.pt")
     graph, _ = load_mase_graph_interface_pass(None, {"load_dir": LEGACY / directory})
     assert torch.equal(graph.model(expected["x"]), expected[key])
+
+
+def test_save_takes_the_directory_itself_as_mase_does(tmp_path: Path) -> None:
+    """MASE's ``save_mase_graph_interface_pass(mg, pass_args=save_dir)`` passes the path, not a dict."""
+    torch.manual_seed(0)
+    graph, _ = init_metadata_analysis_pass(MaseGraph(get_model("jsc-tiny").eval()))
+    _, info = save_mase_graph_interface_pass(graph, str(tmp_path / "saved"))
+    assert info["graph_module"] == str(tmp_path / "saved" / "graph_module.mz")
+    loaded, _ = load_mase_graph_interface_pass(None, {"load_dir": tmp_path / "saved"})
+    x = torch.randn(4, 16)
+    assert torch.equal(loaded.model(x), graph.model(x))

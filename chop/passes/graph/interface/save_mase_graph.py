@@ -17,13 +17,17 @@ META_FILE = "node_meta.pt"
 META_FORMAT = 1
 
 
-def save_mase_graph_interface_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+def save_mase_graph_interface_pass(graph: MaseGraph, pass_args: dict[str, Any] | str | Path | None = None
+                                   ) -> tuple[MaseGraph, dict]:
     """Write the graph module (``torch.save`` of the whole ``fx.GraphModule``), its state dict, and the node
     metadata (pickling a GraphModule drops ``node.meta``, so it travels in its own file, with the node names
     in order: re-tracing on load may name nodes after their new functions). Each write is atomic.
 
-    Argument: ``save_dir``. ``info`` lists the three paths.
+    Argument: ``save_dir``, or the directory itself as ``pass_args`` (MASE's form). ``info`` lists the
+    three paths.
     """
+    if isinstance(pass_args, (str, Path)):
+        pass_args = {"save_dir": pass_args}
     args = check_pass_args("save_mase_graph_interface_pass", pass_args, ("save_dir",))
     if not args.get("save_dir"):
         raise PassError("save_mase_graph_interface_pass needs pass_args['save_dir'] (a directory)")
