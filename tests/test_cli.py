@@ -31,3 +31,25 @@ def test_console_script_help_runs_without_heavy_imports():
 def test_no_command_prints_help_and_fails(capsys):
     assert main([]) == 2
     assert "usage: ch" in capsys.readouterr().out
+
+
+def _commands(parser):
+    """``(name, sub-parser)`` for every command and every group verb (``data info``, ...)."""
+    import argparse
+
+    for name, sub in parser._subparsers._group_actions[0].choices.items():  # noqa: SLF001
+        verbs = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+        if verbs:
+            yield from ((f"{name} {verb}", p) for verb, p in verbs[0].choices.items())
+        else:
+            yield name, sub
+
+
+def test_every_flag_of_every_command_is_described():
+    """`ch X --help` says what each flag does; flags hidden from --help (SUPPRESS) are accepted, not shown."""
+    import argparse
+
+    undescribed = [f"ch {name} {action.option_strings[0]}" for name, sub in _commands(build_parser())
+                   for action in sub._actions  # noqa: SLF001
+                   if action.option_strings and action.help != argparse.SUPPRESS and not action.help]
+    assert undescribed == []
