@@ -27,6 +27,9 @@ from chop.engine.types import EpochRecord, GroupConfig, RunConfig
 from chop.errors import ConfigError, MachopError
 from chop.tools.atomic import ensure_writable
 from chop.tools.checkpoint_load import load_model, load_state_into
+from chop.tools.logger import get_logger
+
+logger = get_logger(__name__)
 
 
 class TrainingDiverged(MachopError):
@@ -124,6 +127,9 @@ def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Mod
     run, group = _settings(args)
     base = initial_model(build, args)
     check_batch_norm(base if base is not None else build(), group.batch_size)
+    if len(data.y_train) < group.batch_size:
+        logger.warning("the training split has %d rows, fewer than batch_size %d: every epoch is one step of %d rows",
+                       len(data.y_train), group.batch_size, len(data.y_train))
     ensure_writable(software_dir)
     ckpt_dir = software_dir / "training_ckpts"
     ensure_writable(ckpt_dir)

@@ -283,3 +283,12 @@ def test_load_of_a_directory_says_it_is_one_and_what_file_is_expected(jsc_file, 
     for kind, expected in (("pl", "a Lightning .ckpt"), ("pt", "a .pt state_dict"), ("mz", "graph_module.mz")):
         _fails(capsys, ["train", "jsc-tiny", "jsc", "--load", str(ckpts), "--load-type", kind, *out],
                "is a directory", expected)
+
+
+def test_fewer_training_rows_than_a_batch_warns_and_trains_one_step_per_epoch(jsc_file, tmp_path, capsys):
+    """1500 rows leave 1080 training rows (lab-api §2 splits); a batch of 2048 is larger than that."""
+    assert train(jsc_file, tmp_path / "out", "--batch-size", "2048", "--json") == 0
+    captured = capsys.readouterr()
+    assert ("warning: the training split has 1080 rows, fewer than batch_size 2048: every epoch is one step of "
+            "1080 rows") in captured.err.splitlines()
+    assert json.loads(captured.out)["global_step"] == 3
