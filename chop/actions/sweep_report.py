@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_json()))
     else:
-        print((report.directory / "results.md").read_text(encoding="utf-8"))
-        print("wrote " + ", ".join(str(path) for path in report.files))
+        from chop.actions._sweep_table import print_results
+
+        print_results(report)
     return 0

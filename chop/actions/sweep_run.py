@@ -86,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({**report.as_json(), "trained": outcome.trained, "skipped": outcome.skipped,
                           "seconds": outcome.seconds}))
     else:
-        print((directory / "results.md").read_text(encoding="utf-8"))
-        print("wrote " + ", ".join(str(path) for path in report.files))
+        from chop.actions._sweep_table import print_results
+
+        print_results(report)
     return 0
