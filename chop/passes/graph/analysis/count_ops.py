@@ -18,7 +18,7 @@ from typing import Any
 
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import CostMeta, TensorMeta
-from chop.passes.graph.analysis.text_table import grid_table
+from tabulate import tabulate
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 
@@ -105,7 +105,8 @@ def count_ops_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None =
                      f"{cost.param_bits:,}", cost.data_in_bits or "", cost.weight_bits or "", f"{cost.bitops:,}"])
     rows.append(["total", "", f"{total['flops']:,}", f"{total['macs']:,}", f"{total['param_bits']:,}", "", "",
                  f"{total['bitops']:,}"])
-    table = grid_table(["Node name", "Mase op", "FLOPs", "MACs", "Param bits", "In bits", "W bits", "BitOPs"], rows)
+    headers = ["Node name", "Mase op", "FLOPs", "MACs", "Param bits", "In bits", "W bits", "BitOPs"]
+    table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
     if args.get("verbose", True):
         print(table)
     if args.get("save_path"):

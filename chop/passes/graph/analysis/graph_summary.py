@@ -40,6 +40,6 @@ def graph_summary(graph: MaseGraph, dummy_in: dict[str, Any] | None = None) -> d
         "nodes": nodes,
         "cost": {"nodes": cost["nodes"], "total": cost["total"]},
         "graph_text": graph_report_text(graph),
-        "node_text": node_shape_table(graph),
+        "node_text": node_shape_table(graph, fx_op=False),
         "cost_text": cost["table"],
     }

@@ -11,7 +11,7 @@ from chop.passes.graph.analysis.add_common_metadata import add_common_metadata_a
 from chop.passes.graph.analysis.add_software_metadata import add_software_metadata_analysis_pass
 from chop.passes.graph.analysis.init_metadata import init_metadata_analysis_pass
 from chop.passes.graph.analysis.profile_statistics import node_parameters, profile_statistics_analysis_pass
-from chop.passes.graph.analysis.text_table import grid_table
+from tabulate import tabulate
 
 IMPLICIT = ("implicit_func", "placeholder", "get_attr", "output")
 STATISTICS = {"range_min_max": {"dims": "all"}, "variance_online": {"dims": "all"}}
@@ -43,5 +43,6 @@ def profile_graph(graph: MaseGraph, input_generator: Any, num_samples: int, plot
                 std = math.sqrt(moments["variance"]) if moments["variance"] == moments["variance"] else float("nan")
                 rows.append([kind[:-1], node, operand, f"{spread['count']:,}", f"{spread['min']:.6g}",
                              f"{spread['max']:.6g}", f"{moments['mean']:.6g}", f"{std:.6g}"])
-    info["table"] = grid_table(["Kind", "Node", "Operand", "Count", "Min", "Max", "Mean", "Std"], rows)
+    headers = ["Kind", "Node", "Operand", "Count", "Min", "Max", "Mean", "Std"]
+    info["table"] = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
     return info

@@ -11,7 +11,7 @@ from typing import Any
 
 from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.passes.graph.analysis.text_table import grid_table
+from tabulate import tabulate
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 
@@ -32,7 +32,7 @@ def node_hardware_type_table(graph: MaseGraph) -> str:
                             "run add_hardware_metadata_analysis_pass first")
         out = parameters.common.results.get("data_out_0")
         rows.append([node.name, node.op, out.type if out is not None else "", hardware.toolchain, hardware.device_id])
-    return grid_table(HEADERS, rows)
+    return tabulate(rows, headers=HEADERS, tablefmt="grid", disable_numparse=True)
 
 
 def report_node_hardware_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:

@@ -9,7 +9,7 @@ from typing import Any
 from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import to_plain
-from chop.passes.graph.analysis.text_table import grid_table
+from tabulate import tabulate
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 
@@ -48,7 +48,7 @@ def report_node_meta_param_analysis_pass(graph: MaseGraph, pass_args: dict[str, 
         row = [node.name, node.op, parameters.common.mase_type, parameters.common.mase_op]
         row += [pformat(_without_values(to_plain(parameters[s])), width=100, sort_dicts=False) for s in sections]
         rows.append(row)
-    table = grid_table(headers, rows)
+    table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
     print(table)
     if args.get("save_path"):
         atomic_write_text(args["save_path"], table + "\n")

@@ -6,7 +6,7 @@ from typing import Any
 
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import TensorMeta
-from chop.passes.graph.analysis.text_table import grid_table
+from tabulate import tabulate
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 
@@ -16,13 +16,18 @@ def _shapes(entries: dict[str, Any]) -> str:
                      if isinstance(entry, TensorMeta) and entry.torch_dtype is not None)
 
 
-def node_shape_table(graph: MaseGraph) -> str:
-    """One row per node: name, fx op, mase type and op, operand and result shapes."""
+def node_shape_table(graph: MaseGraph, fx_op: bool = True) -> str:
+    """One row per node: name, fx op, mase type and op, operand and result shapes.
+
+    ``fx_op=False`` leaves out the fx op column (``ch graph report`` prints the fx graph above the
+    table, and without it the table fits 100 columns)."""
     rows = []
     for node in graph.fx_graph.nodes:
         common = node.meta["mase"].parameters.common
-        rows.append([node.name, node.op, common.mase_type, common.mase_op, _shapes(common.args), _shapes(common.results)])
-    return grid_table(["Node name", "Fx Node op", "Mase type", "Mase op", "Input shapes", "Output shapes"], rows)
+        rows.append([node.name, *([node.op] if fx_op else []), common.mase_type, common.mase_op,
+                     _shapes(common.args), _shapes(common.results)])
+    headers = ["Node name", *(["Fx Node op"] if fx_op else []), "Mase type", "Mase op", "Input shapes", "Output shapes"]
+    return tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
 
 
 def report_node_shape_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.passes.graph.analysis.text_table import grid_table
+from tabulate import tabulate
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 
@@ -19,7 +19,8 @@ def report_node_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] |
         common = node.meta["mase"].parameters.common
         out = common.results.get("data_out_0")
         rows.append([node.name, node.op, common.mase_type, common.mase_op, out.type if out is not None else ""])
-    table = grid_table(["Node name", "Fx Node op", "Mase type", "Mase op", "Value type"], rows)
+    headers = ["Node name", "Fx Node op", "Mase type", "Mase op", "Value type"]
+    table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
     if args.get("save_path"):
         atomic_write_text(args["save_path"], table + "\n")
     else:
