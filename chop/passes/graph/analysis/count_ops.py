@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabulate import tabulate
+
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import CostMeta, TensorMeta
-from tabulate import tabulate
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 

@@ -6,12 +6,13 @@ import math
 from pathlib import Path
 from typing import Any
 
+from tabulate import tabulate
+
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.passes.graph.analysis.add_common_metadata import add_common_metadata_analysis_pass
 from chop.passes.graph.analysis.add_software_metadata import add_software_metadata_analysis_pass
 from chop.passes.graph.analysis.init_metadata import init_metadata_analysis_pass
 from chop.passes.graph.analysis.profile_statistics import node_parameters, profile_statistics_analysis_pass
-from tabulate import tabulate
 
 IMPLICIT = ("implicit_func", "placeholder", "get_attr", "output")
 STATISTICS = {"range_min_max": {"dims": "all"}, "variance_online": {"dims": "all"}}

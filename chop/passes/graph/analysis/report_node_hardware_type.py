@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabulate import tabulate
+
 from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
-from tabulate import tabulate
+from chop.passes.graph.analysis.report_output import print_or_save
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
-from chop.tools.atomic import atomic_write_text
 
 PASS = "report_node_hardware_type_analysis_pass"
 HEADERS = ["Node name", "Fx Node op", "Type", "Tool Chain", "Device ID"]
@@ -40,8 +41,5 @@ def report_node_hardware_type_analysis_pass(graph: MaseGraph, pass_args: dict[st
     args = check_pass_args(PASS, pass_args, ("save_path",))
     require_metadata(PASS, graph)
     table = node_hardware_type_table(graph)
-    if args.get("save_path"):
-        atomic_write_text(args["save_path"], table + "\n")
-    else:
-        print(table)
+    print_or_save(table, args.get("save_path"))
     return graph, {"table": table}

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from pprint import pformat
 from typing import Any
 
+from tabulate import tabulate
+
 from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import to_plain
-from tabulate import tabulate
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.tools.atomic import atomic_write_text
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tabulate import tabulate
+
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import TensorMeta
-from tabulate import tabulate
+from chop.passes.graph.analysis.report_output import print_or_save
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
-from chop.tools.atomic import atomic_write_text
 
 
 def _shapes(entries: dict[str, Any]) -> str:
@@ -35,8 +36,5 @@ def report_node_shape_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] 
     args = check_pass_args("report_node_shape_analysis_pass", pass_args, ("save_path",))
     require_metadata("report_node_shape_analysis_pass", graph)
     table = node_shape_table(graph)
-    if args.get("save_path"):
-        atomic_write_text(args["save_path"], table + "\n")
-    else:
-        print(table)
+    print_or_save(table, args.get("save_path"))
     return graph, {"table": table}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chop.ir.graph.mase_graph import MaseGraph
 from tabulate import tabulate
+
+from chop.ir.graph.mase_graph import MaseGraph
+from chop.passes.graph.analysis.report_output import print_or_save
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
-from chop.tools.atomic import atomic_write_text
 
 
 def report_node_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
@@ -21,8 +22,5 @@ def report_node_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] |
         rows.append([node.name, node.op, common.mase_type, common.mase_op, out.type if out is not None else ""])
     headers = ["Node name", "Fx Node op", "Mase type", "Mase op", "Value type"]
     table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
-    if args.get("save_path"):
-        atomic_write_text(args["save_path"], table + "\n")
-    else:
-        print(table)
+    print_or_save(table, args.get("save_path"))
     return graph, {"table": table}
