@@ -124,13 +124,15 @@ def test_toml_writer_round_trips(data) -> None:
 LEGACY = Path(__file__).resolve().parents[2] / "fixtures" / "legacy_mz"
 
 
+@pytest.mark.parametrize("generation", ["", "v2_"])
 @pytest.mark.parametrize(("directory", "key"), [("jsc_tiny_integer", "tiny"), ("functional_integer", "functional")])
-def test_graphs_saved_before_the_quantize_package_still_load(directory: str, key: str) -> None:
-    """Fixtures written by the code of stop 8, whose pickles name the old module paths."""
+def test_graphs_saved_by_earlier_versions_still_load(generation: str, directory: str, key: str) -> None:
+    """Fixtures written by earlier code, whose pickles name its module paths: stop 8 (``""``:
+    ``transforms.quantized_modules``) and stop 9 (``"v2_"``: ``transforms.quantize.quantized_modules``)."""
     from chop.passes.graph.interface import load_mase_graph_interface_pass
 
-    expected = torch.load(LEGACY / "expected.pt")
-    graph, _ = load_mase_graph_interface_pass(None, {"load_dir": LEGACY / directory})
+    expected = torch.load(LEGACY / f"{generation}expected.pt")
+    graph, _ = load_mase_graph_interface_pass(None, {"load_dir": LEGACY / f"{generation}{directory}"})
     assert torch.equal(graph.model(expected["x"]), expected[key])
 
 
