@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from chop.engine.looped import input_shape_of
+from chop.models.input_shape import input_shape_of
 
 
 @dataclass(frozen=True)

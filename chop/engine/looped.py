@@ -17,11 +17,7 @@ from torch import Tensor, nn
 
 from chop.engine.schedule import make_optimizer
 from chop.engine.types import RunConfig
-
-
-def input_shape_of(model: nn.Module, num_features: int) -> tuple[int, ...]:
-    """The per-sample input shape a model declares (``@register_model(input_shape=...)``)."""
-    return tuple(getattr(model, "input_shape", (num_features,)))
+from chop.models.input_shape import input_shape_of
 
 
 class LoopedGroup:

@@ -24,7 +24,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from chop.dataset.splits import DatasetSplits
 from chop.engine.batches import batch_bounds, epoch_order
-from chop.engine.looped import LoopedGroup, evaluate_on_device, input_shape_of
+from chop.engine.looped import LoopedGroup, evaluate_on_device
 from chop.engine.progress import EpochProgress
 from chop.engine.schedule import check_run, epoch_learning_rates
 from chop.engine.stacked import plan_for
@@ -32,6 +32,7 @@ from chop.engine.stacked_group import StackedGroup
 from chop.engine.vmapped import vmapped_group
 from chop.engine.types import BATCH_ORDERS, EnsembleResult, EpochRecord, GroupConfig, RunConfig, StepMetrics
 from chop.errors import ConfigError
+from chop.models.input_shape import input_shape_of
 
 PATHS = ("auto", "stacked", "vmap", "general")
 

@@ -25,8 +25,9 @@ from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value, vmap
 
 from chop.engine import stacked
-from chop.engine.looped import evaluate_on_device, input_shape_of
+from chop.engine.looped import evaluate_on_device
 from chop.engine.types import RunConfig
+from chop.models.input_shape import input_shape_of
 
 
 class VmappedGroup:

@@ -122,7 +122,7 @@ def quantization_report(float_graph: Any, quantized_graph: Any, data: Any) -> Qu
     ``data`` is a ``DatasetSplits``; both graphs need common metadata (for the BitOPs).
     """
     from chop.engine import evaluate_models
-    from chop.engine.looped import input_shape_of
+    from chop.models.input_shape import input_shape_of
     from chop.passes.graph.analysis.count_ops import count_ops_analysis_pass
 
     models = [float_graph.model, quantized_graph.model]
