@@ -22,6 +22,8 @@ from chop.passes.graph import (
     profile_statistics_analysis_pass,
 )
 from chop.passes.graph.pass_args import check_pass_args
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 
 class _Messages(logging.Handler):
@@ -54,7 +56,7 @@ def _tiny() -> tuple[MaseGraph, dict[str, torch.Tensor]]:
 
 
 def test_check_pass_args_drops_ignored_keys_with_a_one_line_warning(warnings_seen) -> None:
-    args = check_pass_args("p", {"a": 1, "old": 2}, ("a",), ignored={"old": "MASE-only"})
+    args = check_pass_args("p", {"a": 1, "old": 2}, Options(Option("a"), Option("old", ignored="MASE-only")))
     assert args == {"a": 1}
     assert warnings_seen.messages == ["p: ignoring pass argument 'old' (MASE-only)"]
 
@@ -62,9 +64,9 @@ def test_check_pass_args_drops_ignored_keys_with_a_one_line_warning(warnings_see
 def test_check_pass_args_still_rejects_typos_and_lists_both_sets() -> None:
     with pytest.raises(PassError, match=r"^p: unknown argument 'olt' \(did you mean 'old'\?\); known: a "
                                         r"\(accepted and ignored: old\)$"):
-        check_pass_args("p", {"olt": 1}, ("a",), ignored={"old": "MASE-only"})
+        check_pass_args("p", {"olt": 1}, Options(Option("a"), Option("old", ignored="MASE-only")))
     with pytest.raises(PassError, match=r"^p: unknown argument 'b'; known: none$"):
-        check_pass_args("p", {"b": 1}, ())
+        check_pass_args("p", {"b": 1}, Options())
 
 
 def test_mase_test_flow_hands_dummy_in_to_software_and_hardware_passes(warnings_seen) -> None:
@@ -118,5 +120,38 @@ def test_every_analysis_pass_runs_on_the_graph_alone(name, capsys) -> None:
     for prepare in (init_metadata_analysis_pass, add_common_metadata_analysis_pass,
                     add_software_metadata_analysis_pass, add_hardware_metadata_analysis_pass):
         mg, _ = prepare(mg)
-    result, info = getattr(analysis, name)(mg)
-    assert result is mg and isinstance(info, dict)
+    result = getattr(analysis, name)(mg)
+    graph, info = result
+    assert isinstance(result, PassResult) and result.graph is graph is mg and result.info is info
+    assert isinstance(info, dict)
+
+
+def test_check_pass_args_fills_defaults_and_checks_declared_types() -> None:
+    options = Options(Option("a", int, 3), Option("b"))
+    assert check_pass_args("p", None, options) == {"a": 3, "b": None}
+    assert check_pass_args("p", {"a": 1}, options) == {"a": 1, "b": None}
+    with pytest.raises(PassError, match=r"^p: pass argument 'a' = True: expected an integer$"):
+        check_pass_args("p", {"a": True}, options)
+
+
+@pytest.mark.parametrize("name", ["save_mase_graph_interface_pass", "load_mase_graph_interface_pass",
+                                  "save_node_meta_param_interface_pass", "load_node_meta_param_interface_pass",
+                                  "summarize_quantization_analysis_pass"])
+def test_interface_and_summary_passes_return_a_pass_result(name, tmp_path) -> None:
+    import chop.passes.graph as passes
+
+    mg, _ = _tiny()
+    run = getattr(passes, name)
+    if name == "save_mase_graph_interface_pass":
+        result = run(mg, {"save_dir": str(tmp_path)})
+    elif name == "load_mase_graph_interface_pass":
+        passes.save_mase_graph_interface_pass(mg, {"save_dir": str(tmp_path)})
+        result = run(None, {"load_dir": str(tmp_path)})
+    elif name.endswith("node_meta_param_interface_pass"):
+        passes.save_node_meta_param_interface_pass(mg, {"save_path": str(tmp_path / "meta.toml")})
+        key = "save_path" if name.startswith("save") else "load_path"
+        result = run(mg, {key: str(tmp_path / "meta.toml")})
+    else:
+        result = run(mg, mg)
+    graph, info = result
+    assert isinstance(result, PassResult) and result.graph is graph and isinstance(info, dict)

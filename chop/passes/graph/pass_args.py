@@ -1,51 +1,52 @@
-"""Checking pass arguments: every pass takes ``(graph, pass_args=None)`` and rejects unknown keys.
+"""Checking pass arguments: every pass takes ``(graph, pass_args=None)`` and declares the options it reads.
 
 MASE's passes read the keys they need and ignore the rest, so MASE code passes keys that a pass
 never uses (its tests hand ``{"dummy_in": ...}`` to every metadata pass). machop accepts exactly
-the keys a pass uses plus, per pass, a declared set of keys MASE's version accepts or ignores
-(``ignored``): those are dropped with a one-line warning. Any other key is a typo until proven
-otherwise, and is an error that names the closest known key.
+the options a pass declares (``chop.tools.options``); options MASE's version accepts but machop
+does not use are declared with the reason and dropped with a one-line warning. Any other key is a
+typo until proven otherwise, and is an error that names the closest known key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from chop.errors import PassError, did_you_mean
+from chop.errors import PassError
 from chop.tools.logger import get_logger
+from chop.tools.options import Option, Options, Wording
 
 logger = get_logger(__name__)
 
-COMMON_METADATA_KEYS: Mapping[str, str] = {
-    "dummy_in": "only add_common_metadata_analysis_pass runs the dummy input",
-    "add_value": "only add_common_metadata_analysis_pass stores tensor values",
-    "force_device_meta": "machop runs the dummy input on the CPU",
-}
-"""Keys of ``add_common_metadata_analysis_pass`` that MASE code also hands to the passes after it."""
+PASS_ARGUMENTS = Wording(
+    error=PassError, logger=logger,
+    unknown="{where}: unknown argument '{key}'{hint}; known: {known}{ignored_note}",
+    ignored="{where}: ignoring pass argument '{key}' ({reason})",
+    wrong_type="{where}: pass argument '{key}' = {value}: expected {expected}",
+)
+"""The messages of pass arguments, e.g. ``count_ops_analysis_pass: unknown argument 'verbos' ...``."""
+
+FORCE_DEVICE_META = Option("force_device_meta", ignored="machop runs the dummy input on the CPU")
+"""MASE's switch for running ``add_common_metadata_analysis_pass``'s dummy input on the meta device."""
+
+COMMON_METADATA_OPTIONS = Options(
+    Option("dummy_in", ignored="only add_common_metadata_analysis_pass runs the dummy input"),
+    Option("add_value", ignored="only add_common_metadata_analysis_pass stores tensor values"),
+    FORCE_DEVICE_META,
+)
+"""Options of ``add_common_metadata_analysis_pass`` that MASE code also hands to the passes after it."""
 
 
-def check_pass_args(pass_name: str, pass_args: Mapping[str, Any] | None, known: Iterable[str],
-                    ignored: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """A copy of ``pass_args`` (``{}`` for None) without the ``ignored`` keys; an unknown key is an error.
+def check_pass_args(pass_name: str, pass_args: Mapping[str, Any] | None, options: Options) -> dict[str, Any]:
+    """Every used option of ``options``: its value in ``pass_args``, else its default.
 
-    ``ignored`` maps each key MASE's version of the pass accepts but machop does not use to the
-    reason, which the one-line warning gives.
+    Ignored options are dropped with a warning; an unknown key or a wrong type is a ``PassError``.
     """
     if pass_args is None:
-        return {}
+        pass_args = {}
     if not isinstance(pass_args, Mapping):
         raise PassError(f"{pass_name}: pass_args must be a dict, got {type(pass_args).__name__}")
-    known = list(known)
-    ignored = dict(ignored or {})
-    for key in pass_args:
-        if key in ignored:
-            logger.warning("%s: ignoring pass argument '%s' (%s)", pass_name, key, ignored[key])
-        elif key not in known:
-            raise PassError(f"{pass_name}: unknown argument '{key}'{did_you_mean(str(key), [*known, *ignored])}; "
-                            f"known: {', '.join(known) or 'none'}"
-                            + (f" (accepted and ignored: {', '.join(ignored)})" if ignored else ""))
-    return {key: value for key, value in pass_args.items() if key not in ignored}
+    return options.parse(pass_args, pass_name, PASS_ARGUMENTS)
 
 
 def require_metadata(pass_name: str, graph: Any, common: bool = True) -> None:

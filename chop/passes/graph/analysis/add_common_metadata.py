@@ -19,7 +19,9 @@ from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.ir.graph.ops import argument_names, classify
-from chop.passes.graph.pass_args import COMMON_METADATA_KEYS, check_pass_args, require_metadata
+from chop.passes.graph.pass_args import FORCE_DEVICE_META, check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 PARAMETER_NAMES = ("weight", "bias")
 
@@ -141,16 +143,18 @@ def run_recorded(graph: MaseGraph, inputs: list[Any]) -> dict[fx.Node, tuple[tup
     return recorder.seen
 
 
-def add_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+OPTIONS = Options(Option("dummy_in"), Option("add_value", default=True), FORCE_DEVICE_META)
+
+
+def add_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Fill ``common`` for every node. Arguments: ``dummy_in`` ({input name: tensor}), ``add_value`` (default True).
 
     Without ``dummy_in`` a registered model's ``input_shape`` gives a seeded random batch of one.
     """
-    args = check_pass_args("add_common_metadata_analysis_pass", pass_args, ("dummy_in", "add_value"),
-                           ignored={"force_device_meta": COMMON_METADATA_KEYS["force_device_meta"]})
+    args = check_pass_args("add_common_metadata_analysis_pass", pass_args, OPTIONS)
     require_metadata("add_common_metadata_analysis_pass", graph, common=False)
-    add_value = bool(args.get("add_value", True))
-    seen = run_recorded(graph, _dummy_inputs(graph, args.get("dummy_in")))
+    add_value = bool(args["add_value"])
+    seen = run_recorded(graph, _dummy_inputs(graph, args["dummy_in"]))
     modules = graph.modules
     for node in graph.fx_graph.nodes:
         mase_type, mase_op = classify(node, modules)
@@ -173,7 +177,7 @@ def add_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any
             common.args = describe_args(node, node_args, node_kwargs, argument_names(node, mase_op), add_value)
             common.results = describe_results(result, add_value)
         _record_quantized_formats(graph, node, common.args)
-    return graph, {}
+    return PassResult(graph, {})
 
 
 def _record_quantized_formats(graph: MaseGraph, node: fx.Node, args: dict[str, Any]) -> None:

@@ -6,12 +6,17 @@ from typing import Any
 
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import HardwareMeta, TensorMeta
-from chop.passes.graph.pass_args import COMMON_METADATA_KEYS, check_pass_args, require_metadata
+from chop.passes.graph.pass_args import COMMON_METADATA_OPTIONS, check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 IMPLICIT_TYPES = ("implicit_func", "placeholder", "get_attr", "output")
 
 
-def add_hardware_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+OPTIONS = Options(Option("toolchain", default="INTERNAL_RTL")) + COMMON_METADATA_OPTIONS
+
+
+def add_hardware_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Fill ``hardware`` with MASE's default fields.
 
     ``is_implicit`` marks nodes that need no hardware block; ``toolchain`` is MASE's internal RTL
@@ -20,10 +25,9 @@ def add_hardware_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, A
     Argument: ``toolchain`` (default ``"INTERNAL_RTL"``); the common pass's arguments (``dummy_in``...),
     which MASE code also hands this pass, are ignored with a warning.
     """
-    args = check_pass_args("add_hardware_metadata_analysis_pass", pass_args, ("toolchain",),
-                           ignored=COMMON_METADATA_KEYS)
+    args = check_pass_args("add_hardware_metadata_analysis_pass", pass_args, OPTIONS)
     require_metadata("add_hardware_metadata_analysis_pass", graph)
-    toolchain = str(args.get("toolchain", "INTERNAL_RTL"))
+    toolchain = str(args["toolchain"])
     for node in graph.fx_graph.nodes:
         parameters = node.meta["mase"].parameters
         common = parameters.common
@@ -38,4 +42,4 @@ def add_hardware_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, A
             interface={name: {"storage": "BRAM", "transpose": False} for name, e in tensors.items() if e.is_parameter},
             parallelism={name: list(e.shape[-1:]) for name, e in tensors.items()},
         )
-    return graph, {}
+    return PassResult(graph, {})

@@ -21,7 +21,9 @@ from tabulate import tabulate
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import CostMeta, TensorMeta
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
 from chop.tools.atomic import atomic_write_text
+from chop.tools.options import Option, Options
 
 MAC_OPS = {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"}
 MATMUL_OPS = {"matmul", "mm", "bmm"}
@@ -87,10 +89,13 @@ def node_cost(common: Any) -> CostMeta:
                     data_in_bits=in_bits if macs else 0, weight_bits=weight_bits if macs else 0)
 
 
-def count_ops_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+OPTIONS = Options(Option("save_path"), Option("verbose", default=True))
+
+
+def count_ops_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Store each node's cost in ``software["cost"]``; print the table (``verbose``, default True) and
     write it to ``save_path`` if given. ``info``: ``{"nodes": {name: cost}, "total": {...}, "table": text}``."""
-    args = check_pass_args("count_ops_analysis_pass", pass_args, ("save_path", "verbose"))
+    args = check_pass_args("count_ops_analysis_pass", pass_args, OPTIONS)
     require_metadata("count_ops_analysis_pass", graph)
     nodes: dict[str, dict[str, int]] = {}
     rows = []
@@ -108,8 +113,8 @@ def count_ops_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None =
                  f"{total['bitops']:,}"])
     headers = ["Node name", "Mase op", "FLOPs", "MACs", "Param bits", "In bits", "W bits", "BitOPs"]
     table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
-    if args.get("verbose", True):
+    if args["verbose"]:
         print(table)
-    if args.get("save_path"):
+    if args["save_path"]:
         atomic_write_text(args["save_path"], table + "\n")
-    return graph, {"nodes": nodes, "total": total, "table": table}
+    return PassResult(graph, {"nodes": nodes, "total": total, "table": table})

@@ -15,6 +15,8 @@ from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.passes.graph.analysis.report_output import print_or_save
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 PASS = "report_node_hardware_type_analysis_pass"
 HEADERS = ["Node name", "Fx Node op", "Type", "Tool Chain", "Device ID"]
@@ -36,10 +38,13 @@ def node_hardware_type_table(graph: MaseGraph) -> str:
     return tabulate(rows, headers=HEADERS, tablefmt="grid", disable_numparse=True)
 
 
-def report_node_hardware_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+OPTIONS = Options(Option("save_path"))
+
+
+def report_node_hardware_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Print the table (or write it to ``save_path``); ``info["table"]`` holds the text."""
-    args = check_pass_args(PASS, pass_args, ("save_path",))
+    args = check_pass_args(PASS, pass_args, OPTIONS)
     require_metadata(PASS, graph)
     table = node_hardware_type_table(graph)
-    print_or_save(table, args.get("save_path"))
-    return graph, {"table": table}
+    print_or_save(table, args["save_path"])
+    return PassResult(graph, {"table": table})

@@ -12,7 +12,9 @@ from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import to_plain
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
 from chop.tools.atomic import atomic_write_text
+from chop.tools.options import Option, Options
 
 SECTIONS = {"common": "Common Param", "hardware": "Hardware Param", "software": "Software Param"}
 
@@ -37,11 +39,14 @@ def _sections(which: Sequence[str]) -> list[str]:
     return [s for s in SECTIONS if s in which or "all" in which]
 
 
-def report_node_meta_param_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+OPTIONS = Options(Option("which", default=("all",)), Option("save_path"))
+
+
+def report_node_meta_param_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Print the table (and write it to ``save_path`` if given). ``which`` ⊆ {all, common, hardware, software}."""
-    args = check_pass_args("report_node_meta_param_analysis_pass", pass_args, ("which", "save_path"))
+    args = check_pass_args("report_node_meta_param_analysis_pass", pass_args, OPTIONS)
     require_metadata("report_node_meta_param_analysis_pass", graph)
-    sections = _sections(args.get("which", ("all",)))
+    sections = _sections(args["which"])
     headers = ["Node name", "Fx Node op", "Mase type", "Mase op"] + [SECTIONS[s] for s in sections]
     rows = []
     for node in graph.fx_graph.nodes:
@@ -51,6 +56,6 @@ def report_node_meta_param_analysis_pass(graph: MaseGraph, pass_args: dict[str, 
         rows.append(row)
     table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
     print(table)
-    if args.get("save_path"):
+    if args["save_path"]:
         atomic_write_text(args["save_path"], table + "\n")
-    return graph, {"table": table}
+    return PassResult(graph, {"table": table})

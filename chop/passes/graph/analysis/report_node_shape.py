@@ -10,6 +10,8 @@ from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.passes.graph.analysis.report_output import print_or_save
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 
 def _shapes(entries: dict[str, Any]) -> str:
@@ -31,10 +33,13 @@ def node_shape_table(graph: MaseGraph, fx_op: bool = True) -> str:
     return tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
 
 
-def report_node_shape_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+OPTIONS = Options(Option("save_path"))
+
+
+def report_node_shape_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Print the table (or write it to ``save_path``); ``info["table"]`` holds the text."""
-    args = check_pass_args("report_node_shape_analysis_pass", pass_args, ("save_path",))
+    args = check_pass_args("report_node_shape_analysis_pass", pass_args, OPTIONS)
     require_metadata("report_node_shape_analysis_pass", graph)
     table = node_shape_table(graph)
-    print_or_save(table, args.get("save_path"))
-    return graph, {"table": table}
+    print_or_save(table, args["save_path"])
+    return PassResult(graph, {"table": table})

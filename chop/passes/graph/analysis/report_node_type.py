@@ -9,11 +9,16 @@ from tabulate import tabulate
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.passes.graph.analysis.report_output import print_or_save
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 
-def report_node_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+OPTIONS = Options(Option("save_path"))
+
+
+def report_node_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Print the table (or write it to ``save_path``); ``info["table"]`` holds the text."""
-    args = check_pass_args("report_node_type_analysis_pass", pass_args, ("save_path",))
+    args = check_pass_args("report_node_type_analysis_pass", pass_args, OPTIONS)
     require_metadata("report_node_type_analysis_pass", graph)
     rows = []
     for node in graph.fx_graph.nodes:
@@ -22,5 +27,5 @@ def report_node_type_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] |
         rows.append([node.name, node.op, common.mase_type, common.mase_op, out.type if out is not None else ""])
     headers = ["Node name", "Fx Node op", "Mase type", "Mase op", "Value type"]
     table = tabulate(rows, headers=headers, tablefmt="grid", disable_numparse=True)
-    print_or_save(table, args.get("save_path"))
-    return graph, {"table": table}
+    print_or_save(table, args["save_path"])
+    return PassResult(graph, {"table": table})

@@ -22,6 +22,8 @@ from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import CommonMeta, TensorMeta
 from chop.ir.graph.ops import BUILTIN, IMPLICIT, MODULE, MODULE_RELATED
 from chop.passes.graph.pass_args import check_pass_args
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Options
 
 PASS = "verify_common_metadata_analysis_pass"
 MASE_TYPES = (MODULE_RELATED, MODULE, BUILTIN, IMPLICIT, "placeholder", "get_attr", "output")
@@ -126,9 +128,9 @@ def _check_edges(node: fx.Node, common: CommonMeta) -> None:
 
 
 def verify_common_metadata_analysis_pass(graph: MaseGraph,
-                                         pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+                                         pass_args: dict[str, Any] | None = None) -> PassResult:
     """Check every node's common metadata (takes no arguments); ``info["nodes"]`` counts the nodes checked."""
-    check_pass_args(PASS, pass_args, ())
+    check_pass_args(PASS, pass_args, Options())
     nodes = list(graph.fx_graph.nodes)
     for node in nodes:
         common = _common(node)
@@ -137,4 +139,4 @@ def verify_common_metadata_analysis_pass(graph: MaseGraph,
         _check_parameters(graph, node, common)
     for node in nodes:
         _check_edges(node, node.meta["mase"].parameters.common)
-    return graph, {"nodes": len(nodes)}
+    return PassResult(graph, {"nodes": len(nodes)})

@@ -13,6 +13,8 @@ from chop.ir.graph.mase_graph import MaseGraph
 from chop.passes.graph.interface.meta_codec import restore
 from chop.passes.graph.interface.save_mase_graph import GRAPH_FILE, META_FILE, STATE_FILE
 from chop.passes.graph.pass_args import check_pass_args
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 
 def load_graph_module(path: str | Path) -> fx.GraphModule:
@@ -54,11 +56,11 @@ def restore_node_names(module: fx.GraphModule, names: list[str], source: str) ->
 
 
 def load_mase_graph_interface_pass(graph: MaseGraph | None = None,
-                                   pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+                                   pass_args: dict[str, Any] | None = None) -> PassResult:
     """Load ``load_dir`` (a directory or its ``graph_module.mz``): the graph, the state dict if present,
     and the node metadata if present. The ``graph`` argument is ignored (MASE's signature)."""
-    args = check_pass_args("load_mase_graph_interface_pass", pass_args, ("load_dir",))
-    if not args.get("load_dir"):
+    args = check_pass_args("load_mase_graph_interface_pass", pass_args, Options(Option("load_dir")))
+    if not args["load_dir"]:
         raise PassError("load_mase_graph_interface_pass needs pass_args['load_dir'] (a directory or .mz file)")
     path = Path(args["load_dir"])
     directory = path if path.is_dir() else path.parent
@@ -75,4 +77,4 @@ def load_mase_graph_interface_pass(graph: MaseGraph | None = None,
         restore_node_names(module, list(saved["order"]), str(meta_file))
     loaded = MaseGraph(module)
     restore(loaded, saved.get("nodes", {}), str(meta_file))
-    return loaded, {"load_dir": str(directory)}
+    return PassResult(loaded, {"load_dir": str(directory)})

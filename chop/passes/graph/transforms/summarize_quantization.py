@@ -19,6 +19,7 @@ from typing import Any
 from torch import fx
 
 from chop.errors import PassError
+from chop.passes.graph.pass_result import PassResult
 from chop.tools.atomic import atomic_write_text
 from chop.tools.logger import get_logger
 
@@ -106,7 +107,7 @@ def format_histogram(counts: list[TypeCount]) -> str:
 
 
 def summarize_quantization_analysis_pass(ori_graph: Any, graph: Any, save_dir: str | Path | None = None
-                                         ) -> tuple[Any, dict[str, Any]]:
+                                         ) -> PassResult:
     """Compare the graph before and after quantisation; returns ``(graph, {"table", "histogram"})``."""
     rows = compare_graphs(ori_graph, graph)
     counts = histogram(rows)
@@ -117,4 +118,4 @@ def summarize_quantization_analysis_pass(ori_graph: Any, graph: Any, save_dir: s
         atomic_write_text(save_dir / "quantize_table.csv", _csv(("", *TABLE_HEADER), table))
         atomic_write_text(save_dir / "quantize_histogram.csv", _csv(HISTOGRAM_HEADER, [astuple(c) for c in counts]))
         log.info("Quantization summary saved to %s", save_dir)
-    return graph, {"table": rows, "histogram": counts}
+    return PassResult(graph, {"table": rows, "histogram": counts})
