@@ -21,13 +21,19 @@ from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import StatMeta
 from chop.ir.graph.ops import argument_names
 from chop.passes.graph.analysis.add_common_metadata import PARAMETER_NAMES
-from chop.passes.graph.analysis.statistics import Statistic, make_statistic
+from chop.passes.graph.analysis.statistics import BatchViews, Statistic, make_statistic
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
+from chop.passes.graph.pass_result import PassResult
+from chop.tools.options import Option, Options
 
 PASS = "profile_statistics_analysis_pass"
-ARGUMENTS = ("by", "target_weight_nodes", "target_activation_nodes", "weight_statistics",
-             "activation_statistics", "input_generator", "num_samples", "plot_path", "plot_max_values")
-IGNORED = {"profile_output_activation": "machop profiles the tensor inputs of the target nodes, not their outputs"}
+OPTIONS = Options(
+    Option("by", default="type"), Option("target_weight_nodes"), Option("target_activation_nodes"),
+    Option("weight_statistics"), Option("activation_statistics"), Option("input_generator"),
+    Option("num_samples"), Option("plot_path"), Option("plot_max_values", default=200_000),
+    Option("profile_output_activation",
+           ignored="machop profiles the tensor inputs of the target nodes, not their outputs"),
+)
 
 
 def select_nodes(graph: MaseGraph, by: str, targets: Iterable[str], what: str) -> list[fx.Node]:
@@ -97,8 +103,9 @@ class _ActivationProfiler(fx.Interpreter):
             args, _ = self.fetch_args_kwargs_from_env(node)
             for index, tensor in enumerate(data_inputs(node, args, self.names[node])):
                 operand = f"data_in_{index}"
+                views = BatchViews(tensor)
                 for statistic in self.collectors[node].get(operand, {}).values():
-                    statistic.update(tensor)
+                    statistic.update(tensor, views)
                 if self.samples is not None and operand in self.collectors[node]:
                     self.samples.setdefault(f"{node.name}.{operand}", []).append(tensor.detach().flatten())
         return super().run_node(node)
@@ -166,24 +173,24 @@ def _store(node: fx.Node, operand: str, name: str, result: dict[str, Any]) -> No
     software.args.setdefault(operand, StatMeta()).stat[name] = result
 
 
-def profile_statistics_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> tuple[MaseGraph, dict]:
+def profile_statistics_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
     """Profile weights and activations (arguments: lab-api §5; ``plot_path`` also draws box plots).
 
     ``info`` holds ``{"weights": {node: {param: {stat: result}}}, "activations": {...}}`` and, with
     ``plot_path``, the path of the PNG written.
     """
-    args = check_pass_args(PASS, pass_args, ARGUMENTS, ignored=IGNORED)
+    args = check_pass_args(PASS, pass_args, OPTIONS)
     require_metadata(PASS, graph)
-    by = args.get("by", "type")
+    by = args["by"]
     if by not in ("type", "name"):
         raise PassError(f"{PASS}: by must be 'type' or 'name', got {by!r}")
-    weight_stats = _statistics(args.get("weight_statistics"), "weight_statistics")
-    act_stats = _statistics(args.get("activation_statistics"), "activation_statistics")
-    weight_nodes = select_nodes(graph, by, _target_list(args.get("target_weight_nodes"), "target_weight_nodes"),
+    weight_stats = _statistics(args["weight_statistics"], "weight_statistics")
+    act_stats = _statistics(args["activation_statistics"], "activation_statistics")
+    weight_nodes = select_nodes(graph, by, _target_list(args["target_weight_nodes"], "target_weight_nodes"),
                                 "target_weight_nodes entry")
-    act_nodes = select_nodes(graph, by, _target_list(args.get("target_activation_nodes"), "target_activation_nodes"),
+    act_nodes = select_nodes(graph, by, _target_list(args["target_activation_nodes"], "target_activation_nodes"),
                              "target_activation_nodes entry")
-    plot_path = args.get("plot_path")
+    plot_path = args["plot_path"]
     plot_weights: dict[str, torch.Tensor] = {}
     plot_acts: dict[str, list[torch.Tensor]] | None = {} if plot_path else None
 
@@ -192,9 +199,10 @@ def profile_statistics_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any]
         for node in weight_nodes:
             for param_name, tensor in node_parameters(graph, node).items():
                 sample = tensor.detach().unsqueeze(0)
+                views = BatchViews(sample)
                 for stat_name, options in weight_stats.items():
                     statistic = make_statistic(stat_name, options, PASS)
-                    statistic.update(sample)
+                    statistic.update(sample, views)
                     result = statistic.compute()
                     _store(node, param_name, stat_name, result)
                     info["weights"].setdefault(node.name, {}).setdefault(param_name, {})[stat_name] = result
@@ -202,10 +210,10 @@ def profile_statistics_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any]
                     plot_weights[f"{node.name}.{param_name}"] = tensor.detach().flatten()
 
     if act_stats and act_nodes:
-        num_samples = args.get("num_samples")
+        num_samples = args["num_samples"]
         if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 1:
             raise PassError(f"{PASS}: num_samples must be a positive integer, got {num_samples!r}")
-        if args.get("input_generator") is None:
+        if args["input_generator"] is None:
             raise PassError(f"{PASS}: activation statistics need an input_generator (an iterable of {{'x': batch}})")
         collectors = _collectors(act_nodes, act_stats)
         profiler = _ActivationProfiler(graph.model, collectors, plot_acts)
@@ -229,8 +237,8 @@ def profile_statistics_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any]
 
         activations = {k: torch.cat(v) for k, v in (plot_acts or {}).items()}
         info["plot_path"] = str(plot_profile(plot_weights, activations, plot_path,
-                                             max_values=int(args.get("plot_max_values", 200_000))))
-    return graph, info
+                                             max_values=int(args["plot_max_values"])))
+    return PassResult(graph, info)
 
 
 def _collectors(nodes: list[fx.Node], act_stats: dict[str, Any]) -> dict[fx.Node, dict[str, dict[str, Statistic]]]:

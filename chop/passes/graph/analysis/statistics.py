@@ -11,13 +11,23 @@ that feeding the samples one at a time would give: the moment-based ones merge b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from chop.errors import PassError, did_you_mean
+from chop.tools.logger import get_logger
+from chop.tools.options import Option, Options, Wording
+
+STATISTIC_OPTIONS = Wording(
+    error=PassError, logger=get_logger(__name__),
+    unknown="{where}: unknown option '{key}'{hint}; known: {known}",
+    ignored="{where}: ignoring option '{key}' ({reason})",
+    wrong_type="{where}: {key} = {value}: expected {expected}",
+)
+"""Messages of statistic options; ``where`` names the statistic and the options it got."""
 
 
 def _reduced_axes(dims: Any, rank: int, where: str) -> tuple[int, ...]:
@@ -37,51 +47,67 @@ def _reduced_axes(dims: Any, rank: int, where: str) -> tuple[int, ...]:
     raise PassError(f"{where}: dims must be 'all', None or a list of axes, got {dims!r}")
 
 
-class _LastBatch:
-    """Tensors derived from the batch seen last, shared by the statistics that see it in turn.
+class BatchViews:
+    """One batch and the tensors derived from it, shared by the statistics that see it in turn.
 
     The profiler hands one batch to every statistic of an operand; the 2-D view, its absolute
-    value and its moments are computed once instead of once per statistic. Holding the batch
-    keeps the identity check sound.
+    value and its moments are computed once instead of once per statistic. The profiler makes
+    one per batch and operand, so nothing outlives the batch it was made for.
     """
 
-    def __init__(self) -> None:
-        self.batch: torch.Tensor | None = None
-        self.derived: dict[tuple[Any, ...], Any] = {}
+    def __init__(self, batch: torch.Tensor) -> None:
+        self.batch = batch
+        self._derived: dict[tuple[Any, ...], Any] = {}
 
-    def get(self, batch: torch.Tensor, key: tuple[Any, ...], make: Any) -> Any:
-        if self.batch is not batch:
-            self.batch, self.derived = batch, {}
-        if key not in self.derived:
-            self.derived[key] = make()
-        return self.derived[key]
+    def get(self, key: tuple[Any, ...], make: Any) -> Any:
+        """The tensor derived under ``key``, made by ``make()`` the first time it is asked for."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
 
 
-_LAST = _LastBatch()
+COMMON_OPTIONS = Options(Option("dims", default="all"), Option("device", (str, torch.device)))
+"""Options of every statistic: what is reduced (see the module docstring) and where to compute."""
 
 
 class Statistic:
-    """Base: turns each batch into a 2-D view ``(kept elements, reduced elements)``."""
+    """Base: turns each batch into a 2-D view ``(kept elements, reduced elements)``.
+
+    ``OPTIONS`` declares a statistic's own options; :func:`make_statistic` checks a user's
+    options against them (and ``COMMON_OPTIONS``) and hands every option to ``_configure``.
+    """
 
     name: ClassVar[str] = ""
+    OPTIONS: ClassVar[Options] = Options()
 
-    def __init__(self, dims: Any = "all", device: str | None = None, **options: Any) -> None:
-        self.dims = dims
-        self.device = torch.device(device) if device else None
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.dims = options["dims"]
+        self.device = torch.device(options["device"]) if options["device"] else None
         self.kept_shape: tuple[int, ...] | None = None
         self.count = 0
-        self._configure(**options)
+        self._configure(**{option.name: options[option.name] for option in self.OPTIONS})
 
     def _configure(self) -> None:
         """Statistic-specific options (``abs``, ``quantile``, ``num_sigma``, ...)."""
 
-    def _rows(self, batch: torch.Tensor, absolute: bool = False, keep: bool = False) -> torch.Tensor:
+    def update(self, batch: torch.Tensor, views: BatchViews | None = None) -> None:
+        """Add a batch; ``views`` (made for this very batch) shares derived tensors with other statistics."""
+        if views is None:
+            views = BatchViews(batch)
+        elif views.batch is not batch:
+            raise ValueError("views were made for another batch")
+        self._update(views)
+
+    def _update(self, views: BatchViews) -> None:
+        raise NotImplementedError
+
+    def _rows(self, views: BatchViews, absolute: bool = False, keep: bool = False) -> torch.Tensor:
         """The batch as ``(kept elements, reduced elements)`` (of ``|x|`` if ``absolute``); counts it.
 
         ``keep`` returns a copy that owns its memory, for statistics that store samples: the
         batch may be a view that a later in-place op (``ReLU(inplace=True)``) overwrites.
         """
-        source = batch
+        batch = views.batch
         rank = max(1, batch.dim())
         reduced = _reduced_axes(self.dims, rank, self.name)
         kept = [a for a in range(rank) if a not in reduced]
@@ -93,33 +119,30 @@ class Statistic:
             raise PassError(f"{self.name}: element shape changed from {list(self.kept_shape)} to {list(kept_shape)}")
 
         def view() -> torch.Tensor:
-            data = source.detach().reshape(1) if source.dim() == 0 else source.detach()
+            data = batch.detach().reshape(1) if batch.dim() == 0 else batch.detach()
             if self.device is not None:
                 data = data.to(self.device)
             return data.permute(*kept, *reduced).reshape(max(1, _prod(kept_shape)), -1)
 
         key = (reduced, self.device)
-        rows = _LAST.get(source, ("rows", *key), view)
+        rows = views.get(("rows", *key), view)
         if absolute:
-            rows = _LAST.get(source, ("abs", *key), rows.abs)
+            rows = views.get(("abs", *key), rows.abs)
         if keep:
-            rows = _LAST.get(source, ("kept", absolute, *key), rows.clone)
+            rows = views.get(("kept", absolute, *key), rows.clone)
         self.count += rows.shape[1]
         return rows
 
-    def _moments(self, batch: torch.Tensor, absolute: bool, exact: bool = False) -> tuple[int, torch.Tensor, torch.Tensor]:
+    def _moments(self, views: BatchViews, absolute: bool, exact: bool = False) -> tuple[int, torch.Tensor, torch.Tensor]:
         """``(n, mean, m2)`` of the batch's rows, shared between statistics that need them.
 
         ``exact`` computes them from a float64 copy (``variance_precise``); otherwise torch's
         float32 reductions are used (pairwise sums: ~1e-7 relative), which is cheaper.
         """
-        rows = self._rows(batch, absolute)
-        key = ("moments", absolute, exact, _reduced_axes(self.dims, max(1, batch.dim()), self.name), self.device)
-        mean, m2 = _LAST.get(batch, key, lambda: _batch_moments(rows.double() if exact else rows))
+        rows = self._rows(views, absolute)
+        key = ("moments", absolute, exact, _reduced_axes(self.dims, max(1, views.batch.dim()), self.name), self.device)
+        mean, m2 = views.get(key, lambda: _batch_moments(rows.double() if exact else rows))
         return rows.shape[1], mean, m2
-
-    def update(self, batch: torch.Tensor) -> None:
-        raise NotImplementedError
 
     def compute(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -155,14 +178,16 @@ def _prod(shape: Sequence[int]) -> int:
 class _Moments(Statistic):
     """Running count, mean and sum of squared deviations per row, merged batch by batch in float64."""
 
-    def _configure(self, abs: bool = False) -> None:  # noqa: A002 (MASE's option name)
+    OPTIONS = Options(Option("abs", bool, False))
+
+    def _configure(self, abs: bool) -> None:  # noqa: A002 (MASE's option name)
         self.abs = abs
         self.mean: torch.Tensor | None = None
         self.m2: torch.Tensor | None = None
         self.n = 0
 
-    def update(self, batch: torch.Tensor) -> None:
-        self._merge(*self._moments(batch, self.abs))
+    def _update(self, views: BatchViews) -> None:
+        self._merge(*self._moments(views, self.abs))
 
     def _merge(self, n_b: int, mean_b: torch.Tensor, m2_b: torch.Tensor) -> None:
         if self.mean is None:
@@ -183,6 +208,7 @@ class VarianceOnline(_Moments):
     """Mean and unbiased variance, streaming (Welford/Chan): no samples kept."""
 
     name = "variance_online"
+    OPTIONS = Options()
 
     def _configure(self) -> None:
         super()._configure(abs=False)
@@ -199,12 +225,13 @@ class VariancePrecise(_Moments):
     """
 
     name = "variance_precise"
+    OPTIONS = Options()
 
     def _configure(self) -> None:
         super()._configure(abs=False)
 
-    def update(self, batch: torch.Tensor) -> None:
-        self._merge(*self._moments(batch, absolute=False, exact=True))
+    def _update(self, views: BatchViews) -> None:
+        self._merge(*self._moments(views, absolute=False, exact=True))
 
     def compute(self) -> dict[str, Any]:
         return {"mean": self._plain(self.mean), "variance": self._plain(self._variance()), "count": self.count}
@@ -214,14 +241,15 @@ class RangeMinMax(Statistic):
     """Smallest and largest value (of ``|x|`` with ``abs=True``)."""
 
     name = "range_min_max"
+    OPTIONS = Options(Option("abs", bool, False))
 
-    def _configure(self, abs: bool = False) -> None:  # noqa: A002
+    def _configure(self, abs: bool) -> None:  # noqa: A002
         self.abs = abs
         self.min: torch.Tensor | None = None
         self.max: torch.Tensor | None = None
 
-    def update(self, batch: torch.Tensor) -> None:
-        rows = self._rows(batch, self.abs)
+    def _update(self, views: BatchViews) -> None:
+        rows = self._rows(views, self.abs)
         low, high = rows.amin(dim=1), rows.amax(dim=1)
         self.min = low if self.min is None else torch.minimum(self.min, low)
         self.max = high if self.max is None else torch.maximum(self.max, high)
@@ -255,16 +283,17 @@ class RangeQuantile(Statistic):
     """``min`` = the (1 − q) quantile, ``max`` = the q quantile (default q = 0.975), from every sample kept."""
 
     name = "range_quantile"
+    OPTIONS = Options(Option("abs", bool, False), Option("quantile", (int, float), 0.975))
 
-    def _configure(self, abs: bool = False, quantile: float = 0.975) -> None:  # noqa: A002
+    def _configure(self, abs: bool, quantile: float) -> None:  # noqa: A002
         if not 0.0 <= float(quantile) <= 1.0:
             raise PassError(f"range_quantile: quantile must lie in [0, 1], got {quantile}")
         self.abs = abs
         self.q = float(quantile)
         self.chunks: list[torch.Tensor] = []
 
-    def update(self, batch: torch.Tensor) -> None:
-        self.chunks.append(self._rows(batch, self.abs, keep=True))
+    def _update(self, views: BatchViews) -> None:
+        self.chunks.append(self._rows(views, self.abs, keep=True))
 
     def compute(self) -> dict[str, Any]:
         high, low = quantiles(torch.cat(self.chunks, dim=1), (self.q, 1.0 - self.q))
@@ -276,8 +305,9 @@ class RangeNSigma(_Moments):
     """``mean ± num_sigma·σ`` (default 3σ, unbiased σ); ``var_mode`` precise/online give the same numbers here."""
 
     name = "range_n_sigma"
+    OPTIONS = Options(Option("abs", bool, False), Option("num_sigma", (int, float), 3), Option("var_mode", str, "precise"))
 
-    def _configure(self, abs: bool = False, num_sigma: float = 3, var_mode: str = "precise") -> None:  # noqa: A002
+    def _configure(self, abs: bool, num_sigma: float, var_mode: str) -> None:  # noqa: A002
         if var_mode not in ("precise", "online"):
             raise PassError(f"range_n_sigma: var_mode must be 'precise' or 'online', got {var_mode!r}")
         super()._configure(abs=abs)
@@ -299,8 +329,8 @@ class AbsMean(Statistic):
     def _configure(self) -> None:
         self.total: torch.Tensor | None = None
 
-    def update(self, batch: torch.Tensor) -> None:
-        part = self._rows(batch, absolute=True).sum(dim=1, dtype=torch.float64)
+    def _update(self, views: BatchViews) -> None:
+        part = self._rows(views, absolute=True).sum(dim=1, dtype=torch.float64)
         self.total = part if self.total is None else self.total + part
 
     def compute(self) -> dict[str, Any]:
@@ -318,7 +348,6 @@ def make_statistic(name: str, options: dict[str, Any] | None, where: str) -> Sta
         known = sorted(STATISTICS)
         raise PassError(f"{where}: unknown statistic '{name}'{did_you_mean(name, known)}; known: {', '.join(known)}")
     options = dict(options or {})
-    try:
-        return STATISTICS[name](**options)
-    except TypeError as error:
-        raise PassError(f"{where}: statistic '{name}' got bad options {sorted(options)}: {error}") from None
+    statistic = STATISTICS[name]
+    described = f"{where}: statistic '{name}' got bad options {sorted(options)}"
+    return statistic((COMMON_OPTIONS + statistic.OPTIONS).parse(options, described, STATISTIC_OPTIONS))
