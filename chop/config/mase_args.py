@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from chop.config.toml_file import load_toml
-from chop.errors import ConfigError, did_you_mean
+from chop.errors import ConfigError
+from chop.tools.options import Options, Wording
 
 log = logging.getLogger(__name__)
 
@@ -229,18 +230,20 @@ def validate_args(args: MaseArgs) -> MaseArgs:
     return dataclasses.replace(args, training_optimizer=optimizer, accelerator=accelerator, task=task)
 
 
+TOP_LEVEL_KEYS = Wording(
+    error=ConfigError, logger=log,
+    unknown="{where}: unknown key `{key}`{hint}",
+    ignored="{where}: `{key}` is accepted for MASE compatibility and has no effect in machop ({reason})",
+    wrong_type="{where}: `{key}` must be {expected}, got {value}",
+)
+"""Messages about a TOML's top-level keys; their values are coerced by ``coerce_value``."""
+
+
 def split_config(config: Mapping[str, Any], source: str, sections: tuple[str, ...] = SECTION_KEYS):
     """Separate top-level keys from action sections, refusing keys MASE does not know."""
-    flat: dict[str, Any] = {}
-    tables: dict[str, Any] = {}
-    for key, value in config.items():
-        if key in sections:
-            tables[key] = value
-        elif key in FIELD_TYPES:
-            flat[key] = value
-        else:
-            known = list(FIELD_TYPES) + list(sections)
-            raise ConfigError(f"{source}: unknown key `{key}`{did_you_mean(key, known)}")
+    Options.names(*FIELD_TYPES, *sections).check(config, source, TOP_LEVEL_KEYS)
+    flat = {key: value for key, value in config.items() if key not in sections}
+    tables = {key: value for key, value in config.items() if key in sections}
     return flat, tables
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from chop.errors import ConfigError, did_you_mean
 from chop.tools.logger import get_logger
+from chop.tools.options import Option, Options, Wording
 
 log = get_logger(__name__)
 
@@ -32,9 +33,33 @@ DATA_LOADERS = {"val_dataloader": "validation", "train_dataloader": "train", "te
 # runner name -> the metrics it reports
 SW_RUNNERS = {"basic_evaluation": ("loss", "accuracy")}
 HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density")}
-# keys MASE's TOMLs carry that change nothing here: accepted, warned about when they would matter
-NO_EFFECT_SETUP = ("n_jobs", "model_parallel", "runner_style", "pkl_ckpt", "save_every_n_trials")
 DEFAULT_SEED = "default"
+
+SEARCH_KEYS = Wording(
+    error=ConfigError, logger=log,
+    unknown="{where} unknown key `{key}`{hint}; known: {known}{ignored_note}",
+    ignored="{where} `{key}` is accepted for MASE compatibility and has no effect in machop ({reason})",
+    wrong_type="{where} {key} = {value}: expected {expected}",
+)
+"""Messages about the keys of a ``[search...]`` table; each value is checked by the table's readers."""
+
+_SERIAL = "trials run one after another"
+# The keys of each table; MASE's setup keys that change nothing here are accepted with a warning
+# (n_jobs = 1 is what machop does anyway).
+SEARCH_TABLE = Options.names("search_space", "strategy")
+SPACE_TABLE = Options.names("name", "setup", "seed")
+SPACE_SETUP_TABLE = Options.names("by", "model_parallel")
+SEED_TABLE = Options.names("config")
+STRATEGY_TABLE = Options.names("name", "eval_mode", "setup", "metrics", "sw_runner", "hw_runner")
+STRATEGY_SETUP_TABLE = Options.names("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction") + Options(
+    Option("n_jobs", ignored=_SERIAL, quiet_value=1),
+    *(Option(key, ignored=_SERIAL) for key in ("model_parallel", "runner_style", "pkl_ckpt", "save_every_n_trials")),
+)
+SW_RUNNER_TABLE = Options.names(*SW_RUNNERS)
+HW_RUNNER_TABLE = Options.names(*HW_RUNNERS)
+EVALUATION_TABLE = Options.names("data_loader", "dataloader", "num_samples")
+BITWIDTH_TABLE = Options.names("compare_to")
+METRIC_TABLE = Options.names("scale", "direction")
 
 
 @dataclass(frozen=True)
@@ -115,15 +140,12 @@ def toml_value(value: Any) -> str:
 class _Table:
     """One TOML table with its key path, so every error can say where it is."""
 
-    def __init__(self, source: str, path: str, data: Any, known: tuple[str, ...] | None = None) -> None:
+    def __init__(self, source: str, path: str, data: Any, keys: Options | None = None) -> None:
         if not isinstance(data, Mapping):
             raise ConfigError(f"{source}: [{path}] must be a table, got {toml_value(data)}")
         self.source, self.path, self.data = source, path, dict(data)
-        if known is not None:
-            for key in self.data:
-                if key not in known:
-                    raise ConfigError(f"{self.where()} unknown key `{key}`{did_you_mean(str(key), known)}; "
-                                      f"known: {', '.join(known)}")
+        if keys is not None:
+            keys.check(self.data, self.where(), SEARCH_KEYS)
 
     def where(self) -> str:
         return f"{self.source}: [{self.path}]"
@@ -134,12 +156,12 @@ class _Table:
     def missing(self, key: str, example: str) -> ConfigError:
         return ConfigError(f"{self.where()} is missing `{key}` (e.g. {key} = {example})")
 
-    def table(self, key: str, known: tuple[str, ...] | None = None, required: bool = True) -> _Table | None:
+    def table(self, key: str, keys: Options | None = None, required: bool = True) -> _Table | None:
         if key not in self.data:
             if required:
                 raise ConfigError(f"{self.where()} is missing the table [{self.path}.{key}]")
             return None
-        return _Table(self.source, f"{self.path}.{key}", self.data[key], known)
+        return _Table(self.source, f"{self.path}.{key}", self.data[key], keys)
 
     def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
         value = self.data.get(key, default)
@@ -180,10 +202,9 @@ def parse_search_config(search: Any, source: str) -> SearchConfig:
     if search is None:
         raise ConfigError(f"{source}: no [search] table; `ch search` needs [search.search_space] and "
                           "[search.strategy] (see configs/search/jsc_tiny_mixed_precision.toml)")
-    root = _Table(source, "search", search, ("search_space", "strategy"))
-    return SearchConfig(_parse_space(root.table("search_space", ("name", "setup", "seed"))),
-                        _parse_strategy(root.table("strategy", ("name", "eval_mode", "setup", "metrics",
-                                                                "sw_runner", "hw_runner"))))
+    root = _Table(source, "search", search, SEARCH_TABLE)
+    return SearchConfig(_parse_space(root.table("search_space", SPACE_TABLE)),
+                        _parse_strategy(root.table("strategy", STRATEGY_TABLE)))
 
 
 def _parse_space(table: _Table) -> SearchSpaceConfig:
@@ -191,12 +212,12 @@ def _parse_space(table: _Table) -> SearchSpaceConfig:
     if name not in SPACE_NAMES:
         hint = did_you_mean(name, SPACE_NAMES) if isinstance(name, str) else ""
         raise table.error("name", f"one of {', '.join(SPACE_NAMES)}{hint}")
-    setup = table.table("setup", ("by", "model_parallel"))
+    setup = table.table("setup", SPACE_SETUP_TABLE)
     by = setup.choice("by", BY)
     seed_table = table.table("seed")
     seeds = []
     for key, entry in seed_table.data.items():
-        entry_table = _Table(table.source, f"{seed_table.path}.{key}", entry, ("config",))
+        entry_table = _Table(table.source, f"{seed_table.path}.{key}", entry, SEED_TABLE)
         config = entry_table.table("config")
         if "name" not in config.data:
             raise config.missing("name", '["integer"]')
@@ -215,12 +236,7 @@ def _parse_space(table: _Table) -> SearchSpaceConfig:
 def _parse_strategy(table: _Table) -> StrategyConfig:
     table.choice("name", STRATEGY_NAMES, default="optuna")
     eval_mode = table.boolean("eval_mode", True)
-    setup = table.table("setup", ("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction")
-                        + NO_EFFECT_SETUP)
-    for key in NO_EFFECT_SETUP:
-        if key in setup.data and not (key == "n_jobs" and setup.data[key] == 1):
-            log.warning("[search.strategy.setup] `%s` is accepted for MASE compatibility and has no effect in machop "
-                        "(trials run one after another)", key)
+    setup = table.table("setup", STRATEGY_SETUP_TABLE)
     sampler = setup.choice("sampler", SAMPLERS, default="tpe")
     n_trials = setup.integer("n_trials", 1)
     timeout = setup.number("timeout", None, positive=True)
@@ -239,17 +255,17 @@ def _parse_strategy(table: _Table) -> StrategyConfig:
 
 def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConfig | None]:
     evaluation = bitwidth = None
-    sw = table.table("sw_runner", tuple(SW_RUNNERS), required=False)
+    sw = table.table("sw_runner", SW_RUNNER_TABLE, required=False)
     if sw is not None and "basic_evaluation" in sw.data:
-        runner = sw.table("basic_evaluation", ("data_loader", "dataloader", "num_samples"))
+        runner = sw.table("basic_evaluation", EVALUATION_TABLE)
         if "data_loader" in runner.data and "dataloader" in runner.data:
             raise ConfigError(f"{runner.where()} sets both `data_loader` and `dataloader`; keep one")
         loader_key = "dataloader" if "dataloader" in runner.data else "data_loader"
         loader = runner.choice(loader_key, tuple(DATA_LOADERS), default="val_dataloader")
         evaluation = EvaluationConfig(runner.integer("num_samples", 1), loader)
-    hw = table.table("hw_runner", tuple(HW_RUNNERS), required=False)
+    hw = table.table("hw_runner", HW_RUNNER_TABLE, required=False)
     if hw is not None and "average_bitwidth" in hw.data:
-        runner = hw.table("average_bitwidth", ("compare_to",))
+        runner = hw.table("average_bitwidth", BITWIDTH_TABLE)
         compare_to = runner.number("compare_to", None, positive=True)
         if compare_to is None:
             raise runner.missing("compare_to", "32")
@@ -273,7 +289,7 @@ def _parse_metrics(table: _Table, summed: bool, has_sw: bool, has_hw: bool) -> t
             kind = "sw_runner" if known[name] in SW_RUNNERS else "hw_runner"
             raise ConfigError(f"{metrics_table.where()} metric `{name}` needs "
                               f"[search.strategy.{kind}.{known[name]}], which the config does not have")
-        entry = _Table(table.source, f"{metrics_table.path}.{name}", metrics_table.data[name], ("scale", "direction"))
+        entry = _Table(table.source, f"{metrics_table.path}.{name}", metrics_table.data[name], METRIC_TABLE)
         scale = entry.number("scale", 1.0)
         if scale is None:
             raise entry.error("scale", "a number")

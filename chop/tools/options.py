@@ -56,8 +56,10 @@ class Option:
         return isinstance(value, types)
 
     def expected(self) -> str:
+        """The declared type in words; an int is a number too, so ``(int, float)`` reads "a number"."""
         types = self.type if isinstance(self.type, tuple) else (self.type,)
-        return " or ".join(_EXPECTED.get(kind, kind.__name__) for kind in types if kind is not None)
+        shown = [kind for kind in types if kind is not None and not (kind is int and float in types)]
+        return " or ".join(_EXPECTED.get(kind, kind.__name__) for kind in shown)
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,26 @@ def test_missing_search_table_names_the_file_and_what_is_needed() -> None:
     with pytest.raises(ConfigError, match=r"^lab\.toml: no \[search\] table; `ch search` needs "
                                           r"\[search\.search_space\] and \[search\.strategy\]"):
         parse_search_config(None, "lab.toml")
+
+
+def test_mase_setup_keys_without_effect_are_accepted_with_one_warning_each() -> None:
+    import logging
+
+    class Seen(logging.Handler):  # at the module's own logger: the chop logger may not propagate
+        def __init__(self) -> None:
+            super().__init__(logging.WARNING)
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    table = copy.deepcopy(search_table())
+    table["strategy"]["setup"].update(n_jobs=1, model_parallel=False)
+    logger, seen = logging.getLogger("chop.search.config"), Seen()
+    logger.addHandler(seen)
+    try:
+        parse_search_config(table, "lab.toml")
+    finally:
+        logger.removeHandler(seen)
+    assert seen.messages == ["lab.toml: [search.strategy.setup] `model_parallel` is accepted for MASE compatibility "
+                             "and has no effect in machop (trials run one after another)"]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chop.errors import PassError
-from chop.passes.graph.analysis.statistics import make_statistic
+from chop.passes.graph.analysis.statistics import BatchViews, make_statistic
 
 
 def numpy_reference(name: str, values: np.ndarray, axis, options: dict) -> dict:
@@ -87,3 +87,25 @@ def test_bad_options() -> None:
         make_statistic("range_quantile", {"quantile": 1.5}, "t")
     with pytest.raises(PassError, match="var_mode must be 'precise' or 'online'"):
         make_statistic("range_n_sigma", {"var_mode": "fast"}, "t")
+
+
+def test_options_are_checked_against_each_statistics_declaration() -> None:
+    with pytest.raises(PassError, match=r"^t: statistic 'abs_mean' got bad options \['abs'\]: unknown option 'abs'; "
+                                        r"known: dims, device$"):
+        make_statistic("abs_mean", {"abs": True}, "t")
+    with pytest.raises(PassError, match=r"statistic 'range_quantile' got bad options \['quantile'\]: "
+                                        r"quantile = '0.9': expected a number$"):
+        make_statistic("range_quantile", {"quantile": "0.9"}, "t")
+
+
+def test_statistics_share_one_batchs_views_and_give_the_same_numbers() -> None:
+    batch = torch.arange(12.0).reshape(3, 4)
+    views = BatchViews(batch)
+    shared = [make_statistic(name, {}, "t") for name in ("variance_online", "range_n_sigma", "abs_mean")]
+    alone = [make_statistic(name, {}, "t") for name in ("variance_online", "range_n_sigma", "abs_mean")]
+    for statistic, reference in zip(shared, alone):
+        statistic.update(batch, views)
+        reference.update(batch)
+        assert statistic.compute() == reference.compute()
+    with pytest.raises(ValueError, match="another batch"):
+        shared[0].update(batch.clone(), views)
