@@ -22,7 +22,7 @@ from torch import nn
 
 from chop.errors import ConfigError, unknown
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.passes.graph.transforms.quantization_report import QuantizationReport, quantization_report
+from chop.workflows.quantization_report import QuantizationReport, quantization_report
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.passes.graph.transforms.summarize_quantization import TypeCount, summarize_quantization_analysis_pass
 from chop.tools.atomic import atomic_write_text
