@@ -55,12 +55,12 @@ def initial_model(build: Callable[[], Any], settings: Any, action: str) -> Any:
     """
     import torch
 
-    from chop.tools.checkpoint_load import load_model
+    from chop.models import with_checkpoint
 
     torch.manual_seed(settings.seed)
     model = build()
     if settings.load_name:
-        return load_model(settings.load_name, settings.load_type, model=model)
+        return with_checkpoint(model, settings.load_name, settings.load_type)
     log.warning("ch %s: no --load given, so the model has untrained (random) weights; "
                 "pass --load CKPT (e.g. a best.ckpt of ch train) to work on a trained model", action)
     return model

@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from chop.config.toml_file import load_toml
+from chop.engine.types import BATCH_ORDERS, OPTIMIZERS
 from chop.errors import ConfigError, did_you_mean
+from chop.tools.checkpoint_load import LOAD_TYPES
 
 log = logging.getLogger(__name__)
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
-LOAD_TYPES = ("pt", "pl", "mz")
 ACCELERATORS = ("auto", "cpu", "gpu")
 TASKS = ("classification",)
-BATCH_ORDERS = ("shared", "per_model")
 
 # Tables a TOML may hold for other actions; each action reads its own and ignores the rest.
 SECTION_KEYS = ("passes", "search", "transform")
