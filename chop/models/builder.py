@@ -27,15 +27,15 @@ ModelFactory = Callable[[], nn.Module]
 class ModelFile:
     """``FILE.py:Class``: a model class in the user's own file."""
 
-    path: Path
+    file: str  # as the user wrote it: a sweep records the file's digest under this name
     class_name: str
 
     @staticmethod
     def parse(spec: str) -> ModelFile:
-        path_text, sep, class_name = spec.rpartition(":")
-        if not sep or not path_text or not class_name:
+        file, sep, class_name = spec.rpartition(":")
+        if not sep or not file or not class_name:
             raise ModelError(f"--model-file expects FILE.py:ClassName, got '{spec}'")
-        return ModelFile(Path(path_text), class_name)
+        return ModelFile(file, class_name)
 
 
 def names_model_file(text: str) -> bool:
@@ -54,7 +54,7 @@ def model_source(name: str | None, model_file: str | None = None) -> tuple[str |
 def load_model_class(spec: str) -> type[nn.Module]:
     """Import ``path/to/file.py:ClassName`` and check it is an ``nn.Module`` subclass."""
     source = ModelFile.parse(spec)
-    path, class_name = source.path, source.class_name
+    path, class_name = Path(source.file), source.class_name
     if not path.is_file():
         raise ModelError(f"model file {path} does not exist")
     module_name = f"machop_user_model_{abs(hash(path.resolve()))}"

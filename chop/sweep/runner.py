@@ -51,9 +51,10 @@ def _file_digest(path: str) -> str | None:
 
 def _named_files(args: MaseArgs) -> list[str]:
     """The files a configuration reads besides the data: its model file (FILE.py of FILE.py:Class), its checkpoint."""
-    from chop.models.builder import ModelFile
+    from chop.models.builder import ModelFile, model_source
 
-    model_path = str(ModelFile.parse(args.model_file).path) if args.model_file else None
+    model_file = model_source(args.model, args.model_file)[1]
+    model_path = ModelFile.parse(model_file).file if model_file else None
     return [path for path in (model_path, args.load_name) if path]
 
 
@@ -63,10 +64,9 @@ def session_settings(sweep: SweepConfig) -> dict[str, Any]:
     import torch
 
     from chop import __version__
-
-    paths = sorted({path for c in sweep.configurations for path in _named_files(c.args)})
     from chop.workflows.engine_settings import resolve_device
 
+    paths = sorted({path for c in sweep.configurations for path in _named_files(c.args)})
     return {"device": resolve_device(sweep.base.accelerator), "compile": sweep.base.compile, "machop": __version__,
             "torch": torch.__version__, "files": {path: _file_digest(path) for path in paths}}
 

@@ -154,7 +154,7 @@ def load_model(load_name: str | Path, load_type: str | None = None, model: Any =
             from chop.models.input_shape import declared_input_shape
 
             shape = declared_input_shape(model)
-            if not hasattr(content, "input_shape") and shape is not None:
+            if declared_input_shape(content) is None and shape is not None:
                 content.input_shape = shape
         return content
     if model is None:

@@ -20,7 +20,7 @@ def build_mase_graph(spec: str, load_name: str | None = None, load_type: str | N
     (``chop.models.input_shape``), so the metadata passes can make their own dummy batch.
     """
     from chop.models import build_model, with_checkpoint
-    from chop.models.input_shape import input_shape_of
+    from chop.models.input_shape import declared_input_shape, input_shape_of
     from chop.tools.checkpoint_load import check_load_type
 
     check_load_type(load_type)
@@ -30,6 +30,6 @@ def build_mase_graph(spec: str, load_name: str | None = None, load_type: str | N
     else:
         module = model if load_name is None else with_checkpoint(model, str(load_name), load_type)
     graph = MaseGraph(module)
-    if not hasattr(graph.model, "input_shape"):
+    if declared_input_shape(graph.model) is None:
         graph.model.input_shape = input_shape_of(model)
     return graph
