@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chop.errors import MachopError  # noqa: E402
 from chop.models import get_model  # noqa: E402
 from chop.passes.graph.transforms import quantize_transform_pass  # noqa: E402
-from chop.passes.graph.transforms.transform_pipeline import graph_with_metadata  # noqa: E402
+from chop.workflows.transform import graph_with_metadata  # noqa: E402
 from chop.tools.runtime import configure_threads  # noqa: E402
 
 FULL_VALIDATION_ROWS = 78_945

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from chop.dataset import load_dataset
 from chop.models import get_model
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
-from chop.passes.graph.transforms.transform_pipeline import dummy_input, graph_with_metadata
+from chop.workflows.transform import dummy_input, graph_with_metadata
 from chop.search import parse_search_config, run_search
 from chop.tools.runtime import configure_threads
 

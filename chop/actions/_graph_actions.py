@@ -23,7 +23,7 @@ USED_FLAGS = {
     "project_dir": "outputs go under DIR/PROJECT/software/ (default ./mase_output)",
     "project": "the project folder (default MODEL_TASK_DATASET_DATE)",
     "data_path": "dataset file or directory (machop)",
-    "model_file": "a model class in your own file (machop)",
+    "model_file": "a model class in your own file, the same as MODEL FILE.py:Class (machop)",
 }
 
 
@@ -31,7 +31,7 @@ def add_graph_action_arguments(parser: argparse.ArgumentParser) -> None:
     """``[MODEL] [DATASET]`` and every MASE flag; only those in ``USED_FLAGS`` are shown in ``--help``."""
     from chop.config.mase_args import _FLAGS
 
-    parser.add_argument("model", nargs="?", default=None, help="model name (or `model` in the TOML)")
+    parser.add_argument("model", nargs="?", default=None, help="model name or FILE.py:Class (or `model` in the TOML)")
     parser.add_argument("dataset", nargs="?", default=None, help="dataset name (or `dataset` in the TOML)")
     for flags, dest, kwargs in _FLAGS:
         shown = USED_FLAGS.get(dest, argparse.SUPPRESS)
@@ -55,12 +55,12 @@ def initial_model(build: Callable[[], Any], settings: Any, action: str) -> Any:
     """
     import torch
 
-    from chop.tools.checkpoint_load import load_model
+    from chop.models import with_checkpoint
 
     torch.manual_seed(settings.seed)
     model = build()
     if settings.load_name:
-        return load_model(settings.load_name, settings.load_type, model=model)
+        return with_checkpoint(model, settings.load_name, settings.load_type)
     log.warning("ch %s: no --load given, so the model has untrained (random) weights; "
                 "pass --load CKPT (e.g. a best.ckpt of ch train) to work on a trained model", action)
     return model

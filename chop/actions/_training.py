@@ -26,19 +26,22 @@ def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
     from chop.config.mase_args import render_arguments_table, resolve_mase_args
     from chop.dataset import get_dataset_info, known_datasets, load_dataset
     from chop.errors import ConfigError
-    from chop.models import model_builder
+    from chop.models import model_builder, model_source
+    from chop.models.builder import ModelFile
     from chop.tools.checkpoint_load import load_model
     from chop.tools.logger import set_logging_verbosity
 
     resolved = resolve_mase_args(args)
     settings = resolved.args
+    name, model_file = model_source(settings.model, settings.model_file)  # MODEL may read FILE.py:Class
+    settings = dataclasses.replace(settings, model=name, model_file=model_file)
     graph = saved_graph(settings.load_name, settings.load_type)
     if (settings.model_file or graph) and settings.dataset is None and settings.model in known_datasets():
         # `ch train jsc --model-file f.py:Net`, `ch test jsc --load g.mz`: the one positional is the dataset
         settings = dataclasses.replace(settings, model=None, dataset=settings.model)
     if settings.model_file and settings.model is None:
         # names the default project `{model}_{task}_{dataset}_{date}`; the file still builds the model
-        settings = dataclasses.replace(settings, model=settings.model_file.rpartition(":")[2] or None)
+        settings = dataclasses.replace(settings, model=ModelFile.parse(settings.model_file).class_name)
     resolved = dataclasses.replace(resolved, args=settings)
     set_logging_verbosity(settings.log_level)
     if settings.model is None and settings.model_file is None and not graph:

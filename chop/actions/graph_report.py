@@ -10,9 +10,11 @@ HELP = "trace a model and print its graph report, node table and per-node cost (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from chop.tools.checkpoint_load import LOAD_TYPES
+
     parser.add_argument("model", metavar="MODEL", help="registered model name or FILE.py:ClassName")
     parser.add_argument("--load", dest="load_name", metavar="PATH", help="checkpoint to load (pt, pl or mz)")
-    parser.add_argument("--load-type", choices=("pt", "pl", "mz"), help="checkpoint type (default: from the file)")
+    parser.add_argument("--load-type", choices=LOAD_TYPES, help="checkpoint type (default: from the file)")
     parser.add_argument("--json", action="store_true", help="print JSON only")
 
 

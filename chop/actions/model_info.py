@@ -9,8 +9,8 @@ HELP = "show a model's layers, input shape and trainable parameter count (no nam
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", nargs="?", help="registered model name (e.g. jsc-tiny)")
-    parser.add_argument("--model-file", metavar="FILE.py:Class", help="a model class in your own file")
+    parser.add_argument("name", nargs="?", help="registered model name (e.g. jsc-tiny) or FILE.py:Class")
+    parser.add_argument("--model-file", metavar="FILE.py:Class", help="a model class in your own file (the same as NAME FILE.py:Class)")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON only")
 
 

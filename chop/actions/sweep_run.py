@@ -53,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
     overrides = {key: value for key, value in (("project_dir", args.project_dir), ("data_path", args.data_path))
                  if value is not None}
     sweep = load_sweep(_sweep_file(args), overrides)
-    from chop.models import get_model_info
+    from chop.models import get_model_info, model_source
 
-    for name in sorted({c.args.model for c in sweep.configurations if c.args.model_file is None}):
+    names = {model_source(c.args.model, c.args.model_file)[0] for c in sweep.configurations}
+    for name in sorted(names - {None}):
         get_model_info(name)  # an unknown model fails here, before any data is loaded
     directory = Path(sweep.base.project_dir) / sweep.name
     if args.resume and not (directory / STORE_NAME).is_file():

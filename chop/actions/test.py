@@ -28,14 +28,14 @@ def run(args: argparse.Namespace) -> int:
     from chop.actions._training import prepare
     from chop.engine.evaluation import classification_report
     from chop.errors import ConfigError
-    from chop.tools.checkpoint_load import load_model
+    from chop.models import with_checkpoint
 
     resolved, data, build = prepare(args, action="test")
     settings = resolved.args
     if not settings.load_name:
         raise ConfigError("ch test needs a checkpoint: pass --load PATH (best.ckpt, a .pt state_dict or a .mz graph)")
     torch.manual_seed(settings.seed)
-    model = load_model(settings.load_name, settings.load_type, model=build())
+    model = with_checkpoint(build(), settings.load_name, settings.load_type)
     report = classification_report(model, data.x_test, data.y_test, data.info.class_names)
     if args.json:
         print(json.dumps(report.as_json()))

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from chop.tools.console import console
 
     from chop.actions._training import final_table, outcome_json, prepare
-    from chop.engine.session import run_training
+    from chop.workflows.training import run_training
 
     resolved, data, build = prepare(args, action="train")
     settings = resolved.args

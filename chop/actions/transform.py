@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     from chop.actions._graph_actions import initial_model, warn_unused_flags
     from chop.actions._training import prepare
-    from chop.passes.graph.transforms.transform_pipeline import run_transform
+    from chop.workflows.transform import run_transform
     from chop.tools.console import console
 
     warn_unused_flags(args, "transform")

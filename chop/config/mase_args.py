@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from chop.config.toml_file import load_toml
+from chop.engine.types import BATCH_ORDERS, OPTIMIZERS
 from chop.errors import ConfigError
+from chop.tools.checkpoint_load import LOAD_TYPES
 from chop.tools.options import Options, Wording
 
 log = logging.getLogger(__name__)
 
-OPTIMIZERS = ("adam", "adamw", "sgd")
-LOAD_TYPES = ("pt", "pl", "mz")
 ACCELERATORS = ("auto", "cpu", "gpu")
 TASKS = ("classification",)
-BATCH_ORDERS = ("shared", "per_model")
 
 # Tables a TOML may hold for other actions; each action reads its own and ignores the rest.
 SECTION_KEYS = ("passes", "search", "transform")
@@ -136,7 +135,7 @@ _FLAGS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
                                          "help": "outputs go under DIR/PROJECT/software/ (default ./mase_output)"}),
     (("--project",), "project", {"help": "the project folder (default MODEL_TASK_DATASET_DATE)"}),
     (("--data-path",), "data_path", {"metavar": "PATH", "help": "dataset file or directory (machop)"}),
-    (("--model-file",), "model_file", {"metavar": "FILE.py:Class", "help": "a model class in your own file"}),
+    (("--model-file",), "model_file", {"metavar": "FILE.py:Class", "help": "a model class in your own file (the same as MODEL FILE.py:Class)"}),
     (("--compile",), "compile", {"action": "store_const", "const": True, "help": "torch.compile the step"}),
     (("--batch-order",), "batch_order", {"choices": BATCH_ORDERS,
                                   "help": "ensembles: one batch order for all models or one each (default shared)"}),
@@ -146,7 +145,7 @@ _FLAGS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
 
 def add_mase_arguments(parser: argparse.ArgumentParser) -> None:
     """Register ``[MODEL] [DATASET]`` and every MASE flag, all defaulting to "not given"."""
-    parser.add_argument("model", nargs="?", default=None, help="model name (or `model` in the TOML)")
+    parser.add_argument("model", nargs="?", default=None, help="model name or FILE.py:Class (or `model` in the TOML)")
     parser.add_argument("dataset", nargs="?", default=None, help="dataset name (or `dataset` in the TOML)")
     for flags, dest, kwargs in _FLAGS:
         parser.add_argument(*flags, dest=dest, default=None, **kwargs)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:  # the names below are read by the CLI's argument parser, which must not import torch
+    from torch import nn
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 BATCH_ORDERS = ("shared", "per_model")

@@ -8,7 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from chop.models.registry import model_builder
+from chop.models.builder import model_builder
+from chop.models.input_shape import input_shape_of
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def trainable_parameters(model: nn.Module) -> int:
 def summarize(name: str | None, model_file: str | None = None, batch: int = 2) -> ModelSummary:
     """Build the model, run a dummy batch in eval mode and record each leaf module's output shape."""
     model = model_builder(name, model_file)()
-    shape = tuple(getattr(model, "input_shape", (16,)))
+    shape = input_shape_of(model)
     shapes: dict[str, tuple[int, ...]] = {}
     leaves = [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
 

@@ -35,7 +35,7 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
     ``source`` names the TOML in error messages; ``on_trial`` sees the result after every trial.
     """
     from chop.models.input_shape import input_shape_of
-    from chop.passes.graph.transforms.transform_pipeline import dummy_input, graph_with_metadata
+    from chop.workflows.transform import dummy_input, graph_with_metadata
     from chop.search.outputs import ThrottledWriter, write_results
     from chop.search.runners import Runners
     from chop.search.space import MixedPrecisionSpace

@@ -14,7 +14,6 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,14 +41,6 @@ class GroupTask:
     group: GroupConfig
 
 
-def _device(accelerator: str) -> str:
-    import torch
-
-    if accelerator == "gpu" or (accelerator == "auto" and torch.cuda.is_available()):
-        return "cuda"
-    return "cpu"
-
-
 def _file_digest(path: str) -> str | None:
     """First 12 hex digits of the file's sha256 (None when it is missing: the builder says so later)."""
     try:
@@ -60,7 +51,10 @@ def _file_digest(path: str) -> str | None:
 
 def _named_files(args: MaseArgs) -> list[str]:
     """The files a configuration reads besides the data: its model file (FILE.py of FILE.py:Class), its checkpoint."""
-    model_path = args.model_file.rpartition(":")[0] if args.model_file else None
+    from chop.models.builder import ModelFile, model_source
+
+    model_file = model_source(args.model, args.model_file)[1]
+    model_path = ModelFile.parse(model_file).file if model_file else None
     return [path for path in (model_path, args.load_name) if path]
 
 
@@ -70,9 +64,10 @@ def session_settings(sweep: SweepConfig) -> dict[str, Any]:
     import torch
 
     from chop import __version__
+    from chop.workflows.engine_settings import resolve_device
 
     paths = sorted({path for c in sweep.configurations for path in _named_files(c.args)})
-    return {"device": _device(sweep.base.accelerator), "compile": sweep.base.compile, "machop": __version__,
+    return {"device": resolve_device(sweep.base.accelerator), "compile": sweep.base.compile, "machop": __version__,
             "torch": torch.__version__, "files": {path: _file_digest(path) for path in paths}}
 
 
@@ -83,39 +78,26 @@ def _warn_changed(store: SweepStore, changed: list[str], finished: int, unfinish
 
 def make_tasks(sweep: SweepConfig, groups: Sequence[Group], done: set[tuple[int, int]]) -> list[GroupTask]:
     """Engine settings for every group that still has unfinished runs (finished runs are skipped)."""
-    from chop.engine import GroupConfig, RunConfig
+    from chop.workflows.engine_settings import group_config, run_config
 
-    device = _device(sweep.base.accelerator)
     tasks = []
     for group in groups:
         todo = [run for run in group.runs if run.key not in done]
         if not todo:
             continue
-        configs = tuple(RunConfig(seed=run.seed, learning_rate=run.config.args.learning_rate,
-                                  optimizer=run.config.args.training_optimizer,
-                                  weight_decay=run.config.args.weight_decay) for run in todo)
-        settings = GroupConfig(batch_size=group.key.batch_size, max_epochs=group.key.max_epochs,
-                               max_steps=group.key.max_steps, batch_order=sweep.batch_order,
-                               order_seed=sweep.base.seed, device=device, compile=sweep.base.compile)
+        configs = tuple(run_config(run.config.args, seed=run.seed) for run in todo)
+        settings = group_config(todo[0].config.args, log_steps=False)  # a group shares these (and the base's)
         tasks.append(GroupTask(group.index, group.key, tuple(run.key for run in todo), configs, settings))
     return tasks
-
-
-def _builder(key: GroupKey, data: DatasetSplits) -> Callable[[], Any]:
-    from chop.models import build_model_from_file, get_model
-
-    if key.model_file:
-        return partial(build_model_from_file, key.model_file, data.info)
-    return partial(get_model, key.model, "cls", data.info)
 
 
 def _initial_models(key: GroupKey, build: Callable[[], Any]) -> list[Any] | None:
     """The checkpoint named by ``load_name`` (a fine-tuning sweep; the engine copies it K times), or None."""
     if key.load_name is None:
         return None
-    from chop.tools.checkpoint_load import load_model
+    from chop.models import with_checkpoint
 
-    return [load_model(load_name=key.load_name, load_type=key.load_type, model=build())]
+    return [with_checkpoint(build(), key.load_name, key.load_type)]
 
 
 def _unless(diverged: bool, value: float) -> float:
@@ -126,11 +108,12 @@ def _unless(diverged: bool, value: float) -> float:
 def execute_group(task: GroupTask, data: DatasetSplits, progress: bool = False) -> list[RunResult]:
     """Train one group with the engine and evaluate every model on the test split."""
     from chop.engine import evaluate_models, train_ensemble
+    from chop.models import model_builder
     from chop.tools.runtime import configure_threads
 
     configure_threads()
     started = time.time()
-    build = _builder(task.key, data)
+    build = model_builder(task.key.model, task.key.model_file, data.info)
     result = train_ensemble(build, data, list(task.run_configs), task.group, progress=progress,
                             initial_models=_initial_models(task.key, build))
     tested = evaluate_models(result.models, data.x_test, data.y_test, device=task.group.device)

@@ -17,7 +17,7 @@ from typing import Any
 
 from chop.errors import ModelError
 
-LOAD_TYPES = ("pl", "pt", "mz")
+LOAD_TYPES = ("pt", "pl", "mz")  # MASE's --load-type choices, in its order
 SUFFIX_TYPES = {".ckpt": "pl", ".pt": "pt", ".pth": "pt", ".mz": "mz"}
 _SHOWN = 6
 
@@ -122,6 +122,12 @@ def load_state_into(model: Any, state: Mapping[str, Any], source: Path) -> Any:
     return model
 
 
+def check_load_type(load_type: str | None) -> None:
+    """Refuse a ``load_type`` other than None (guess from the file) and the ``LOAD_TYPES``."""
+    if load_type is not None and load_type not in LOAD_TYPES:
+        raise ModelError(f"load_type '{load_type}' is not one of {', '.join(LOAD_TYPES)}")
+
+
 def load_model(load_name: str | Path, load_type: str | None = None, model: Any = None) -> Any:
     """Return ``model`` with the checkpoint's weights (``pl``/``pt``), or the saved module (``mz``).
 
@@ -132,8 +138,7 @@ def load_model(load_name: str | Path, load_type: str | None = None, model: Any =
     from torch import nn
 
     path = Path(load_name)
-    if load_type is not None and load_type not in LOAD_TYPES:
-        raise ModelError(f"load_type '{load_type}' is not one of {', '.join(LOAD_TYPES)}")
+    check_load_type(load_type)
     if path.is_dir():
         raise ModelError(directory_message(path, load_type))
     if not path.is_file():
@@ -146,8 +151,11 @@ def load_model(load_name: str | Path, load_type: str | None = None, model: Any =
                              "use --load-type pl or pt")
         if model is not None:
             _check_same_architecture(content, model, path)
-            if not hasattr(content, "input_shape") and hasattr(model, "input_shape"):
-                content.input_shape = tuple(model.input_shape)
+            from chop.models.input_shape import declared_input_shape
+
+            shape = declared_input_shape(model)
+            if declared_input_shape(content) is None and shape is not None:
+                content.input_shape = shape
         return content
     if model is None:
         raise ModelError(f"loading {path} as '{kind}' needs the model to load the weights into")

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
-from chop.passes.graph.transforms.transform_pipeline import dummy_input, graph_with_metadata
+from chop.workflows.transform import dummy_input, graph_with_metadata
 from chop.search.runners import average_bitwidth, basic_evaluation, evaluation_rows
 
 LINEARS = (2, 5, 8)  # jsc-toy's linear layers: seq_blocks_2 (16->8), _5 (8->8), _8 (8->5)

@@ -18,7 +18,7 @@ from chop.cli import main
 from chop.dataset import load_dataset
 from chop.models import get_model
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
-from chop.passes.graph.transforms.transform_pipeline import dummy_input, graph_with_metadata
+from chop.workflows.transform import dummy_input, graph_with_metadata
 
 EXAMPLE = Path(__file__).parents[2] / "configs" / "search" / "jsc_tiny_mixed_precision.toml"
 # The top of MASE's lab 3 file (configs/examples/jsc_toy_by_type.toml) before its [search] part;

@@ -11,7 +11,7 @@ from search_tables import LINEAR_SEED, search_table
 
 from chop.errors import ConfigError
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
-from chop.passes.graph.transforms.transform_pipeline import dummy_input, graph_with_metadata
+from chop.workflows.transform import dummy_input, graph_with_metadata
 from chop.search.config import parse_search_config
 from chop.search.space import MixedPrecisionSpace
 

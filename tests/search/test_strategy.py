@@ -34,7 +34,7 @@ def test_grid_visits_every_combination_exactly_once(toy_model, splits, tmp_path:
     outcome = _run(toy_model, splits, table, tmp_path)
     logged = [entry["user_attrs_sampled_config"] for entry in json.loads(outcome.log_path.read_text()).values()]
     assert len(logged) == outcome.space_size == 6  # stops when the grid is exhausted, before n_trials
-    from chop.passes.graph.transforms.transform_pipeline import dummy_input, graph_with_metadata
+    from chop.workflows.transform import dummy_input, graph_with_metadata
 
     space = MixedPrecisionSpace(parse_search_config(table, "t.toml").space,
                                 graph_with_metadata(toy_model, dummy_input(toy_model, splits.x_train)), "t.toml")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
-from chop.passes.graph.transforms.transform_pipeline import graph_with_metadata
+from chop.workflows.transform import graph_with_metadata
 from chop.search.trial_graph import trial_graph
 
 LINEAR = {"name": "integer", "data_in_width": 4, "data_in_frac_width": 2, "weight_width": 2, "weight_frac_width": 1,

@@ -15,6 +15,7 @@ from torch import fx, nn
 
 from chop.errors import MachopError, ModelError, PassError, unknown
 from chop.ir.graph.mase_metadata import MaseMetadata, Parameters
+from chop.models.input_shape import declared_input_shape
 
 
 class GraphTraceError(ModelError):
@@ -71,8 +72,9 @@ def trace(model: nn.Module, cf_args: dict[str, Any] | None = None,
         raise GraphTraceError(f"cannot trace {type(model).__name__}: module '{name or '<root>'}' ({cls}) "
                               f"at {location}: {reason}; {hint}") from error
     graph_module = fx.GraphModule(tracer.root, graph, type(model).__name__)
-    if hasattr(model, "input_shape"):
-        graph_module.input_shape = tuple(model.input_shape)
+    shape = declared_input_shape(model)
+    if shape is not None:  # the traced graph carries the shape, into a saved .mz too
+        graph_module.input_shape = shape
     return graph_module
 
 

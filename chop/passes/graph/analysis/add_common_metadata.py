@@ -19,6 +19,7 @@ from chop.errors import PassError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.ir.graph.ops import argument_names, classify
+from chop.models.input_shape import example_batch
 from chop.passes.graph.pass_args import FORCE_DEVICE_META, check_pass_args, require_metadata
 from chop.passes.graph.pass_result import PassResult
 from chop.tools.options import Option, Options
@@ -106,11 +107,11 @@ def describe_results(result: Any, add_value: bool) -> dict[str, TensorMeta]:
 def _dummy_inputs(graph: MaseGraph, dummy_in: dict[str, Any] | None) -> list[Any]:
     placeholders = [n for n in graph.fx_graph.nodes if n.op == "placeholder"]
     if dummy_in is None:
-        shape = getattr(graph.model, "input_shape", None)
-        if shape is None or len(placeholders) != 1:
+        batch = example_batch(graph.model)
+        if batch is None or len(placeholders) != 1:
             raise PassError("add_common_metadata_analysis_pass needs pass_args['dummy_in'] = {'x': tensor} "
                             "(one entry per model input)")
-        dummy_in = {placeholders[0].name: torch.randn((1, *shape), generator=torch.Generator().manual_seed(0))}
+        dummy_in = {placeholders[0].name: batch}
     inputs = []
     for node in placeholders:
         if node.name in dummy_in or str(node.target) in dummy_in:

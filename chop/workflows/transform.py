@@ -22,7 +22,8 @@ from torch import nn
 
 from chop.errors import ConfigError, unknown
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.passes.graph.transforms.quantization_report import QuantizationReport, quantization_report
+from chop.models.input_shape import example_batch
+from chop.workflows.quantization_report import QuantizationReport, quantization_report
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.passes.graph.transforms.summarize_quantization import TypeCount, summarize_quantization_analysis_pass
 from chop.tools.atomic import atomic_write_text
@@ -65,9 +66,7 @@ def graph_with_metadata(model: nn.Module, dummy_x: torch.Tensor) -> MaseGraph:
 
 def dummy_input(model: nn.Module, x_rows: Any) -> torch.Tensor:
     """A few real rows, reshaped to the model's ``input_shape`` (e.g. ``(1, 16)`` for a Conv1d net)."""
-    rows = torch.as_tensor(x_rows[:DUMMY_ROWS], dtype=torch.float32)
-    shape = tuple(getattr(model, "input_shape", (rows.shape[1],)))
-    return rows.reshape(len(rows), *shape)
+    return example_batch(model, x_rows[:DUMMY_ROWS])
 
 
 def run_transform(model: nn.Module, passes: Mapping[str, Any], data: Any, software_dir: str | Path,

@@ -26,8 +26,10 @@ from chop.engine.trainer import (EnsembleState, ResumeState, check_batch_norm, c
 from chop.engine.types import EpochRecord, GroupConfig, RunConfig
 from chop.errors import ConfigError, MachopError
 from chop.tools.atomic import ensure_writable
-from chop.tools.checkpoint_load import load_model, load_state_into
+from chop.models import with_checkpoint
+from chop.tools.checkpoint_load import load_state_into
 from chop.tools.logger import get_logger
+from chop.workflows.engine_settings import group_config, run_config
 
 logger = get_logger(__name__)
 
@@ -54,23 +56,12 @@ class TrainingOutcome:
     version: int
 
 
-def resolve_device(accelerator: str) -> str:
-    """``auto`` → cuda when torch sees a GPU, else cpu; ``gpu`` without one is an error."""
-    if accelerator == "gpu":
-        if not torch.cuda.is_available():
-            raise ConfigError("accelerator 'gpu' was asked for but torch sees no CUDA GPU; use --accelerator cpu")
-        return "cuda"
-    if accelerator == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return "cpu"
-
-
 def initial_model(build: Callable[[], nn.Module], args: MaseArgs) -> nn.Module | None:
     """The ``--load`` checkpoint as a module (pl/pt into a fresh model, mz as saved), or None."""
     if not args.load_name:
         return None
     torch.manual_seed(args.seed)
-    return load_model(args.load_name, args.load_type, model=build())
+    return with_checkpoint(build(), args.load_name, args.load_type)
 
 
 def _read_resume(ckpt_dir: Path, build: Callable[[], nn.Module], base: nn.Module | None,
@@ -94,11 +85,7 @@ def _read_resume(ckpt_dir: Path, build: Callable[[], nn.Module], base: nn.Module
 
 
 def _settings(args: MaseArgs) -> tuple[RunConfig, GroupConfig]:
-    run = RunConfig(seed=args.seed, learning_rate=args.learning_rate, optimizer=args.training_optimizer,
-                    weight_decay=args.weight_decay)
-    group = GroupConfig(batch_size=args.batch_size, max_epochs=args.max_epochs, max_steps=args.max_steps,
-                        batch_order=args.batch_order, order_seed=args.seed, device=resolve_device(args.accelerator),
-                        compile=args.compile, log_every_n_steps=args.log_every_n_steps)
+    run, group = run_config(args), group_config(args)
     check_settings([run], group)
     return run, group
 
@@ -172,7 +159,7 @@ def run_training(args: MaseArgs, data: DatasetSplits, build: Callable[[], nn.Mod
             raise TrainingDiverged(diverged_message(result.history[-1], files, run.learning_rate))
         best_model = best_state.get("model")
         if best_model is None:  # a resumed run that never beat the earlier best
-            best_model = load_model(files.best, "pl", model=copy.deepcopy(result.models[0])) \
+            best_model = with_checkpoint(copy.deepcopy(result.models[0]), files.best, "pl") \
                 if files.best.is_file() else result.models[0]
         (test_acc, test_loss), = evaluate_models([best_model], data.x_test, data.y_test)
         last = result.history[-1] if result.history else None
