@@ -17,6 +17,13 @@ import torch
 from torch import nn
 
 from chop.engine.flat_params import ParamLayout
+from chop.tools.logger import get_logger
+
+log = get_logger(__name__)
+
+# What tracing raises when a model's forward uses a traced value as a Python value: control flow or
+# iteration (TraceError), ``int``/``float``/``range`` of it (TypeError), ``len`` of it (RuntimeError).
+FX_TRACE_ERRORS = (torch.fx.proxy.TraceError, TypeError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,10 @@ def plan_for(model: nn.Module) -> StackedPlan | None:
         return None
     try:
         graph = torch.fx.symbolic_trace(model).graph
-    except Exception:  # untraceable user code simply takes another path
+    except FX_TRACE_ERRORS as error:  # the model's own Python code met a Proxy: it takes another path
+        first_line = (str(error).splitlines() or [""])[0]
+        log.info("%s takes no stacked path: torch.fx cannot trace it (%s: %s)", type(model).__name__,
+                 type(error).__name__, first_line)
         return None
     modules = dict(model.named_modules())
     nodes = list(graph.nodes)

@@ -11,7 +11,9 @@ it would in its own module.
 ``benchmarks/vectorisation.py`` measured it against the loop: 1.6x faster for jsc-conv-res at
 K=10 (and 2.8x for jsc-tiny, which takes the much faster stacked path anyway). A model whose
 forward vmap cannot trace (data-dependent Python control flow, ops without batching rules)
-is found at construction by one trial step and trains in the plain loop instead.
+is found at construction by one trial step and trains in the plain loop instead; the fallback is
+logged with vmap's reason. Only vmap's refusals (``RuntimeError``) mean the loop: any other error
+is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from chop.engine.flat_params import ParamLayout, flatten, stack, unflatten, unst
 from chop.engine.looped import evaluate_on_device
 from chop.engine.types import RunConfig
 from chop.models.input_shape import input_shape_of
+from chop.tools.logger import get_logger
+
+log = get_logger(__name__)
 
 
 class VmappedGroup:
@@ -120,10 +125,16 @@ class VmappedGroup:
 
 def vmapped_group(models: Sequence[nn.Module], runs: Sequence[RunConfig], device: torch.device, num_features: int,
                   optimizer_states: Sequence[dict[str, Any]] | None = None) -> VmappedGroup | None:
-    """A ``VmappedGroup``, or None when vmap cannot trace the model (it then trains in the loop)."""
+    """A ``VmappedGroup``, or None when vmap cannot trace the model (it then trains in the loop).
+
+    vmap refuses data-dependent Python control flow, ``.item()`` and ops it cannot batch with a
+    ``RuntimeError``; that is the one failure that means the loop.
+    """
+    group = VmappedGroup(models, runs, device, num_features, optimizer_states)
     try:
-        group = VmappedGroup(models, runs, device, num_features, optimizer_states)
         group.check()
-    except Exception:  # any failure to trace means the loop, which runs every module
+    except RuntimeError as error:
+        first_line = (str(error).splitlines() or [""])[0]
+        log.info("%s trains in the loop: torch.func.vmap cannot trace it (%s)", type(models[0]).__name__, first_line)
         return None
     return group
