@@ -4,7 +4,7 @@ A runner executes steps ``start .. stop-1`` of an epoch as a ``while_loop`` whos
 training step of all K models (``train_step``). Eagerly the loop is plain Python; compiled it is
 torch's ``while_loop`` operator, which ``torch.compile`` turns into one program for the whole range.
 That operator and ``torch._dynamo``'s configuration are private torch APIs: only
-``compiled_runner`` touches them, and imports them when it is called.
+``compiled_runner`` and its ``under_recompile_limit`` touch them, and import them when called.
 """
 
 from __future__ import annotations
