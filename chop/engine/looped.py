@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from chop.engine.schedule import make_optimizer
 from chop.engine.types import RunConfig
 from chop.models.input_shape import input_shape_of
+from chop.tools.modes import eval_mode
 
 
 class LoopedGroup:
@@ -83,16 +84,14 @@ def evaluate_on_device(models: Sequence[nn.Module], x: Tensor, y: Tensor, shapes
     """(accuracy, mean cross-entropy) of each model in eval mode; the train/eval mode is restored."""
     results = []
     for model, shape in zip(models, shapes):
-        was_training = model.training
-        model.eval()
         correct = torch.zeros((), dtype=torch.float64, device=x.device)
         loss = torch.zeros((), dtype=torch.float64, device=x.device)
-        for start in range(0, x.shape[0], chunk):
-            xb, yb = x[start:start + chunk].view(-1, *shape), y[start:start + chunk]
-            logits = model(xb)
-            loss += F.cross_entropy(logits, yb, reduction="sum").double()
-            correct += (logits.argmax(-1) == yb).double().sum()
-        model.train(was_training)
+        with eval_mode(model):
+            for start in range(0, x.shape[0], chunk):
+                xb, yb = x[start:start + chunk].view(-1, *shape), y[start:start + chunk]
+                logits = model(xb)
+                loss += F.cross_entropy(logits, yb, reduction="sum").double()
+                correct += (logits.argmax(-1) == yb).double().sum()
         rows = max(x.shape[0], 1)
         results.append((float(correct) / rows, float(loss) / rows))
     return results

@@ -1,16 +1,18 @@
-"""Holds the stacked tensors of a fast-path ensemble and drives ``stacked.make_runner`` over an epoch."""
+"""Holds the stacked tensors of a fast-path ensemble and drives a ``stacked_loop`` runner over an epoch."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from chop.engine import stacked
+from chop.engine import flat_optimizer, stacked_layers, stacked_loop
+from chop.engine.flat_params import flatten, stack, unflatten, unstack_into
+from chop.engine.stacked import StackedPlan
 from chop.engine.types import RunConfig
 
 
@@ -30,21 +32,20 @@ class StackedGroup:
 
     path = "stacked"
 
-    def __init__(self, plan: stacked.StackedPlan, models: Sequence[nn.Module], runs: Sequence[RunConfig],
+    def __init__(self, plan: StackedPlan, models: Sequence[nn.Module], runs: Sequence[RunConfig],
                  device: torch.device, compile_step: bool,
                  optimizer_states: Sequence[dict[str, Any]] | None = None) -> None:
         self.plan, self.runs, self.device = plan, list(runs), device
         self.optimizer = runs[0].optimizer
         self.templates = [copy.deepcopy(model).cpu() for model in models]
-        self.flat = stacked.flatten(plan, stacked.stack(models, plan.param_names, device))
-        self.stats = stacked.stack(models, plan.stat_names, device)
-        self.state = {slot: torch.zeros_like(self.flat) for slot in stacked.state_slots(self.optimizer)}
+        self.flat = flatten(plan, stack(models, plan.param_names, device))
+        self.stats = stack(models, plan.stat_names, device)
+        self.state = {slot: torch.zeros_like(self.flat) for slot in flat_optimizer.state_slots(self.optimizer)}
         if optimizer_states:
-            stacked.optimizer_state_from_torch(plan, self.optimizer, optimizer_states, self.state)
+            flat_optimizer.optimizer_state_from_torch(plan, self.optimizer, optimizer_states, self.state)
         self.batches_tracked = 0
-        self.run_eager = stacked.make_runner(plan, self.optimizer, compiled=False)
-        self.run = _compiled(stacked.make_runner(plan, self.optimizer, compiled=True)) if compile_step \
-            else self.run_eager
+        self.run_eager = stacked_loop.eager_runner(plan, self.optimizer)
+        self.run = stacked_loop.compiled_runner(plan, self.optimizer) if compile_step else self.run_eager
         self.weight_decays = [run.weight_decay for run in runs]
         self.lrs: list[float] = [run.learning_rate for run in runs]
         self.epoch: _Epoch | None = None
@@ -58,8 +59,8 @@ class StackedGroup:
         has the same tensor shapes and the compiled loop is built once.
         """
         self.lrs = list(lrs)
-        hp = stacked.step_hyperparameters(self.optimizer, self.lrs, self.weight_decays, first_step,
-                                          len(bounds), self.device)
+        hp = flat_optimizer.step_hyperparameters(self.optimizer, self.lrs, self.weight_decays, first_step,
+                                                 len(bounds), self.device)
         size = bounds[0][1] - bounds[0][0]
         full = sum(1 for start, stop in bounds if stop - start == size)  # only the last batch can be short
         batches = order[:, :full * size].reshape(order.shape[0], full, size).transpose(0, 1).contiguous()
@@ -106,13 +107,13 @@ class StackedGroup:
         return torch.tensor(value, dtype=torch.int64, device=self.device)
 
     def evaluate(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        return stacked.evaluate(self.plan, self.flat, self.stats, x, y)
+        return stacked_layers.evaluate(self.plan, self.flat, self.stats, x, y)
 
     def modules(self) -> list[nn.Module]:
         """Fresh CPU modules holding the current weights and running statistics."""
         models = [copy.deepcopy(template) for template in self.templates]
-        tensors = stacked.unflatten(self.plan, self.flat) | self.stats
-        stacked.unstack_into(models, {name: t.cpu() for name, t in tensors.items()})
+        tensors = unflatten(self.plan, self.flat) | self.stats
+        unstack_into(models, {name: t.cpu() for name, t in tensors.items()})
         with torch.no_grad():
             for model in models:
                 for module in model.modules():
@@ -121,17 +122,6 @@ class StackedGroup:
         return models
 
     def optimizer_states(self, global_step: int) -> list[dict[str, Any]]:
-        return stacked.torch_optimizer_states(self.plan, self.optimizer, self.state, self.runs, self.lrs, global_step)
+        return flat_optimizer.torch_optimizer_states(self.plan, self.optimizer, self.state, self.runs, self.lrs,
+                                                     global_step)
 
-
-# Every group's loop shares one code object, so torch's compile cache sees each (K, batch, optimiser,
-# steps per epoch) combination as a recompilation of the same function; past the default limit of
-# 8 it would silently fall back to eager (a sweep runs many groups in one process).
-RECOMPILE_LIMIT = 64
-
-
-def _compiled(step: Callable[..., Any]) -> Callable[..., Any]:
-    import torch._dynamo.config as dynamo_config
-
-    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, RECOMPILE_LIMIT)
-    return torch.compile(step, dynamic=False)

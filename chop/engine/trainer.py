@@ -24,6 +24,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from chop.dataset.splits import DatasetSplits
 from chop.engine.batches import batch_bounds, epoch_order
+from chop.engine.group import EnsembleGroup
 from chop.engine.looped import LoopedGroup, evaluate_on_device
 from chop.engine.progress import EpochProgress
 from chop.engine.schedule import check_run, epoch_learning_rates
@@ -49,7 +50,7 @@ class ResumeState:
 class EnsembleState:
     """Handle given to ``on_epoch_end``: the current models and optimiser state (for checkpoints)."""
 
-    def __init__(self, group: Any, runs: Sequence[RunConfig], config: GroupConfig) -> None:
+    def __init__(self, group: EnsembleGroup, runs: Sequence[RunConfig], config: GroupConfig) -> None:
         self._group, self.runs, self.config = group, list(runs), config
         self.epoch = -1
         self.global_step = 0
@@ -127,7 +128,7 @@ def _tensor(array: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tens
 
 
 def make_group(models: list[nn.Module], runs: Sequence[RunConfig], group: GroupConfig, device: torch.device,
-               num_features: int, optimizer_states: Sequence[dict[str, Any]] | None, path: str):
+               num_features: int, optimizer_states: Sequence[dict[str, Any]] | None, path: str) -> EnsembleGroup:
     """Pick the fast path when the model and optimisers allow it (or when ``path`` forces it)."""
     if path not in PATHS:
         raise ConfigError(f"path '{path}' is not one of {', '.join(PATHS)}")

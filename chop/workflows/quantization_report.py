@@ -20,6 +20,8 @@ from chop.passes.graph.transforms.quantize.node_quantizers import node_quantizer
 from chop.passes.graph.transforms.quantize.quantized_functions import FUNCTION_OPS
 from chop.passes.graph.transforms.quantize.quantized_modules import QuantizedModule
 from chop.quantizers.registry import Quantizer
+from chop.tools.modes import eval_mode
+
 
 @dataclass
 class ClampCount:
@@ -77,9 +79,7 @@ def clamp_counts(module: fx.GraphModule, x: np.ndarray, input_shape: tuple[int, 
                  batch_size: int = 8192) -> list[ClampCount]:
     """Values clamped by every quantiser of ``module`` over the rows ``x`` (weights counted once)."""
     counter = _Counter(module)
-    was_training = module.training
-    module.eval()
-    with torch.no_grad():
+    with eval_mode(module), torch.no_grad():
         for batch in _batches(x, input_shape, batch_size):
             counter.run(batch)
         for node in module.graph.nodes:
@@ -89,7 +89,6 @@ def clamp_counts(module: fx.GraphModule, x: np.ndarray, input_shape: tuple[int, 
             if isinstance(sub, QuantizedModule):
                 for operand in ("weight", "bias"):
                     counter._count(node.name, operand, sub.quantizers.get(operand), getattr(sub, operand, None))
-    module.train(was_training)
     order = {node.name: index for index, node in enumerate(module.graph.nodes)}
     operands = ("data_in", "data_in_0", "data_in_1", "weight", "bias")
     return sorted(counter.counts.values(), key=lambda c: (order[c.node], operands.index(c.operand)))

@@ -1,6 +1,9 @@
-"""Small synthetic datasets and an independent single-model reference loop for the engine tests."""
+"""Small synthetic datasets, an independent single-model reference loop and the engine's log lines, for the engine tests."""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -86,3 +89,24 @@ def reference_training(build, data: DatasetSplits, seed: int, lr: float, optimiz
             val_acc = (logits.argmax(1) == yv).float().mean().item()
         history.append((acc, loss.item(), val_acc, val_loss))
     return model, history
+
+
+class _Messages(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def engine_log() -> Iterator[_Messages]:
+    """Info lines logged by the engine, caught at its own logger (the chop logger may not propagate)."""
+    logger = logging.getLogger("chop.engine")
+    handler, level = _Messages(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # whatever verbosity an earlier test chose
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)

@@ -1,12 +1,17 @@
-"""The compiled stacked path (``GroupConfig(compile=True)``) trains exactly what the eager one does."""
+"""The compiled stacked path (``GroupConfig(compile=True)``) trains exactly what the eager one does, and its
+private torch APIs stay inside the compiled calls."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import torch
+import torch._dynamo.config as dynamo_config
 from torch._dynamo.utils import counters
 
 from chop.engine import GroupConfig, RunConfig, train_ensemble
+from chop.engine.stacked_loop import RECOMPILE_LIMIT, under_recompile_limit
 from chop.models import get_model
 from conftest import synthetic_splits
 
@@ -43,3 +48,24 @@ def test_compiled_stacked_ensemble_equals_the_eager_one(batch_order):
         for index, entry in slow["state"].items():
             for slot in ("exp_avg", "exp_avg_sq"):
                 torch.testing.assert_close(fast["state"][index][slot], entry[slot], rtol=TOL, atol=1e-7)
+
+
+def test_compiled_training_leaves_the_process_recompile_limit_as_it_was():
+    before = dynamo_config.recompile_limit
+    train_ensemble(lambda: get_model("jsc-tiny"), DATA, RUNS[:1], GroupConfig(batch_size=50, max_epochs=1, compile=True),
+                   progress=False)
+    assert dynamo_config.recompile_limit == before
+
+
+def test_the_recompile_limit_is_raised_only_during_a_compiled_call():
+    before = dynamo_config.recompile_limit
+    seen = under_recompile_limit(lambda: dynamo_config.recompile_limit)()
+    assert seen == max(before, RECOMPILE_LIMIT)
+    assert dynamo_config.recompile_limit == before
+
+
+def test_the_eager_stacked_path_needs_no_private_torch_operator(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch._higher_order_ops", None)  # importing it now fails
+    result = train_ensemble(lambda: get_model("jsc-tiny"), DATA, RUNS, GroupConfig(batch_size=50, max_epochs=1),
+                            progress=False)
+    assert result.path == "stacked"

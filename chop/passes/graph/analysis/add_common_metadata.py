@@ -22,6 +22,7 @@ from chop.ir.graph.ops import argument_names, classify
 from chop.models.input_shape import example_batch
 from chop.passes.graph.pass_args import FORCE_DEVICE_META, check_pass_args, require_metadata
 from chop.passes.graph.pass_result import PassResult
+from chop.tools.modes import eval_mode
 from chop.tools.options import Option, Options
 
 PARAMETER_NAMES = ("weight", "bias")
@@ -126,11 +127,9 @@ def _dummy_inputs(graph: MaseGraph, dummy_in: dict[str, Any] | None) -> list[Any
 
 def run_recorded(graph: MaseGraph, inputs: list[Any]) -> dict[fx.Node, tuple[tuple[Any, ...], dict[str, Any], Any]]:
     """Run the graph once in eval mode without gradients; restore the training flag afterwards."""
-    was_training = graph.model.training
     recorder = _Recorder(graph.model)
     try:
-        graph.model.eval()
-        with torch.no_grad():
+        with eval_mode(graph.model), torch.no_grad():
             recorder.run(*inputs)
     except PassError:
         raise
@@ -139,8 +138,6 @@ def run_recorded(graph: MaseGraph, inputs: list[Any]) -> dict[fx.Node, tuple[tup
         where = f" at node '{node.name}'" if node is not None else ""
         raise PassError(f"add_common_metadata_analysis_pass: the dummy input failed{where}: "
                         f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from error
-    finally:
-        graph.model.train(was_training)
     return recorder.seen
 
 

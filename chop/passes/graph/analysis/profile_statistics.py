@@ -24,6 +24,7 @@ from chop.passes.graph.analysis.add_common_metadata import PARAMETER_NAMES
 from chop.passes.graph.analysis.statistics import BatchViews, Statistic, make_statistic
 from chop.passes.graph.pass_args import check_pass_args, require_metadata
 from chop.passes.graph.pass_result import PassResult
+from chop.tools.modes import eval_mode
 from chop.tools.options import Option, Options
 
 PASS = "profile_statistics_analysis_pass"
@@ -217,14 +218,9 @@ def profile_statistics_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any]
             raise PassError(f"{PASS}: activation statistics need an input_generator (an iterable of {{'x': batch}})")
         collectors = _collectors(act_nodes, act_stats)
         profiler = _ActivationProfiler(graph.model, collectors, plot_acts)
-        was_training = graph.model.training
-        graph.model.eval()
-        try:
-            with torch.no_grad():
-                for batch in _batches(args["input_generator"], num_samples):
-                    profiler.run(*_run_inputs(graph, batch))
-        finally:
-            graph.model.train(was_training)
+        with eval_mode(graph.model), torch.no_grad():
+            for batch in _batches(args["input_generator"], num_samples):
+                profiler.run(*_run_inputs(graph, batch))
         for node, operands in collectors.items():
             for operand, statistics in operands.items():
                 for stat_name, statistic in statistics.items():
