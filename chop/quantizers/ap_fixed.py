@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from chop.errors import PassError
+from chop.errors import QuantizerError
 from chop.quantizers.integer import MAX_FIXED_WIDTH, integer_quantize
 from chop.quantizers.ste import straight_through
 
@@ -45,7 +45,7 @@ def normalize_mode(mode: str, modes: tuple[str, ...], what: str) -> str:
     """Accept ``RND`` and ``AP_RND`` alike (hls4ml prints the ``AP_`` prefix)."""
     key = mode.upper().removeprefix("AP_")
     if key not in modes:
-        raise PassError(f"unknown ap_fixed {what} mode '{mode}'; expected one of {', '.join(modes)}")
+        raise QuantizerError(f"unknown ap_fixed {what} mode '{mode}'; expected one of {', '.join(modes)}")
     return key
 
 
@@ -61,13 +61,13 @@ class ApFixed:
 
     def __post_init__(self) -> None:
         if not 0 < self.width <= MAX_FIXED_WIDTH:
-            raise PassError(f"{self}: width must lie in [1, {MAX_FIXED_WIDTH}] (float64 computes fixed point "
+            raise QuantizerError(f"{self}: width must lie in [1, {MAX_FIXED_WIDTH}] (float64 computes fixed point "
                             f"exactly only up to {MAX_FIXED_WIDTH} bits)")
         if self.int_width > MAX_INT_WIDTH:
-            raise PassError(f"{self}: integer width must be <= {MAX_INT_WIDTH} (the largest value 2^(I-1) must be "
+            raise QuantizerError(f"{self}: integer width must be <= {MAX_INT_WIDTH} (the largest value 2^(I-1) must be "
                             f"a finite float64)")
         if self.int_width < 0:
-            raise PassError(f"{self}: integer width must be >= 0 (frac width {self.frac_width} > width {self.width})")
+            raise QuantizerError(f"{self}: integer width must be >= 0 (frac width {self.frac_width} > width {self.width})")
         object.__setattr__(self, "rounding", normalize_mode(self.rounding, ROUNDING_MODES, "rounding"))
         object.__setattr__(self, "overflow", normalize_mode(self.overflow, OVERFLOW_MODES, "overflow"))
 
@@ -84,7 +84,7 @@ class ApFixed:
         """``ap_fixed<16,6>``, ``ap_ufixed<8,0,AP_RND_CONV,AP_SAT>`` (modes optional, defaults TRN/WRAP)."""
         match = re.fullmatch(r"\s*(ap_u?fixed)\s*<\s*(-?\d+)\s*,\s*(-?\d+)\s*(?:,\s*(\w+)\s*)?(?:,\s*(\w+)\s*)?>\s*", text)
         if match is None:
-            raise PassError(f"cannot parse fixed-point type '{text}'; expected e.g. ap_fixed<16,6,AP_RND,AP_SAT>")
+            raise QuantizerError(f"cannot parse fixed-point type '{text}'; expected e.g. ap_fixed<16,6,AP_RND,AP_SAT>")
         kind, width, int_width, rounding, overflow = match.groups()
         return cls(int(width), int(int_width), rounding or "TRN", overflow or "WRAP", kind == "ap_fixed")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import Tensor
 
-from chop.errors import PassError, unknown
+from chop.errors import QuantizerError, unknown
 from chop.quantizers.ap_fixed import (
     MAX_INT_WIDTH,
     OVERFLOW_MODES,
@@ -124,7 +124,7 @@ SPECS: dict[str, QuantizerSpec] = {
 
 def get_spec(name: str, where: str = "") -> QuantizerSpec:
     if name not in SPECS:
-        raise PassError(f"{where}{unknown('quantizer', str(name), SPECS)}")
+        raise QuantizerError(f"{where}{unknown('quantizer', str(name), SPECS)}")
     return SPECS[name]
 
 
@@ -132,9 +132,9 @@ def _check(spec: QuantizerSpec, params: dict[str, Any], where: str) -> None:
     """Refuse values no hardware number type has; messages name the key and the value."""
     width = params.get("width")
     if width is not None and width <= 0:
-        raise PassError(f"{where}width must be a positive integer, got {width}")
+        raise QuantizerError(f"{where}width must be a positive integer, got {width}")
     if spec.name in ("integer", "fixed", "ap_fixed", "block_fp") and width > MAX_FIXED_WIDTH:
-        raise PassError(f"{where}width {width} is wider than {MAX_FIXED_WIDTH}, the most '{spec.name}' computes "
+        raise QuantizerError(f"{where}width {width} is wider than {MAX_FIXED_WIDTH}, the most '{spec.name}' computes "
                         f"exactly (float64 holds integers of up to 53 bits)")
     if spec.name in ("integer", "fixed"):
         _check_frac_width(params["frac_width"], width, where)
@@ -143,9 +143,9 @@ def _check(spec: QuantizerSpec, params: dict[str, Any], where: str) -> None:
     if "exponent_width" in params:
         _check_exponent_width(spec.name, params["exponent_width"], width, where)
     if spec.name in ("log", "block_log", "block_fp", "block_minifloat") and width < 2:
-        raise PassError(f"{where}width must be at least 2 for '{spec.name}' (a sign bit and more), got {width}")
+        raise QuantizerError(f"{where}width must be at least 2 for '{spec.name}' (a sign bit and more), got {width}")
     if params.get("exponent_bias_width", 0) < 0:
-        raise PassError(f"{where}exponent_bias_width must be >= 0, got {params['exponent_bias_width']}")
+        raise QuantizerError(f"{where}exponent_bias_width must be >= 0, got {params['exponent_bias_width']}")
     _check_float64_exponents(spec.name, params, where)
 
 
@@ -153,10 +153,10 @@ def _check_ap_fixed(params: dict[str, Any], where: str) -> None:
     """``I > W`` is a coarser grid (valid, as in HLS); ``I < 0`` is refused; modes are normalised."""
     width, int_width = params["width"], params["int_width"]
     if int_width < 0:
-        raise PassError(f"{where}int_width {int_width} makes the frac width {width - int_width} larger than "
+        raise QuantizerError(f"{where}int_width {int_width} makes the frac width {width - int_width} larger than "
                         f"width {width}")
     if int_width > MAX_INT_WIDTH:
-        raise PassError(f"{where}int_width {int_width} is larger than {MAX_INT_WIDTH}: the largest value "
+        raise QuantizerError(f"{where}int_width {int_width} is larger than {MAX_INT_WIDTH}: the largest value "
                         f"2^(int_width-1) would not be a finite float64")
     params["rounding"] = _mode(params["rounding"], ROUNDING_MODES, "rounding", where)
     params["overflow"] = _mode(params["overflow"], OVERFLOW_MODES, "overflow", where)
@@ -165,9 +165,9 @@ def _check_ap_fixed(params: dict[str, Any], where: str) -> None:
 def _check_frac_width(frac_width: int, width: int, where: str) -> None:
     """A negative frac width is a coarser grid (a step of 2^|f|), as ``ap_fixed<W,I>`` with ``I > W``."""
     if frac_width > width:
-        raise PassError(f"{where}frac_width {frac_width} is larger than width {width}")
+        raise QuantizerError(f"{where}frac_width {frac_width} is larger than width {width}")
     if width - frac_width > MAX_INT_WIDTH:
-        raise PassError(f"{where}frac_width {frac_width} is below {width - MAX_INT_WIDTH}: the largest value "
+        raise QuantizerError(f"{where}frac_width {frac_width} is below {width - MAX_INT_WIDTH}: the largest value "
                         f"2^(width-1-frac_width) would not be a finite float64")
 
 
@@ -175,11 +175,11 @@ def _check_exponent_width(name: str, exponent_width: int, width: int, where: str
     """Minifloats keep a mantissa bit; block_fp's shared exponent is separate from its ``width`` bits."""
     if name == "block_fp":
         if exponent_width < 1:
-            raise PassError(f"{where}exponent_width must be at least 1, got {exponent_width}")
+            raise QuantizerError(f"{where}exponent_width must be at least 1, got {exponent_width}")
         return
     lowest = 1 if name == "minifloat_denorm" else 2  # an IEEE-style top code needs 2 bits
     if not lowest <= exponent_width <= width - 2:
-        raise PassError(f"{where}exponent_width {exponent_width} must lie in [{lowest}, {width - 2}] for width {width}")
+        raise QuantizerError(f"{where}exponent_width {exponent_width} must lie in [{lowest}, {width - 2}] for width {width}")
 
 
 def _exponent_span(name: str, p: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -203,7 +203,7 @@ def _check_float64_exponents(name: str, params: Mapping[str, Any], where: str) -
     """The arithmetic runs in float64: every value of the format must be a float64 (no inf, no flush to 0)."""
     span = _exponent_span(name, params)
     if span is not None and not (-1074 <= span[0] and span[1] <= 1023):
-        raise PassError(f"{where}width {params['width']} and the exponent keys of '{name}' reach values "
+        raise QuantizerError(f"{where}width {params['width']} and the exponent keys of '{name}' reach values "
                         f"2^{span[0]} .. 2^{span[1]}, outside float64's 2^-1074 .. 2^1023; use fewer exponent bits "
                         f"or another bias")
 
@@ -211,8 +211,8 @@ def _check_float64_exponents(name: str, params: Mapping[str, Any], where: str) -
 def _mode(value: str, modes: tuple[str, ...], what: str, where: str) -> str:
     try:
         return normalize_mode(value, modes, what)
-    except PassError as error:
-        raise PassError(f"{where}{error}") from None
+    except QuantizerError as error:
+        raise QuantizerError(f"{where}{error}") from None
 
 
 @dataclass(frozen=True)
@@ -260,12 +260,12 @@ def _value(param: Param, value: Any, where: str) -> Any:
         parse, expected = _PARSERS[param.kind]
         parsed = parse(value)
         if parsed is None:
-            raise PassError(f"{where}{param.name} must be {expected}, got {value!r}")
+            raise QuantizerError(f"{where}{param.name} must be {expected}, got {value!r}")
         return parsed
     if param.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, param.kind) or isinstance(value, bool):
-        raise PassError(f"{where}{param.name} must be {param.kind.__name__}, got {value!r}")
+        raise QuantizerError(f"{where}{param.name} must be {param.kind.__name__}, got {value!r}")
     return value
 
 
@@ -283,7 +283,7 @@ def make_quantizer(name: str, values: Mapping[str, Any], signed: bool = True, no
     for param in spec.params:
         if param.name not in values or values[param.name] is None:
             if param.default is REQUIRED:
-                raise PassError(f"{where}{param.name} is required by quantizer '{name}' but missing")
+                raise QuantizerError(f"{where}{param.name} is required by quantizer '{name}' but missing")
             params[param.name] = param.default
             continue
         params[param.name] = _value(param, values[param.name], where)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from torch import fx
 
-from chop.passes.graph.transforms.quantize.quantize_config import function_config
-from chop.passes.graph.transforms.quantize.quantized_functions import QUANTIZED_FUNCTIONS
-from chop.passes.graph.transforms.quantize.quantized_modules import QuantizedModule
+from chop.quantized.node_config import function_config
+from chop.quantized.functions import QUANTIZED_FUNCTIONS
+from chop.quantized.modules import QuantizedModule
 from chop.quantizers.registry import Quantizer
 
 _FUNCTION_OPS = {function: op for (op, _), function in QUANTIZED_FUNCTIONS.items()}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from chop.errors import PassError, did_you_mean
+from chop.errors import QuantizerError, did_you_mean
 from chop.quantizers.ap_fixed import ApFixed
 from chop.quantizers.registry import SPECS, Quantizer, get_spec, make_quantizer
 
@@ -108,7 +108,7 @@ def profiled_stat(stats: Mapping[str, Any] | None, operand: str, key: str, where
         return None
     value = found[field]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PassError(f"{where}{operand}_{key} = \"NA\" needs one number, but the profiled {statistic} of {arg} is "
+        raise QuantizerError(f"{where}{operand}_{key} = \"NA\" needs one number, but the profiled {statistic} of {arg} is "
                         f"per channel ({type(value).__name__}); profile it with dims = \"all\"")
     return float(value)
 
@@ -134,15 +134,15 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
     """
     where = f"node {node} ({mase_op})"
     if not isinstance(config, Mapping):
-        raise PassError(f"{where}: quantize config must be a table/dict, got {config!r}")
+        raise QuantizerError(f"{where}: quantize config must be a table/dict, got {config!r}")
     if "name" not in config:
-        raise PassError(f"{where}: quantize config is missing the key 'name' (e.g. name = \"integer\")")
+        raise QuantizerError(f"{where}: quantize config is missing the key 'name' (e.g. name = \"integer\")")
     name = config["name"]
     get_spec(str(name), f"{where}: ")
     known = _known_keys(name)
     for key in config:
         if key not in known:
-            raise PassError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
+            raise QuantizerError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
     config = _resolve_stats(config, stats, f"{where}: ") if name == "ternary" else config
     operands = operands if operands is not None else QUANTIZABLE_OPS[mase_op]
     if name in WEIGHT_ONLY_FORMATS and mase_op in WEIGHT_ONLY_OPS:
@@ -156,7 +156,7 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
             values, default_signed = _ap_fixed_type(f"{where}: {prefix}type", values)
         signed = values.pop("signed", default_signed)
         if not isinstance(signed, bool):
-            raise PassError(f"{where}: {operand}_signed must be true or false, got {signed!r}")
+            raise QuantizerError(f"{where}: {operand}_signed must be true or false, got {signed!r}")
         quantizers.append((operand, make_quantizer(name, values, signed, node=where, operand=operand)))
     return NodeQuantConfig(name, tuple(quantizers), tuple(config.items()))
 
@@ -165,13 +165,13 @@ def _ap_fixed_type(key: str, values: dict[str, Any]) -> tuple[dict[str, Any], bo
     """``weight_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` instead of the four separate keys (hls4ml style)."""
     spelled = [k for k in ("width", "int_width", "rounding", "overflow") if k in values]
     if spelled:
-        raise PassError(f"{key} already sets {', '.join(spelled)}; give either the type or the separate keys")
+        raise QuantizerError(f"{key} already sets {', '.join(spelled)}; give either the type or the separate keys")
     if not isinstance(values["type"], str):
-        raise PassError(f"{key} must be a string like \"ap_fixed<8,3,AP_RND,AP_SAT>\", got {values['type']!r}")
+        raise QuantizerError(f"{key} must be a string like \"ap_fixed<8,3,AP_RND,AP_SAT>\", got {values['type']!r}")
     try:
         number = ApFixed.parse(values["type"])
-    except PassError as error:
-        raise PassError(f"{key}: {error}") from None
+    except QuantizerError as error:
+        raise QuantizerError(f"{key}: {error}") from None
     rest = {k: v for k, v in values.items() if k != "type"}
     return {**rest, "width": number.width, "int_width": number.int_width, "rounding": number.rounding,
             "overflow": number.overflow}, number.signed

@@ -1,0 +1,82 @@
+"""Quantised twins of functional ops: ``add_integer(x, y, config={...})`` and friends.
+
+The quantise pass points a ``call_function`` node at one of these and adds the node's config as
+the ``config`` keyword, so the generated GraphModule code reads
+``add_integer(x, y, config = {'name': 'integer', 'data_in_width': 8, ...})`` and survives
+pickling (``.mz``). Tensor inputs are fake-quantised with the ``data_in`` quantiser (unsigned for
+``relu``, as MASE), then the original op runs; non-tensor operands (``x + 1``) pass unchanged.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, fx
+
+from chop.quantized.node_config import function_config
+from chop.quantized.modules import FORMAT_SUFFIX
+
+# mase_op -> (the float op, how many leading arguments are data inputs)
+FUNCTION_OPS: dict[str, tuple[Callable[..., Any], int]] = {
+    "add": (torch.add, 2),
+    "sub": (torch.sub, 2),
+    "mul": (torch.mul, 2),
+    "matmul": (torch.matmul, 2),
+    "bmm": (torch.bmm, 2),
+    "relu": (F.relu, 1),
+}
+
+# fx targets (functions and tensor-method names) that each quantisable function op replaces
+REPLACEABLE_TARGETS: dict[Any, str] = {
+    operator.add: "add", torch.add: "add", "add": "add",
+    operator.sub: "sub", torch.sub: "sub", "sub": "sub",
+    operator.mul: "mul", torch.mul: "mul", "mul": "mul",
+    operator.matmul: "matmul", torch.matmul: "matmul", "matmul": "matmul",
+    torch.bmm: "bmm", "bmm": "bmm",
+    F.relu: "relu", torch.relu: "relu", "relu": "relu",
+}
+
+
+def _quantized_call(mase_op: str, args: tuple[Any, ...], kwargs: dict[str, Any], config: dict[str, Any]) -> Any:
+    op, inputs = FUNCTION_OPS[mase_op]
+    quantizer = function_config(mase_op, config).quantizer("data_in")
+    quantized = tuple(quantizer(a) if i < inputs and isinstance(a, Tensor) and quantizer is not None else a
+                      for i, a in enumerate(args))
+    return op(*quantized, **kwargs)
+
+
+def _make(mase_op: str, suffix: str) -> Callable[..., Any]:
+    name = f"{mase_op}_{suffix}"
+
+    def quantized(*args: Any, config: dict[str, Any], **kwargs: Any) -> Any:
+        tracing = next((a for a in args if isinstance(a, fx.Proxy)), None)
+        if tracing is not None:
+            # fx re-traces the saved code when a pickled graph (.mz) is loaded: stay one call, and
+            # take the op's name so the nodes are named as in the original trace (add, add_1, ...)
+            return tracing.tracer.create_proxy("call_function", quantized, args, {**kwargs, "config": config},
+                                               name=mase_op)
+        return _quantized_call(mase_op, args, kwargs, config)
+
+    quantized.__name__ = quantized.__qualname__ = name
+    quantized.__module__ = __name__
+    quantized.__doc__ = f"``{mase_op}`` with its tensor inputs fake-quantised by the ``config`` quantiser."
+    quantized.mase_op = mase_op  # type: ignore[attr-defined]  (lets metadata passes classify the node)
+    return quantized
+
+
+# Module-level names (``add_integer``, ``relu_minifloat_ieee``, ...) so pickled graphs find them.
+QUANTIZED_FUNCTIONS: dict[tuple[str, str], Callable[..., Any]] = {}
+for _op in FUNCTION_OPS:
+    for _name in FORMAT_SUFFIX:
+        _suffix = "integer" if _name == "fixed" else _name
+        if (_op, _suffix) not in QUANTIZED_FUNCTIONS:
+            QUANTIZED_FUNCTIONS[(_op, _suffix)] = globals()[f"{_op}_{_suffix}"] = _make(_op, _suffix)
+
+
+def quantized_function(mase_op: str, quantizer: str) -> Callable[..., Any]:
+    """``add_integer`` for (add, integer); ``fixed`` shares the integer functions."""
+    return QUANTIZED_FUNCTIONS[(mase_op, "integer" if quantizer == "fixed" else quantizer)]
