@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, fx
 
 from chop.quantized.node_config import function_config
-from chop.quantized.modules import FORMAT_SUFFIX
+from chop.quantizers import FORMATS
 
 # mase_op -> (the float op, how many leading arguments are data inputs)
 FUNCTION_OPS: dict[str, tuple[Callable[..., Any], int]] = {
@@ -71,12 +71,11 @@ def _make(mase_op: str, suffix: str) -> Callable[..., Any]:
 # Module-level names (``add_integer``, ``relu_minifloat_ieee``, ...) so pickled graphs find them.
 QUANTIZED_FUNCTIONS: dict[tuple[str, str], Callable[..., Any]] = {}
 for _op in FUNCTION_OPS:
-    for _name in FORMAT_SUFFIX:
-        _suffix = "integer" if _name == "fixed" else _name
+    for _suffix in dict.fromkeys(cls.function_suffix for cls in FORMATS.values()):
         if (_op, _suffix) not in QUANTIZED_FUNCTIONS:
             QUANTIZED_FUNCTIONS[(_op, _suffix)] = globals()[f"{_op}_{_suffix}"] = _make(_op, _suffix)
 
 
 def quantized_function(mase_op: str, quantizer: str) -> Callable[..., Any]:
     """``add_integer`` for (add, integer); ``fixed`` shares the integer functions."""
-    return QUANTIZED_FUNCTIONS[(mase_op, "integer" if quantizer == "fixed" else quantizer)]
+    return QUANTIZED_FUNCTIONS[(mase_op, FORMATS[quantizer].function_suffix)]

@@ -13,7 +13,7 @@ from torch import fx
 from chop.quantized.node_config import function_config
 from chop.quantized.functions import QUANTIZED_FUNCTIONS
 from chop.quantized.modules import QuantizedModule
-from chop.quantizers.registry import Quantizer
+from chop.quantizers import Quantizer
 
 _FUNCTION_OPS = {function: op for (op, _), function in QUANTIZED_FUNCTIONS.items()}
 

@@ -23,21 +23,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from chop.quantized.node_config import NodeQuantConfig
-from chop.quantizers.registry import Quantizer
+from chop.quantizers import FORMATS, Quantizer
 
-FORMAT_SUFFIX = {
-    "integer": "Integer",
-    "fixed": "Integer",
-    "ap_fixed": "ApFixed",
-    "minifloat_ieee": "MinifloatIEEE",
-    "minifloat_denorm": "MinifloatDenorm",
-    "log": "Log",
-    "block_fp": "BlockFP",
-    "block_log": "BlockLog",
-    "block_minifloat": "BlockMinifloat",
-    "binary": "Binary",
-    "ternary": "Ternary",
-}
+# config name -> the suffix of its twin classes (``fixed`` shares the ``Integer`` twins)
+FORMAT_SUFFIX: dict[str, str] = {name: cls.module_suffix for name, cls in FORMATS.items()}
 
 
 class QuantizedModule(nn.Module):

@@ -22,8 +22,8 @@ from functools import lru_cache
 from typing import Any
 
 from chop.errors import QuantizerError, did_you_mean
-from chop.quantizers.ap_fixed import ApFixed
-from chop.quantizers.registry import SPECS, Quantizer, get_spec, make_quantizer
+from chop.quantizers.quantizer import Quantizer
+from chop.quantizers.registry import format_type, make_quantizer
 
 OPERANDS = ("data_in", "weight", "bias")
 
@@ -81,7 +81,8 @@ def is_skip(config: Mapping[str, Any]) -> bool:
 
 
 def _known_keys(quantizer: str) -> list[str]:
-    params = ([p.name for p in SPECS[quantizer].params] + ["signed"] + (["type"] if quantizer == "ap_fixed" else [])
+    cls = format_type(quantizer)
+    params = ([f.name for f in cls.keys()] + ["signed"] + (["type"] if cls.spelling is not None else [])
               + list(IGNORED_OPERAND_KEYS.get(quantizer, ())))
     node_keys = list(IGNORED_NODE_KEYS.get(quantizer, ())) + list(NODE_WIDE_KEYS.get(quantizer, ()))
     return ["name", *node_keys] + [f"{operand}_{param}" for operand in OPERANDS for param in params]
@@ -138,7 +139,7 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
     if "name" not in config:
         raise QuantizerError(f"{where}: quantize config is missing the key 'name' (e.g. name = \"integer\")")
     name = config["name"]
-    get_spec(str(name), f"{where}: ")
+    cls = format_type(str(name), f"{where}: ")
     known = _known_keys(name)
     for key in config:
         if key not in known:
@@ -153,7 +154,7 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
         values = _operand_values(name, operand, config)
         default_signed = mase_op not in UNSIGNED_INPUT_OPS or operand != "data_in"
         if "type" in values:
-            values, default_signed = _ap_fixed_type(f"{where}: {prefix}type", values)
+            values, default_signed = _spelled_type(cls, f"{where}: {prefix}type", values)
         signed = values.pop("signed", default_signed)
         if not isinstance(signed, bool):
             raise QuantizerError(f"{where}: {operand}_signed must be true or false, got {signed!r}")
@@ -161,20 +162,19 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
     return NodeQuantConfig(name, tuple(quantizers), tuple(config.items()))
 
 
-def _ap_fixed_type(key: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """``weight_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` instead of the four separate keys (hls4ml style)."""
-    spelled = [k for k in ("width", "int_width", "rounding", "overflow") if k in values]
+def _spelled_type(cls: type[Quantizer], key: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``weight_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` instead of the separate keys (hls4ml style)."""
+    spelled = [f.name for f in cls.keys() if f.name in values]
     if spelled:
         raise QuantizerError(f"{key} already sets {', '.join(spelled)}; give either the type or the separate keys")
     if not isinstance(values["type"], str):
-        raise QuantizerError(f"{key} must be a string like \"ap_fixed<8,3,AP_RND,AP_SAT>\", got {values['type']!r}")
+        raise QuantizerError(f"{key} must be a string like \"{cls.spelling}\", got {values['type']!r}")
     try:
-        number = ApFixed.parse(values["type"])
+        number = cls.parse(values["type"])
     except QuantizerError as error:
         raise QuantizerError(f"{key}: {error}") from None
     rest = {k: v for k, v in values.items() if k != "type"}
-    return {**rest, "width": number.width, "int_width": number.int_width, "rounding": number.rounding,
-            "overflow": number.overflow}, number.signed
+    return {**rest, **dict(number.params)}, getattr(number, "signed", True)
 
 
 @lru_cache(maxsize=256)
