@@ -1,23 +1,23 @@
 """Quantised twins of functional ops: ``add_integer(x, y, config={...})`` and friends.
 
-The quantise pass points a ``call_function`` node at one of these and adds the node's config as
-the ``config`` keyword, so the generated GraphModule code reads
-``add_integer(x, y, config = {'name': 'integer', 'data_in_width': 8, ...})`` and survives
-pickling (``.mz``). Tensor inputs are fake-quantised with the ``data_in`` quantiser (unsigned for
+The quantise pass points a ``call_function`` node at one of these and adds the node's parsed
+config as the ``config`` keyword, so the generated GraphModule code reads
+``add_integer(x, y, config = QuantizedCallConfig('add', (('name', 'integer'), ('data_in_width', 8), ...)))``
+and survives pickling (``.mz``; see ``call_config``). Tensor inputs are fake-quantised with the ``data_in`` quantiser (unsigned for
 ``relu``, as MASE), then the original op runs; non-tensor operands (``x + 1``) pass unchanged.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, fx
 
-from chop.quantized.node_config import function_config
+from chop.quantized.call_config import QuantizedCallConfig
 from chop.quantizers import FORMATS
 
 # mase_op -> (the float op, how many leading arguments are data inputs)
@@ -41,9 +41,9 @@ REPLACEABLE_TARGETS: dict[Any, str] = {
 }
 
 
-def _quantized_call(mase_op: str, args: tuple[Any, ...], kwargs: dict[str, Any], config: dict[str, Any]) -> Any:
+def _quantized_call(mase_op: str, args: tuple[Any, ...], kwargs: dict[str, Any], config: QuantizedCallConfig) -> Any:
     op, inputs = FUNCTION_OPS[mase_op]
-    quantizer = function_config(mase_op, config).quantizer("data_in")
+    quantizer = config.quantizers.get("data_in")
     quantized = tuple(quantizer(a) if i < inputs and isinstance(a, Tensor) and quantizer is not None else a
                       for i, a in enumerate(args))
     return op(*quantized, **kwargs)
@@ -52,13 +52,17 @@ def _quantized_call(mase_op: str, args: tuple[Any, ...], kwargs: dict[str, Any],
 def _make(mase_op: str, suffix: str) -> Callable[..., Any]:
     name = f"{mase_op}_{suffix}"
 
-    def quantized(*args: Any, config: dict[str, Any], **kwargs: Any) -> Any:
+    def quantized(*args: Any, config: QuantizedCallConfig | Mapping[str, Any], **kwargs: Any) -> Any:
+        config = QuantizedCallConfig.of(mase_op, config)  # graphs saved before the type hold a dict
         tracing = next((a for a in args if isinstance(a, fx.Proxy)), None)
         if tracing is not None:
             # fx re-traces the saved code when a pickled graph (.mz) is loaded: stay one call, and
-            # take the op's name so the nodes are named as in the original trace (add, add_1, ...)
-            return tracing.tracer.create_proxy("call_function", quantized, args, {**kwargs, "config": config},
-                                               name=mase_op)
+            # take the op's name so the nodes are named as in the original trace (add, add_1, ...);
+            # the config goes in as it is (fx would trace a NamedTuple argument into a node of its own)
+            tracer = tracing.tracer
+            node = tracer.create_node("call_function", quantized, tracer.create_arg(args),
+                                      {**tracer.create_arg(kwargs), "config": config}, name=mase_op)
+            return tracer.proxy(node)
         return _quantized_call(mase_op, args, kwargs, config)
 
     quantized.__name__ = quantized.__qualname__ = name

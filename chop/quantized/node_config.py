@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from chop.errors import QuantizerError, did_you_mean
@@ -175,16 +174,3 @@ def _spelled_type(cls: type[Quantizer], key: str, values: dict[str, Any]) -> tup
         raise QuantizerError(f"{key}: {error}") from None
     rest = {k: v for k, v in values.items() if k != "type"}
     return {**rest, **dict(number.params)}, getattr(number, "signed", True)
-
-
-@lru_cache(maxsize=256)
-def _cached(mase_op: str, items: tuple[tuple[str, Any], ...]) -> NodeQuantConfig:
-    return parse_node_config(mase_op, mase_op, dict(items))
-
-
-def function_config(mase_op: str, config: Mapping[str, Any]) -> NodeQuantConfig:
-    """Parsed config of a quantised function call; cached, since functions get the raw dict each call.
-
-    List values (``block_size = [1, 16]``) become tuples so the config can key the cache."""
-    items = ((key, tuple(value) if isinstance(value, list) else value) for key, value in config.items())
-    return _cached(mase_op, tuple(sorted(items)))

@@ -6,7 +6,7 @@ import pickle
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from chop.errors import PassError, QuantizerError
 from chop.quantizers import FORMATS, ApFixed, Fixed, Integer, Quantizer, make_quantizer
@@ -36,12 +36,14 @@ def test_every_format_has_a_config_here() -> None:
     assert set(CONFIGS) == set(FORMATS)
 
 
+@settings(deadline=None)
 @given(ap_fixed_types)
 def test_ap_fixed_prints_and_parses_back(number: ApFixed) -> None:
     assert ApFixed.parse(str(number)) == number
     assert make_quantizer("ap_fixed", dict(number.params), signed=number.signed) == number
 
 
+@settings(deadline=None)
 @given(st.integers(1, 52), st.integers(-40, 52), st.booleans())
 def test_integer_keys_round_trip(width: int, frac_width: int, signed: bool) -> None:
     number = make_quantizer("integer", {"width": width, "frac_width": min(frac_width, width)}, signed=signed)

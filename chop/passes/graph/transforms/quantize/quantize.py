@@ -23,6 +23,7 @@ from torch import fx
 from chop.errors import PassError, did_you_mean, unknown
 from chop.passes.graph.pass_args import require_metadata
 from chop.passes.graph.pass_result import PassResult
+from chop.quantized.call_config import QuantizedCallConfig
 from chop.quantized.functions import FUNCTION_OPS, REPLACEABLE_TARGETS, quantized_function
 from chop.quantized.graph_formats import arg_formats, quantized_op
 from chop.quantized.modules import MODULE_BASES, quantized_module_class
@@ -158,7 +159,7 @@ def _replace_function(node: fx.Node, config: NodeQuantConfig) -> None:
     if node.op == "call_method":  # x.add(y) -> add_integer(x, y, config=...)
         node.op = "call_function"
     node.target = quantized_function(_mase_op(node), config.name)
-    node.kwargs = {**node.kwargs, "config": config.config}
+    node.kwargs = {**node.kwargs, "config": QuantizedCallConfig.of(_mase_op(node), config)}
 
 
 def quantize_transform_pass(graph: Any, pass_args: Mapping[str, Any] | None = None) -> PassResult:
