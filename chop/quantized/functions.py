@@ -1,9 +1,9 @@
 """Quantised twins of functional ops: ``add_integer(x, y, config={...})`` and friends.
 
 The quantise pass points a ``call_function`` node at one of these and adds the node's parsed
-config as the ``config`` keyword, so the generated GraphModule code reads
-``add_integer(x, y, config = QuantizedCallConfig('add', (('name', 'integer'), ('data_in_width', 8), ...)))``
-and survives pickling (``.mz``; see ``call_config``). Tensor inputs are fake-quantised with the ``data_in`` quantiser (unsigned for
+config as the ``config`` keyword, so the generated GraphModule code reads ``add_integer(x, y,
+config = QuantizedCallConfig('add', (('name', 'integer'), ('data_in_width', 8), ...)))`` and
+survives pickling (``.mz``; see ``call_config``). Tensor inputs are fake-quantised with the ``data_in`` quantiser (unsigned for
 ``relu``, as MASE), then the original op runs; non-tensor operands (``x + 1``) pass unchanged.
 """
 
