@@ -33,7 +33,8 @@ class QuantizedCallConfig(_Fields):
     quantizers: dict[str, Quantizer]
 
     def __new__(cls, mase_op: str, items: Items) -> QuantizedCallConfig:
-        return _parsed(cls, mase_op, tuple(items))
+        items = tuple(items)
+        return _parsed(cls, mase_op, items, _kinds(items))
 
     @classmethod
     def of(cls, mase_op: str, config: Mapping[str, Any] | NodeQuantConfig | QuantizedCallConfig
@@ -67,9 +68,14 @@ class QuantizedCallConfig(_Fields):
         return self  # immutable, and one instance per config
 
 
+def _kinds(value: Any) -> Any:
+    """The types inside ``value``: ``8``, ``8.0`` and ``True`` are equal keys, but not equal configs."""
+    return tuple(_kinds(v) for v in value) if isinstance(value, tuple) else type(value)
+
+
 @lru_cache(maxsize=None)
-def _parsed(cls: type[QuantizedCallConfig], mase_op: str, items: Items) -> QuantizedCallConfig:
-    """The one instance for these fields (a config's items are few; a graph holds a handful)."""
+def _parsed(cls: type[QuantizedCallConfig], mase_op: str, items: Items, kinds: Any) -> QuantizedCallConfig:
+    """The one instance for these fields and their types (a graph holds a handful of configs)."""
     instance = tuple.__new__(cls, (mase_op, items))
     instance.quantizers = dict(parse_node_config(mase_op, mase_op, dict(items)).quantizers)
     return instance

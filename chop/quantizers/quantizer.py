@@ -102,7 +102,7 @@ class Quantizer:
         if "params" not in state:
             self.__dict__.update(state)
             return
-        from chop.quantizers.registry import format_type  # the registry imports every format, hence this one
+        from chop.quantizers.registry import format_type  # local: the registry imports the formats, they this module
 
         cls = format_type(state["name"])
         signed = {"signed": state["signed"]} if cls.takes_signed() else {}

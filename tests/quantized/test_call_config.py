@@ -6,9 +6,11 @@ import copy
 import pickle
 from pathlib import Path
 
+import pytest
 import torch
 from torch import Tensor, nn
 
+from chop.errors import QuantizerError
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.passes.graph import add_common_metadata_analysis_pass, init_metadata_analysis_pass
 from chop.passes.graph.interface import load_mase_graph_interface_pass, save_mase_graph_interface_pass
@@ -40,6 +42,13 @@ def test_equal_items_give_the_one_parsed_instance() -> None:
     assert QuantizedCallConfig("add", tuple(CONFIG.items())) is first
     assert first.quantizers == {"data_in": Integer(6, 3)}
     assert pickle.loads(pickle.dumps(first)) is first and copy.deepcopy(first) is first
+
+
+def test_equal_but_differently_typed_values_are_parsed_apart() -> None:
+    """``8.0 == 8``, but a float width is an error, whichever config was parsed first."""
+    QuantizedCallConfig.of("add", CONFIG)
+    with pytest.raises(QuantizerError, match="data_in_width must be int, got 6.0"):
+        QuantizedCallConfig.of("add", {**CONFIG, "data_in_width": 6.0})
 
 
 def test_it_reads_like_the_config_dict() -> None:
