@@ -30,6 +30,14 @@ class PassError(MachopError):
     """A graph pass given arguments it cannot use."""
 
 
+class QuantizerError(PassError):
+    """A number format or quantiser config that no hardware type has.
+
+    Raised by ``chop.quantizers`` and ``chop.quantized``, below the passes; it subclasses
+    ``PassError`` because the quantise pass is where users meet it, and callers catch that.
+    """
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

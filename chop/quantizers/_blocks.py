@@ -14,10 +14,14 @@ its block: the formats then apply their formula element by element with a per-el
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from chop.quantizers.quantizer import Quantizer, key
 
 BlockSize = int | Sequence[int]
 
@@ -63,3 +67,32 @@ def ceil_log2(value: Tensor) -> Tensor:
 def floor_log2(value: Tensor) -> Tensor:
     """Exact ``floor(log2(value))`` for positive float64 values."""
     return torch.frexp(value)[1].to(torch.float64) - 1
+
+
+
+def _skips_batch_dim(operand: str) -> bool:
+    """MASE's modules block ``data_in`` per sample and weights and biases over all their dims."""
+    return operand == "data_in"
+
+
+def block_size_key() -> Any:
+    """``block_size``: MASE's default block is 16 along the last dim."""
+    return key(tuple, (16,))
+
+
+def skip_first_dim_key() -> Any:
+    """``skip_first_dim``: unless told, ``data_in`` blocks skip the batch dim."""
+    return key(bool, None, operand_default=_skips_batch_dim)
+
+
+@dataclass(frozen=True)
+class Blocked(Quantizer):
+    """What the block formats share; each declares ``block_size`` and ``skip_first_dim`` last, as MASE orders them."""
+
+    def __post_init__(self) -> None:
+        if self.skip_first_dim is None:
+            self._fill("skip_first_dim", False)
+
+    def blocks(self) -> list[int]:
+        """The block size as the metadata lists it."""
+        return list(self.block_size)

@@ -32,69 +32,21 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from chop.errors import PassError
-from chop.quantizers.integer import MAX_FIXED_WIDTH, integer_quantize
+from chop.errors import QuantizerError
+from chop.quantizers.integer import MAX_FIXED_WIDTH, MAX_INT_WIDTH, integer_quantize
+from chop.quantizers.quantizer import Quantizer, check_width, key
 from chop.quantizers.ste import straight_through
 
 ROUNDING_MODES = ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV")
 OVERFLOW_MODES = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")
-MAX_INT_WIDTH = 1024  # 2^(I-1), the largest magnitude, stays a finite float64
 
 
 def normalize_mode(mode: str, modes: tuple[str, ...], what: str) -> str:
     """Accept ``RND`` and ``AP_RND`` alike (hls4ml prints the ``AP_`` prefix)."""
     key = mode.upper().removeprefix("AP_")
     if key not in modes:
-        raise PassError(f"unknown ap_fixed {what} mode '{mode}'; expected one of {', '.join(modes)}")
+        raise QuantizerError(f"unknown ap_fixed {what} mode '{mode}'; expected one of {', '.join(modes)}")
     return key
-
-
-@dataclass(frozen=True)
-class ApFixed:
-    """An ``ap_fixed<W,I,Q,O>`` number type: a value that prints and parses as hardware people write it."""
-
-    width: int
-    int_width: int
-    rounding: str = "TRN"
-    overflow: str = "WRAP"
-    signed: bool = True
-
-    def __post_init__(self) -> None:
-        if not 0 < self.width <= MAX_FIXED_WIDTH:
-            raise PassError(f"{self}: width must lie in [1, {MAX_FIXED_WIDTH}] (float64 computes fixed point "
-                            f"exactly only up to {MAX_FIXED_WIDTH} bits)")
-        if self.int_width > MAX_INT_WIDTH:
-            raise PassError(f"{self}: integer width must be <= {MAX_INT_WIDTH} (the largest value 2^(I-1) must be "
-                            f"a finite float64)")
-        if self.int_width < 0:
-            raise PassError(f"{self}: integer width must be >= 0 (frac width {self.frac_width} > width {self.width})")
-        object.__setattr__(self, "rounding", normalize_mode(self.rounding, ROUNDING_MODES, "rounding"))
-        object.__setattr__(self, "overflow", normalize_mode(self.overflow, OVERFLOW_MODES, "overflow"))
-
-    @property
-    def frac_width(self) -> int:
-        return self.width - self.int_width
-
-    def __str__(self) -> str:
-        kind = "ap_fixed" if self.signed else "ap_ufixed"
-        return f"{kind}<{self.width},{self.int_width},AP_{self.rounding},AP_{self.overflow}>"
-
-    @classmethod
-    def parse(cls, text: str) -> ApFixed:
-        """``ap_fixed<16,6>``, ``ap_ufixed<8,0,AP_RND_CONV,AP_SAT>`` (modes optional, defaults TRN/WRAP)."""
-        match = re.fullmatch(r"\s*(ap_u?fixed)\s*<\s*(-?\d+)\s*,\s*(-?\d+)\s*(?:,\s*(\w+)\s*)?(?:,\s*(\w+)\s*)?>\s*", text)
-        if match is None:
-            raise PassError(f"cannot parse fixed-point type '{text}'; expected e.g. ap_fixed<16,6,AP_RND,AP_SAT>")
-        kind, width, int_width, rounding, overflow = match.groups()
-        return cls(int(width), int(int_width), rounding or "TRN", overflow or "WRAP", kind == "ap_fixed")
-
-    def range(self) -> tuple[float, float]:
-        """Smallest and largest representable value."""
-        lo, hi = _int_bounds(self.width, self.signed, self.overflow)
-        return lo * 2.0 ** -self.frac_width, hi * 2.0 ** -self.frac_width
-
-    def quantize(self, x: Tensor) -> Tensor:
-        return ap_fixed_quantize(x, self.width, self.int_width, self.rounding, self.overflow, self.signed)
 
 
 def _int_bounds(width: int, signed: bool, overflow: str) -> tuple[int, int]:
@@ -158,3 +110,63 @@ def ap_fixed_quantizer(x: Tensor, width: int, int_width: int, rounding: str = "T
     """``ap_fixed`` fake quantisation with a straight-through gradient."""
     return straight_through(ap_fixed_quantize, x, width=width, int_width=int_width, rounding=rounding,
                             overflow=overflow, is_signed=is_signed)
+
+
+@dataclass(frozen=True)
+class ApFixed(Quantizer):
+    """An ``ap_fixed<W,I,Q,O>`` number type: a value that prints and parses as hardware people write it."""
+
+    width: int = key(int)
+    int_width: int = key(int)
+    rounding: str = key(str, "TRN")
+    overflow: str = key(str, "WRAP")
+    signed: bool = True
+    name = "ap_fixed"
+    function = ap_fixed_quantizer
+    module_suffix = "ApFixed"
+    function_suffix = "ap_fixed"
+    spelling = "ap_fixed<8,3,AP_RND,AP_SAT>"
+
+    def __post_init__(self) -> None:
+        """``I > W`` is a coarser grid (valid, as in HLS); ``I < 0`` is refused; modes are normalised."""
+        check_width(self.name, self.width, MAX_FIXED_WIDTH)
+        if self.int_width < 0:
+            raise QuantizerError(f"int_width {self.int_width} makes the frac width {self.frac_width} larger than "
+                                 f"width {self.width}")
+        if self.int_width > MAX_INT_WIDTH:
+            raise QuantizerError(f"int_width {self.int_width} is larger than {MAX_INT_WIDTH}: the largest value "
+                                 f"2^(int_width-1) would not be a finite float64")
+        self._fill("rounding", normalize_mode(self.rounding, ROUNDING_MODES, "rounding"))
+        self._fill("overflow", normalize_mode(self.overflow, OVERFLOW_MODES, "overflow"))
+
+    @property
+    def frac_width(self) -> int:
+        return self.width - self.int_width
+
+    def __str__(self) -> str:
+        kind = "ap_fixed" if self.signed else "ap_ufixed"
+        return f"{kind}<{self.width},{self.int_width},AP_{self.rounding},AP_{self.overflow}>"
+
+    @classmethod
+    def parse(cls, text: str) -> ApFixed:
+        """``ap_fixed<16,6>``, ``ap_ufixed<8,0,AP_RND_CONV,AP_SAT>`` (modes optional, defaults TRN/WRAP)."""
+        match = re.fullmatch(r"\s*(ap_u?fixed)\s*<\s*(-?\d+)\s*,\s*(-?\d+)\s*(?:,\s*(\w+)\s*)?(?:,\s*(\w+)\s*)?>\s*", text)
+        if match is None:
+            raise QuantizerError(f"cannot parse fixed-point type '{text}'; expected e.g. ap_fixed<16,6,AP_RND,AP_SAT>")
+        kind, width, int_width, rounding, overflow = match.groups()
+        try:
+            return cls(int(width), int(int_width), rounding or "TRN", overflow or "WRAP", kind == "ap_fixed")
+        except QuantizerError as error:
+            raise QuantizerError(f"{text}: {error}") from None
+
+    def value_range(self) -> tuple[float, float]:
+        lo, hi = _int_bounds(self.width, self.signed, self.overflow)
+        return lo * 2.0 ** -self.frac_width, hi * 2.0 ** -self.frac_width
+
+    range = value_range  # hls4ml's name for it
+
+    def step(self) -> float:
+        return 2.0 ** -self.frac_width
+
+    def precision(self) -> list[int]:
+        return [self.width, self.int_width]

@@ -9,9 +9,12 @@ give the same draws, call after call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
+from chop.quantizers.quantizer import Quantizer, key
 from chop.quantizers.ste import straight_through
 
 
@@ -35,3 +38,19 @@ def binary_quantize(x: Tensor, stochastic: bool = False, bipolar: bool = True, s
 def binary_quantizer(x: Tensor, stochastic: bool = False, bipolar: bool = True, seed: int = 0) -> Tensor:
     """MASE's ``binary_quantizer``: binarised values forward, identity gradient backward."""
     return straight_through(binary_quantize, x, stochastic=stochastic, bipolar=bipolar, seed=seed)
+
+
+@dataclass(frozen=True)
+class Binary(Quantizer):
+    """The ``binary`` format: one bit, never clamped (every value maps to one of the two)."""
+
+    stochastic: bool = key(bool, False)
+    bipolar: bool = key(bool, True)
+    seed: int = key(int, 0)
+    name = "binary"
+    function = binary_quantizer
+    module_suffix = "Binary"
+    function_suffix = "binary"
+
+    def precision(self) -> list[int]:
+        return [1]

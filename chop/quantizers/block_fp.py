@@ -16,11 +16,17 @@ sign and the mantissa; machop leaves the values exact (ties round half to even).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 from torch import Tensor
 
-from chop.quantizers._blocks import BlockSize, block_max, floor_log2
+from chop.errors import QuantizerError
+from chop.quantizers._blocks import Blocked, BlockSize, block_max, block_size_key, floor_log2, skip_first_dim_key
 from chop.quantizers._minifloat import default_bias
+from chop.quantizers.integer import MAX_FIXED_WIDTH
+from chop.quantizers.quantizer import check_float64_span, check_width, key
 from chop.quantizers.ste import straight_through
 
 
@@ -50,3 +56,36 @@ def block_fp_quantizer(x: Tensor, width: int, exponent_width: int, exponent_bias
                        block_size: BlockSize = 16, skip_first_dim: bool = False) -> Tensor:
     return straight_through(block_fp_quantize, x, width=width, exponent_width=exponent_width,
                             exponent_bias=exponent_bias, block_size=block_size, skip_first_dim=skip_first_dim)
+
+
+@dataclass(frozen=True)
+class BlockFP(Blocked):
+    """The ``block_fp`` format: ``width``-bit sign and mantissa, an ``exponent_width``-bit exponent per block."""
+
+    width: int = key(int)
+    exponent_width: int = key(int)
+    exponent_bias: int = key(int, None)  # default 2^(exponent_width-1) - 1
+    block_size: tuple[int, ...] = block_size_key()
+    skip_first_dim: bool = skip_first_dim_key()
+    name = "block_fp"
+    function = block_fp_quantizer
+    module_suffix = "BlockFP"
+    function_suffix = "block_fp"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_width(self.name, self.width, MAX_FIXED_WIDTH)
+        # the shared exponent is separate from the ``width`` bits
+        if self.exponent_width < 1:
+            raise QuantizerError(f"exponent_width must be at least 1, got {self.exponent_width}")
+        check_width(self.name, self.width, narrowest=2)
+        if self.exponent_bias is None:
+            self._fill("exponent_bias", default_bias(self.exponent_width))
+        bias = self.exponent_bias
+        check_float64_span(self.name, self.width, (-bias - self.width + 1, 2**self.exponent_width - 2 - bias))
+
+    def value_range(self) -> tuple[float, float]:
+        return block_fp_range(self.width, self.exponent_width, self.exponent_bias)
+
+    def precision(self) -> list[Any]:
+        return [self.width, self.exponent_width, self.exponent_bias, self.blocks()]

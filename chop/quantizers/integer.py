@@ -11,13 +11,17 @@ returned in the input's dtype, so the values match the hardware's integer arithm
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from chop.errors import QuantizerError
+from chop.quantizers.quantizer import Quantizer, check_width, key
 from chop.quantizers.ste import straight_through
 
 MAX_FIXED_WIDTH = 52  # float64 holds every integer of up to 53 bits; ap_fixed's WRAP needs one to spare
+MAX_INT_WIDTH = 1024  # 2^(I-1), the largest magnitude of a fixed-point type, stays a finite float64
 
 
 def exact_dtype(dtype: torch.dtype, width: int) -> torch.dtype:
@@ -46,3 +50,43 @@ def integer_quantize(x: Tensor, width: int, frac_width: int | None = None, is_si
 def integer_quantizer(x: Tensor, width: int, frac_width: int | None = None, is_signed: bool = True) -> Tensor:
     """MASE's ``integer_quantizer``: exact fixed-point values forward, identity gradient backward."""
     return straight_through(integer_quantize, x, width=width, frac_width=frac_width, is_signed=is_signed)
+
+
+@dataclass(frozen=True)
+class Integer(Quantizer):
+    """MASE's ``integer`` format: ``width`` bits, ``frac_width`` of them below the binary point."""
+
+    width: int = key(int)
+    frac_width: int = key(int, None)  # MASE's default: width // 2
+    signed: bool = True
+    name = "integer"
+    function = integer_quantizer
+    module_suffix = "Integer"
+    function_suffix = "integer"
+
+    def __post_init__(self) -> None:
+        check_width(self.name, self.width, MAX_FIXED_WIDTH)
+        if self.frac_width is None:
+            self._fill("frac_width", self.width // 2)
+        # a negative frac width is a coarser grid (a step of 2^|f|), as ap_fixed<W,I> with I > W
+        if self.frac_width > self.width:
+            raise QuantizerError(f"frac_width {self.frac_width} is larger than width {self.width}")
+        if self.width - self.frac_width > MAX_INT_WIDTH:
+            raise QuantizerError(f"frac_width {self.frac_width} is below {self.width - MAX_INT_WIDTH}: the largest "
+                                 f"value 2^(width-1-frac_width) would not be a finite float64")
+
+    def value_range(self) -> tuple[float, float]:
+        return integer_range(self.width, self.frac_width, self.signed)
+
+    def step(self) -> float:
+        return 2.0**-self.frac_width
+
+    def precision(self) -> list[int]:
+        return [self.width, self.frac_width]
+
+
+@dataclass(frozen=True)
+class Fixed(Integer):
+    """MASE's ``fixed``: another name for ``integer`` (same values, same twins)."""
+
+    name = "fixed"

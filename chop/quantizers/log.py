@@ -14,11 +14,13 @@ so no ``log2`` rounding can pick the wrong power (``log2`` of a float is never e
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 import torch
 from torch import Tensor
 
+from chop.quantizers.quantizer import Quantizer, check_float64_span, check_width, key
 from chop.quantizers.ste import straight_through
 
 
@@ -67,3 +69,27 @@ def log_quantize(x: Tensor, width: int, exponent_bias: int | None = None) -> Ten
 
 def log_quantizer(x: Tensor, width: int, exponent_bias: int | None = None) -> Tensor:
     return straight_through(log_quantize, x, width=width, exponent_bias=exponent_bias)
+
+
+@dataclass(frozen=True)
+class Log(Quantizer):
+    """The ``log`` format: a sign bit and ``width - 1`` exponent bits, biased by ``exponent_bias``."""
+
+    width: int = key(int)
+    exponent_bias: int = key(int, None)  # default 2^(width-2) - 1
+    name = "log"
+    function = log_quantizer
+    module_suffix = "Log"
+    function_suffix = "log"
+
+    def __post_init__(self) -> None:
+        check_width(self.name, self.width, narrowest=2)
+        if self.exponent_bias is None:
+            self._fill("exponent_bias", default_log_bias(self.width))
+        check_float64_span(self.name, self.width, log_exponent_limits(self.width, self.exponent_bias))
+
+    def value_range(self) -> tuple[float, float]:
+        return log_range(self.width, self.exponent_bias)
+
+    def precision(self) -> list[int]:
+        return [self.width, self.exponent_bias]

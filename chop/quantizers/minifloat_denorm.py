@@ -7,9 +7,11 @@ the range (``minifloat_denorm(8, 4)`` reaches 480); large values saturate, as MA
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import Tensor
 
-from chop.quantizers._minifloat import minifloat_limits, minifloat_quantize
+from chop.quantizers._minifloat import Minifloat, minifloat_limits, minifloat_quantize
 from chop.quantizers.ste import straight_through
 
 
@@ -25,3 +27,15 @@ def minifloat_denorm_quantize(x: Tensor, width: int, exponent_width: int, expone
 def minifloat_denorm_quantizer(x: Tensor, width: int, exponent_width: int, exponent_bias: int | None = None) -> Tensor:
     return straight_through(minifloat_denorm_quantize, x, width=width, exponent_width=exponent_width,
                             exponent_bias=exponent_bias)
+
+
+@dataclass(frozen=True)
+class MinifloatDenorm(Minifloat):
+    """The ``minifloat_denorm`` format (keys ``width``, ``exponent_width``, ``exponent_bias``)."""
+
+    name = "minifloat_denorm"
+    function = minifloat_denorm_quantizer
+    module_suffix = "MinifloatDenorm"
+    function_suffix = "minifloat_denorm"
+    reserve_top = False
+    lowest_exponent_width = 1

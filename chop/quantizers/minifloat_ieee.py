@@ -7,9 +7,11 @@ instead of producing infinity (a fake quantiser must keep the loss finite).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import Tensor
 
-from chop.quantizers._minifloat import minifloat_limits, minifloat_quantize
+from chop.quantizers._minifloat import Minifloat, minifloat_limits, minifloat_quantize
 from chop.quantizers.ste import straight_through
 
 
@@ -25,3 +27,15 @@ def minifloat_ieee_quantize(x: Tensor, width: int, exponent_width: int, exponent
 def minifloat_ieee_quantizer(x: Tensor, width: int, exponent_width: int, exponent_bias: int | None = None) -> Tensor:
     return straight_through(minifloat_ieee_quantize, x, width=width, exponent_width=exponent_width,
                             exponent_bias=exponent_bias)
+
+
+@dataclass(frozen=True)
+class MinifloatIEEE(Minifloat):
+    """The ``minifloat_ieee`` format (keys ``width``, ``exponent_width``, ``exponent_bias``)."""
+
+    name = "minifloat_ieee"
+    function = minifloat_ieee_quantizer
+    module_suffix = "MinifloatIEEE"
+    function_suffix = "minifloat_ieee"
+    reserve_top = True
+    lowest_exponent_width = 2

@@ -10,9 +10,12 @@ threshold, computed per tensor.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
+from chop.quantizers.quantizer import Quantizer, key
 from chop.quantizers.ste import straight_through
 
 
@@ -49,3 +52,21 @@ def ternary_quantizer(x: Tensor, threshold: float | None = None, mean: float | N
     """MASE's ``ternary_quantizer``: ternarised values forward, identity gradient backward."""
     return straight_through(ternary_quantize, x, threshold=threshold, mean=mean, median=median, max=max,
                             scaling_factor=scaling_factor)
+
+
+@dataclass(frozen=True)
+class Ternary(Quantizer):
+    """The ``ternary`` format: two bits, never clamped; the statistics pick the threshold (see above)."""
+
+    threshold: float | None = key(float, None)
+    mean: float | None = key(float, None)
+    median: float | None = key(float, None)
+    max: float | None = key(float, None)  # noqa: A003 (MASE's key)
+    scaling_factor: bool = key(bool, False)
+    name = "ternary"
+    function = ternary_quantizer
+    module_suffix = "Ternary"
+    function_suffix = "ternary"
+
+    def precision(self) -> list[int]:
+        return [2]

@@ -16,10 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor, fx
 
-from chop.passes.graph.transforms.quantize.node_quantizers import node_quantizers, quantized_op
-from chop.passes.graph.transforms.quantize.quantized_functions import FUNCTION_OPS
-from chop.passes.graph.transforms.quantize.quantized_modules import QuantizedModule
-from chop.quantizers.registry import Quantizer
+from chop.quantized import FUNCTION_OPS, QuantizedModule, node_quantizers, quantized_op
+from chop.quantizers import Quantizer
 from chop.tools.modes import eval_mode
 
 

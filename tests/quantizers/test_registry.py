@@ -9,7 +9,7 @@ import torch
 from torch.func import grad, vmap
 
 from chop.errors import PassError
-from chop.passes.graph.transforms.quantize.quantize_config import parse_node_config
+from chop.quantized.node_config import parse_node_config
 from chop.quantizers import block_minifloat_quantizer, integer_quantizer, make_quantizer
 
 

@@ -15,7 +15,7 @@ from chop.errors import PassError
 from chop.models import get_model
 from chop.passes.graph.analysis import profile_statistics_analysis_pass
 from chop.passes.graph.transforms import quantize_transform_pass
-from chop.passes.graph.transforms.quantize.quantized_modules import passthrough
+from chop.quantized.modules import passthrough
 
 PASS_LOGGER = "chop.passes.graph.transforms.quantize.quantize"
 

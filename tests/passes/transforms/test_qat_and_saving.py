@@ -15,7 +15,7 @@ from chop.engine import GroupConfig, RunConfig, train_ensemble
 from chop.models import get_model
 from chop.passes.graph.interface import load_mase_graph_interface_pass, save_mase_graph_interface_pass
 from chop.passes.graph.interface.load_mase_graph import load_graph_module
-from chop.passes.graph.transforms.quantize.node_quantizers import arg_formats, node_quantizers
+from chop.quantized.graph_formats import arg_formats, node_quantizers
 from chop.passes.graph.transforms import quantize_transform_pass
 
 

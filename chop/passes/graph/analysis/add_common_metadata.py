@@ -180,7 +180,7 @@ def add_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any
 
 def _record_quantized_formats(graph: MaseGraph, node: fx.Node, args: dict[str, Any]) -> None:
     """A quantised module or function keeps its number formats; re-analysis must not reset them to float."""
-    from chop.passes.graph.transforms.quantize.node_quantizers import arg_formats  # transforms build on analysis
+    from chop.quantized import arg_formats
 
     tensors = [name for name, value in args.items() if isinstance(value, TensorMeta)]
     for name, (kind, precision) in arg_formats(graph.model, node, tensors).items():

@@ -3,4 +3,4 @@
 Graphs saved then (``graph_module.mz`` pickles) name their functions by this path, so it stays.
 """
 
-from chop.passes.graph.transforms.quantize.quantized_functions import *  # noqa: F403
+from chop.quantized.functions import *  # noqa: F403

@@ -3,4 +3,4 @@
 Graphs saved then (``graph_module.mz`` pickles) name their classes by this path, so it stays.
 """
 
-from chop.passes.graph.transforms.quantize.quantized_modules import *  # noqa: F403
+from chop.quantized.modules import *  # noqa: F403

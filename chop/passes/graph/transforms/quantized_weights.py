@@ -7,7 +7,7 @@ from typing import Any
 from torch import Tensor
 
 from chop.errors import PassError
-from chop.passes.graph.transforms.quantize.quantized_modules import QuantizedModule
+from chop.quantized.modules import QuantizedModule
 
 
 def get_quantized_weights(graph: Any, node_name: str) -> dict[str, Tensor]:

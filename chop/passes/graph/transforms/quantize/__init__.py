@@ -1,8 +1,9 @@
-"""MASE's ``chop.passes.graph.transforms.quantize`` package: the quantise pass and its twins.
+"""MASE's ``chop.passes.graph.transforms.quantize`` package: the quantise pass and MASE's paths.
 
-``quantize.py`` holds the pass, ``quantize_config.py`` the per-node config parsing,
-``quantized_modules`` and ``quantized_functions.py`` the quantised twins, ``quantizers`` MASE's path
-to the quantiser functions of :mod:`chop.quantizers`.
+``quantize.py`` holds the pass. The twins and the per-node config live one layer down, in
+:mod:`chop.quantized`; ``quantized_modules`` (and ``quantized_modules.linear``) and
+``quantized_functions`` re-export them under MASE's and earlier saved graphs' paths, and
+``quantizers`` is MASE's path to the quantiser functions of :mod:`chop.quantizers`.
 """
 
 from chop.passes.graph.transforms.quantize import quantized_modules, quantizers

@@ -22,19 +22,12 @@ from torch import fx
 
 from chop.errors import PassError, did_you_mean, unknown
 from chop.passes.graph.pass_args import require_metadata
-from chop.passes.graph.transforms.quantize.node_quantizers import arg_formats, quantized_op
-from chop.passes.graph.transforms.quantize.quantize_config import (
-    QUANTIZABLE_OPS,
-    NodeQuantConfig,
-    is_skip,
-    parse_node_config,
-)
-from chop.passes.graph.transforms.quantize.quantized_functions import (
-    FUNCTION_OPS,
-    REPLACEABLE_TARGETS,
-    quantized_function,
-)
-from chop.passes.graph.transforms.quantize.quantized_modules import MODULE_BASES, quantized_module_class
+from chop.passes.graph.pass_result import PassResult
+from chop.quantized.call_config import QuantizedCallConfig
+from chop.quantized.functions import FUNCTION_OPS, REPLACEABLE_TARGETS, quantized_function
+from chop.quantized.graph_formats import arg_formats, quantized_op
+from chop.quantized.modules import MODULE_BASES, quantized_module_class
+from chop.quantized.node_config import QUANTIZABLE_OPS, NodeQuantConfig, is_skip, parse_node_config
 from chop.tools.logger import get_logger
 
 log = get_logger(__name__)
@@ -166,11 +159,11 @@ def _replace_function(node: fx.Node, config: NodeQuantConfig) -> None:
     if node.op == "call_method":  # x.add(y) -> add_integer(x, y, config=...)
         node.op = "call_function"
     node.target = quantized_function(_mase_op(node), config.name)
-    node.kwargs = {**node.kwargs, "config": config.config}
+    node.kwargs = {**node.kwargs, "config": QuantizedCallConfig.of(_mase_op(node), config)}
 
 
-def quantize_transform_pass(graph: Any, pass_args: Mapping[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-    """Quantise ``graph`` in place as ``pass_args`` says; returns ``(graph, {"quantized_nodes": [...]})``."""
+def quantize_transform_pass(graph: Any, pass_args: Mapping[str, Any] | None = None) -> PassResult:
+    """Quantise ``graph`` in place as ``pass_args`` says; returns ``PassResult(graph, {"quantized_nodes": [...]})``."""
     require_metadata(PASS, graph)
     if pass_args is None:
         raise PassError(f"{PASS}: pass_args are required, e.g. {{'by': 'type', 'default': {{'config': {{'name': None}}}}}}")
@@ -191,4 +184,4 @@ def quantize_transform_pass(graph: Any, pass_args: Mapping[str, Any] | None = No
         graph.model.recompile()
     for name in parsed:
         _record_precision(graph, nodes[name])
-    return graph, {"quantized_nodes": list(parsed)}
+    return PassResult(graph, {"quantized_nodes": list(parsed)})

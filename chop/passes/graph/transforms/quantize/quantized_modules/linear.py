@@ -1,6 +1,6 @@
 """MASE's ``quantized_modules.linear``: the quantised ``nn.Linear`` twins (``LinearInteger``, ...)."""
 
-from chop.passes.graph.transforms.quantize.quantized_modules import TWINS
+from chop.quantized.modules import TWINS
 
 for (_op, _suffix), _twin in TWINS.items():
     if _op == "linear":

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from torch import fx
 
-from chop.passes.graph.transforms.quantize.quantize_config import function_config
-from chop.passes.graph.transforms.quantize.quantized_functions import QUANTIZED_FUNCTIONS
-from chop.passes.graph.transforms.quantize.quantized_modules import QuantizedModule
-from chop.quantizers.registry import Quantizer
+from chop.quantized.call_config import QuantizedCallConfig
+from chop.quantized.functions import QUANTIZED_FUNCTIONS
+from chop.quantized.modules import QuantizedModule
+from chop.quantizers import Quantizer
 
 _FUNCTION_OPS = {function: op for (op, _), function in QUANTIZED_FUNCTIONS.items()}
 
@@ -34,7 +34,7 @@ def node_quantizers(graph_module: fx.GraphModule, node: fx.Node) -> dict[str, Qu
     op = quantized_op(node.target) if node.op == "call_function" else None
     if op is None:
         return {}
-    return dict(function_config(op, node.kwargs["config"]).quantizers)
+    return dict(QuantizedCallConfig.of(op, node.kwargs["config"]).quantizers)
 
 
 def arg_formats(graph_module: fx.GraphModule, node: fx.Node, args: list[str]) -> dict[str, tuple[str, list[int]]]:

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from chop.errors import PassError, did_you_mean
-from chop.quantizers.ap_fixed import ApFixed
-from chop.quantizers.registry import SPECS, Quantizer, get_spec, make_quantizer
+from chop.errors import QuantizerError, did_you_mean
+from chop.quantizers.quantizer import Quantizer
+from chop.quantizers.registry import format_type, make_quantizer
 
 OPERANDS = ("data_in", "weight", "bias")
 
@@ -81,7 +80,8 @@ def is_skip(config: Mapping[str, Any]) -> bool:
 
 
 def _known_keys(quantizer: str) -> list[str]:
-    params = ([p.name for p in SPECS[quantizer].params] + ["signed"] + (["type"] if quantizer == "ap_fixed" else [])
+    cls = format_type(quantizer)
+    params = ([f.name for f in cls.keys()] + ["signed"] + (["type"] if cls.spelling is not None else [])
               + list(IGNORED_OPERAND_KEYS.get(quantizer, ())))
     node_keys = list(IGNORED_NODE_KEYS.get(quantizer, ())) + list(NODE_WIDE_KEYS.get(quantizer, ()))
     return ["name", *node_keys] + [f"{operand}_{param}" for operand in OPERANDS for param in params]
@@ -108,7 +108,7 @@ def profiled_stat(stats: Mapping[str, Any] | None, operand: str, key: str, where
         return None
     value = found[field]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise PassError(f"{where}{operand}_{key} = \"NA\" needs one number, but the profiled {statistic} of {arg} is "
+        raise QuantizerError(f"{where}{operand}_{key} = \"NA\" needs one number, but the profiled {statistic} of {arg} is "
                         f"per channel ({type(value).__name__}); profile it with dims = \"all\"")
     return float(value)
 
@@ -134,15 +134,15 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
     """
     where = f"node {node} ({mase_op})"
     if not isinstance(config, Mapping):
-        raise PassError(f"{where}: quantize config must be a table/dict, got {config!r}")
+        raise QuantizerError(f"{where}: quantize config must be a table/dict, got {config!r}")
     if "name" not in config:
-        raise PassError(f"{where}: quantize config is missing the key 'name' (e.g. name = \"integer\")")
+        raise QuantizerError(f"{where}: quantize config is missing the key 'name' (e.g. name = \"integer\")")
     name = config["name"]
-    get_spec(str(name), f"{where}: ")
+    cls = format_type(str(name), f"{where}: ")
     known = _known_keys(name)
     for key in config:
         if key not in known:
-            raise PassError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
+            raise QuantizerError(f"{where}: unknown key '{key}' for quantizer '{name}'{did_you_mean(str(key), known)}")
     config = _resolve_stats(config, stats, f"{where}: ") if name == "ternary" else config
     operands = operands if operands is not None else QUANTIZABLE_OPS[mase_op]
     if name in WEIGHT_ONLY_FORMATS and mase_op in WEIGHT_ONLY_OPS:
@@ -153,38 +153,24 @@ def parse_node_config(node: str, mase_op: str, config: Mapping[str, Any], operan
         values = _operand_values(name, operand, config)
         default_signed = mase_op not in UNSIGNED_INPUT_OPS or operand != "data_in"
         if "type" in values:
-            values, default_signed = _ap_fixed_type(f"{where}: {prefix}type", values)
+            values, default_signed = _spelled_type(cls, f"{where}: {prefix}type", values)
         signed = values.pop("signed", default_signed)
         if not isinstance(signed, bool):
-            raise PassError(f"{where}: {operand}_signed must be true or false, got {signed!r}")
+            raise QuantizerError(f"{where}: {operand}_signed must be true or false, got {signed!r}")
         quantizers.append((operand, make_quantizer(name, values, signed, node=where, operand=operand)))
     return NodeQuantConfig(name, tuple(quantizers), tuple(config.items()))
 
 
-def _ap_fixed_type(key: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """``weight_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` instead of the four separate keys (hls4ml style)."""
-    spelled = [k for k in ("width", "int_width", "rounding", "overflow") if k in values]
+def _spelled_type(cls: type[Quantizer], key: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``weight_type = "ap_fixed<8,3,AP_RND,AP_SAT>"`` instead of the separate keys (hls4ml style)."""
+    spelled = [f.name for f in cls.keys() if f.name in values]
     if spelled:
-        raise PassError(f"{key} already sets {', '.join(spelled)}; give either the type or the separate keys")
+        raise QuantizerError(f"{key} already sets {', '.join(spelled)}; give either the type or the separate keys")
     if not isinstance(values["type"], str):
-        raise PassError(f"{key} must be a string like \"ap_fixed<8,3,AP_RND,AP_SAT>\", got {values['type']!r}")
+        raise QuantizerError(f"{key} must be a string like \"{cls.spelling}\", got {values['type']!r}")
     try:
-        number = ApFixed.parse(values["type"])
-    except PassError as error:
-        raise PassError(f"{key}: {error}") from None
+        number = cls.parse(values["type"])
+    except QuantizerError as error:
+        raise QuantizerError(f"{key}: {error}") from None
     rest = {k: v for k, v in values.items() if k != "type"}
-    return {**rest, "width": number.width, "int_width": number.int_width, "rounding": number.rounding,
-            "overflow": number.overflow}, number.signed
-
-
-@lru_cache(maxsize=256)
-def _cached(mase_op: str, items: tuple[tuple[str, Any], ...]) -> NodeQuantConfig:
-    return parse_node_config(mase_op, mase_op, dict(items))
-
-
-def function_config(mase_op: str, config: Mapping[str, Any]) -> NodeQuantConfig:
-    """Parsed config of a quantised function call; cached, since functions get the raw dict each call.
-
-    List values (``block_size = [1, 16]``) become tuples so the config can key the cache."""
-    items = ((key, tuple(value) if isinstance(value, list) else value) for key, value in config.items())
-    return _cached(mase_op, tuple(sorted(items)))
+    return {**rest, **dict(number.params)}, getattr(number, "signed", True)
