@@ -136,8 +136,8 @@ def test_check_pass_args_fills_defaults_and_checks_declared_types() -> None:
 
 @pytest.mark.parametrize("name", ["save_mase_graph_interface_pass", "load_mase_graph_interface_pass",
                                   "save_node_meta_param_interface_pass", "load_node_meta_param_interface_pass",
-                                  "summarize_quantization_analysis_pass"])
-def test_interface_and_summary_passes_return_a_pass_result(name, tmp_path) -> None:
+                                  "summarize_quantization_analysis_pass", "quantize_transform_pass"])
+def test_interface_transform_and_summary_passes_return_a_pass_result(name, tmp_path) -> None:
     import chop.passes.graph as passes
 
     mg, _ = _tiny()
@@ -151,6 +151,10 @@ def test_interface_and_summary_passes_return_a_pass_result(name, tmp_path) -> No
         passes.save_node_meta_param_interface_pass(mg, {"save_path": str(tmp_path / "meta.toml")})
         key = "save_path" if name.startswith("save") else "load_path"
         result = run(mg, {key: str(tmp_path / "meta.toml")})
+    elif name == "quantize_transform_pass":
+        config = {"name": "integer", "data_in_width": 8, "weight_width": 8, "bias_width": 8}
+        result = run(mg, {"by": "type", "linear": {"config": config}})
+        assert result.info["quantized_nodes"] == ["seq_blocks_2"]
     else:
         result = run(mg, mg)
     graph, info = result

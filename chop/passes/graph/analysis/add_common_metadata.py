@@ -22,6 +22,7 @@ from chop.ir.graph.ops import argument_names, classify
 from chop.models.input_shape import example_batch
 from chop.passes.graph.pass_args import FORCE_DEVICE_META, check_pass_args, require_metadata
 from chop.passes.graph.pass_result import PassResult
+from chop.quantized import arg_formats
 from chop.tools.modes import eval_mode
 from chop.tools.options import Option, Options
 
@@ -180,7 +181,6 @@ def add_common_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any
 
 def _record_quantized_formats(graph: MaseGraph, node: fx.Node, args: dict[str, Any]) -> None:
     """A quantised module or function keeps its number formats; re-analysis must not reset them to float."""
-    from chop.quantized import arg_formats
 
     tensors = [name for name, value in args.items() if isinstance(value, TensorMeta)]
     for name, (kind, precision) in arg_formats(graph.model, node, tensors).items():
