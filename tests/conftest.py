@@ -11,7 +11,9 @@ so ``pytest -m property`` selects the property tests.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import settings
@@ -40,3 +42,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             own = test._hypothesis_internal_use_settings  # noqa: SLF001 (hypothesis keeps a test's settings here)
             test._hypothesis_internal_use_settings = settings(own, max_examples=own.max_examples * FUZZ_EXAMPLE_FACTOR)
             scaled.add(id(test))
+
+
+class LogLines(logging.Handler):
+    """The messages one logger emitted during a test."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[str, int], LogLines]]:
+    """``log_lines("chop.engine", logging.INFO)`` collects that logger's messages until the test ends.
+
+    pytest's ``caplog`` listens at the root logger, which machop's messages do not reach once the
+    CLI has set up its own handler (the ``chop`` logger stops propagating), so tests listen here.
+    """
+    attached: list[tuple[logging.Logger, LogLines, int]] = []
+
+    def listen(name: str, level: int) -> LogLines:
+        logger, handler = logging.getLogger(name), LogLines(level)
+        attached.append((logger, handler, logger.level))
+        logger.addHandler(handler)
+        logger.setLevel(level)  # whatever verbosity an earlier test chose
+        return handler
+
+    yield listen
+    for logger, handler, level in attached:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

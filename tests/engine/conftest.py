@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -91,22 +90,7 @@ def reference_training(build, data: DatasetSplits, seed: int, lr: float, optimiz
     return model, history
 
 
-class _Messages(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @pytest.fixture
-def engine_log() -> Iterator[_Messages]:
-    """Info lines logged by the engine, caught at its own logger (the chop logger may not propagate)."""
-    logger = logging.getLogger("chop.engine")
-    handler, level = _Messages(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)  # whatever verbosity an earlier test chose
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+def engine_log(log_lines):
+    """Info lines logged by the engine."""
+    return log_lines("chop.engine", logging.INFO)

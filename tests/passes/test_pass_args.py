@@ -4,7 +4,6 @@ and an error with a suggestion for anything else; every analysis pass runs on th
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -26,25 +25,10 @@ from chop.passes.graph.pass_result import PassResult
 from chop.tools.options import Option, Options
 
 
-class _Messages(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @pytest.fixture
-def warnings_seen() -> Iterator[_Messages]:
-    """Warnings logged by pass_args, caught at its own logger (the chop logger may not propagate)."""
-    logger = logging.getLogger("chop.passes.graph.pass_args")
-    handler, level = _Messages(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)  # whatever verbosity an earlier test chose
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)
+def warnings_seen(log_lines):
+    """Warnings logged by pass_args."""
+    return log_lines("chop.passes.graph.pass_args", logging.WARNING)
 
 
 def _tiny() -> tuple[MaseGraph, dict[str, torch.Tensor]]:
