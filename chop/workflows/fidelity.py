@@ -28,9 +28,14 @@ from chop.engine.types import GroupConfig, RunConfig
 
 @dataclass(frozen=True)
 class MlpRecipe:
-    """How the MLP of the check is trained: Adam, fixed seed, a fixed number of epochs, last epoch kept."""
+    """How the MLP of the check is trained: Adam, fixed seed, a fixed number of epochs, last epoch kept.
 
-    epochs: int = 20
+    100 epochs because the bundled sample's test accuracy has levelled off by then (20 epochs:
+    70.3 %, 50: 71.0 %, 100: 71.3 %; another seed moves it by about 0.1), so the check measures the
+    data rather than the training budget.
+    """
+
+    epochs: int = 100
     batch_size: int = 256
     learning_rate: float = 1e-3
     seed: int = 0

@@ -160,3 +160,10 @@ def test_epochs_below_one_is_a_one_line_error(tmp_path: Path, capsys) -> None:
     path = write_parquet(tmp_path / "jets.parquet", make_rows(100))
     code, _, err = run_ch(["data", "validate", str(path), "--against-real", "--epochs", "0"], capsys)
     assert code != 0 and err.startswith("ch: error: ") and "--epochs" in err and err.count("\n") == 1
+
+
+def test_the_cli_default_is_the_recipes_default() -> None:
+    from chop.actions.data_validate import DEFAULT_EPOCHS
+    from chop.workflows.fidelity import MlpRecipe
+
+    assert MlpRecipe().epochs == DEFAULT_EPOCHS
