@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chop.dataset.generator import GeneratorOptions
 
 COMMAND = ("data", "generate-jsc")
 HELP = "generate JSC jets with Pythia 8 + FastJet (needs machop[physics])"
@@ -20,20 +24,45 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="W/Z/t decays: isotropic second pass (original chain) or Pythia's spin-correlated ones")
     parser.add_argument("--bw-cutoff", type=float, default=15.0, metavar="K",
                         help="W/Z/t masses within m0 +- K widths, as MadGraph's bwcutoff (0: Pythia's defaults)")
-    parser.add_argument("--stable-ctau", type=float, default=10.0, metavar="MM",
-                        help="hadrons with c*tau above MM mm stay undecayed, as in the experiments (default 10; 0: Pythia decays all)")
+    parser.add_argument("--stable-ctau", type=float, default=None, metavar="MM",
+                        help="hadrons with c*tau above MM mm stay undecayed, as in the experiments "
+                             "(default 10 at particle level, 0 = Pythia decays all, as --level detector needs)")
+    parser.add_argument("--resonances", choices=["window", "on-shell"], default="window",
+                        help="the hard process's W/Z/t: within --bw-cutoff widths, or on-shell (m0 +- 0.001 widths, "
+                             "as MadGraph's external resonances; the top's W keeps --bw-cutoff)")
+    parser.add_argument("--gluon-pthat-max", type=float, default=1005.0, metavar="GEV",
+                        help="upper pTHat cut of the gluon sample's hard process (default 1005; 0: none)")
+    parser.add_argument("--z-decays", choices=["udscb", "udsc"], default="udscb",
+                        help="quarks the Z decays to (udsc: no Z -> bb)")
+    parser.add_argument("--min-groomed-constituents", type=int, default=1, metavar="N",
+                        help="drop jets whose mMDT jet has fewer than N constituents, counted in the provenance (default 1: none)")
+    parser.add_argument("--level", choices=["particle", "detector"], default="particle",
+                        help="jets from the particles, or from the emulated detector objects of --detector")
+    parser.add_argument("--detector", default="r0.5:h0.010:e0.005:t220", metavar="CONFIG",
+                        help="detector emulation: smearing scale r, HCAL/ECAL cell sizes h/e, track pT limit t GeV "
+                             "(default r0.5:h0.010:e0.005:t220, the original production's)")
     parser.add_argument("--chunk-size", type=int, default=500, metavar="N", help="jets per seeded chunk")
     parser.add_argument("--json", action="store_true", help="print the provenance record as JSON")
 
 
-def canonical_command(args: argparse.Namespace) -> list[str]:
+def stable_ctau(args: argparse.Namespace) -> float:
+    """``--stable-ctau`` as given, else the level's: 10 mm for particles, Pythia's decays (0) for the detector."""
+    if args.stable_ctau is not None:
+        return args.stable_ctau
+    return 0.0 if args.level == "detector" else 10.0
+
+
+def canonical_command(args: argparse.Namespace, options: GeneratorOptions) -> list[str]:
     """The command with every option spelt out, so the provenance replays exactly."""
     return [
         "ch", "data", "generate-jsc", "--per-class", str(args.per_class), "--seed", str(args.seed),
         "--out", str(args.out), "--workers", str(args.workers), "--radius", repr(args.radius),
         "--pt-min", repr(args.pt_min), "--pt-max", repr(args.pt_max), "--decay-route", args.decay_route,
-        "--bw-cutoff", repr(args.bw_cutoff), "--stable-ctau", repr(args.stable_ctau),
-        "--chunk-size", str(args.chunk_size),
+        "--bw-cutoff", repr(args.bw_cutoff), "--stable-ctau", repr(options.stable_ctau_mm),
+        "--chunk-size", str(args.chunk_size), "--resonances", args.resonances,
+        "--gluon-pthat-max", repr(args.gluon_pthat_max), "--z-decays", args.z_decays,
+        "--min-groomed-constituents", str(args.min_groomed_constituents), "--level", args.level,
+        "--detector", str(options.detector),
     ]
 
 
@@ -46,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from chop.dataset.generator import CLASSES, GeneratorOptions, JetSelection, generate
+    from chop.dataset.generator import CLASSES, DetectorConfig, GeneratorOptions, JetSelection, generate
     from chop.dataset.generator.output import provenance_path, write_parquet, write_provenance
     from chop.errors import DataError
     from chop.tools.atomic import ensure_writable
@@ -57,8 +86,14 @@ def run(args: argparse.Namespace) -> int:
         selection=JetSelection(radius=args.radius, pt_min=args.pt_min, pt_max=args.pt_max),
         decay_route=args.decay_route,
         bw_cutoff=args.bw_cutoff,
-        stable_ctau_mm=args.stable_ctau,
+        stable_ctau_mm=stable_ctau(args),
         chunk_size=args.chunk_size,
+        resonances=args.resonances,
+        gluon_pt_hat_max=args.gluon_pthat_max,
+        z_decays=args.z_decays,
+        min_groomed_constituents=args.min_groomed_constituents,
+        level=args.level,
+        detector=DetectorConfig.parse(args.detector),
     )
     options.validate()
     out = Path(args.out)
@@ -71,10 +106,10 @@ def run(args: argparse.Namespace) -> int:
     # the bar goes to stderr and only to a terminal, so logs and --json output stay clean
     with Progress(*columns_progress, console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("jets", total=options.per_class * len(CLASSES))
-        columns = generate(options, workers=args.workers, progress=lambda done, total: bar.update(task, completed=done))
-    write_parquet(columns, out)
-    record = write_provenance(out, canonical_command(args), options.as_dict(), args.workers, len(columns["label"]),
-                              time.monotonic() - start)
+        sample = generate(options, workers=args.workers, progress=lambda done, total: bar.update(task, completed=done))
+    write_parquet(sample.columns, out)
+    record = write_provenance(out, canonical_command(args, options), options.as_dict(), args.workers,
+                              len(sample.columns["label"]), time.monotonic() - start, sample.dropped)
     if args.json:
         print(json.dumps(record, indent=2))
     else:

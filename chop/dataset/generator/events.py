@@ -1,4 +1,4 @@
-"""Event streams: Pythia runs that yield each event's stable visible particles as an (n, 4) array.
+"""Event streams: Pythia runs that yield each event's stable visible particles and their PDG ids.
 
 Every stream is seeded once, at construction, so a stream of k events is a prefix of the same
 stream of more events: this is what makes a shipped sample's first rows reproducible from a small run.
@@ -7,6 +7,7 @@ stream of more events: this is what makes a shipped sample's first rows reproduc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,28 +62,34 @@ def _relay_class():
     return Relay
 
 
-class EventStream:
-    """Generates events of one JSC class; iterate for (n, 4) arrays of px, py, pz, E."""
+class Particles(NamedTuple):
+    """One event's final-state particles: (n, 4) px, py, pz, E in GeV and their (n,) PDG ids."""
 
-    def __init__(self, jet_class: str, seeds: tuple[int, int], decay_route: str, bw_cutoff: float,
-                 stable_ctau_mm: float = 0.0) -> None:
+    momenta: np.ndarray
+    ids: np.ndarray
+
+
+class EventStream:
+    """Generates events of one JSC class; iterate for their ``Particles``."""
+
+    def __init__(self, jet_class: str, seeds: tuple[int, int], recipe: processes.Recipe) -> None:
         """``seeds``: Pythia seeds of the (first) pass and of the isotropic route's second pass."""
         self._keep = []  # pass-1 generator and relay must outlive pass 2
-        if decay_route == "isotropic" and jet_class in processes.HAS_RESONANCES:
-            first = _pythia(processes.hard_process_only(jet_class, bw_cutoff), seeds[0])
+        if recipe.decay_route == "isotropic" and jet_class in processes.HAS_RESONANCES:
+            first = _pythia(processes.hard_process_only(jet_class, recipe), seeds[0])
             if not first.init():
                 raise DataError(f"Pythia failed to initialise the hard process for class '{jet_class}'")
             relay = _relay_class()(first)
-            second = _pythia(processes.from_hard_process(bw_cutoff, stable_ctau_mm), seeds[1])
+            second = _pythia(processes.from_hard_process(recipe), seeds[1])
             second.setLHAupPtr(relay)
             self._keep = [first, relay]
             self._pythia = second
         else:
-            self._pythia = _pythia(processes.single_pass(jet_class, bw_cutoff, stable_ctau_mm), seeds[0])
+            self._pythia = _pythia(processes.single_pass(jet_class, recipe), seeds[0])
         if not self._pythia.init():
-            raise DataError(f"Pythia failed to initialise class '{jet_class}' (decay route {decay_route})")
+            raise DataError(f"Pythia failed to initialise class '{jet_class}' (decay route {recipe.decay_route})")
 
-    def __iter__(self) -> Iterator[np.ndarray]:
+    def __iter__(self) -> Iterator[Particles]:
         failed = 0
         while True:
             if not self._pythia.next():
@@ -91,7 +98,8 @@ class EventStream:
                     raise DataError(f"Pythia failed {MAX_FAILED_EVENTS} events in a row")
                 continue
             failed = 0
-            yield np.array(
-                [(p.px(), p.py(), p.pz(), p.e()) for p in self._pythia.event if p.isFinal() and p.idAbs() not in NEUTRINOS],
+            record = np.array(  # PDG ids are integers well inside float64's exact range
+                [(p.px(), p.py(), p.pz(), p.e(), p.id()) for p in self._pythia.event if p.isFinal() and p.idAbs() not in NEUTRINOS],
                 dtype=np.float64,
-            ).reshape(-1, 4)
+            ).reshape(-1, 5)
+            yield Particles(np.ascontiguousarray(record[:, :4]), record[:, 4].astype(np.int64))

@@ -51,14 +51,20 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_provenance(path: Path, command: list[str], options: dict, workers: int, rows: int, seconds: float) -> dict:
-    """Record how ``path`` was made: the exact command, options (seed included), versions, hash."""
+def write_provenance(path: Path, command: list[str], options: dict, workers: int, rows: int, seconds: float,
+                     dropped: dict[str, int]) -> dict:
+    """Record how ``path`` was made: the exact command, options (seed included), versions, hash.
+
+    ``dropped`` counts, per class, the jets the cleaning cut removed (``--min-groomed-constituents``),
+    as the loaders count the NaN rows they drop.
+    """
     record = {
         "file": path.name,
         "command": command,
         "options": options,
         "workers": workers,
         "rows": rows,
+        "dropped_few_groomed_constituents": dropped,
         "seconds": round(seconds, 1),
         "sha256": sha256(path),
         "versions": versions(),

@@ -14,16 +14,28 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from chop.dataset.generator.detector import DetectorConfig
 from chop.dataset.generator.jets import COLUMNS, JetSelection
-from chop.dataset.generator.processes import CLASSES, DECAY_ROUTES
+from chop.dataset.generator.processes import CLASSES, DECAY_ROUTES, PT_HAT_MAX, RESONANCE_MODES, Z_DECAYS, Recipe
 from chop.errors import DataError
 
 PYTHIA_SEED_MAX = 900_000_000
 MAX_EVENTS_PER_JET = 50  # a selection that rejects more than this is almost surely a mistake
+LEVELS: tuple[str, ...] = ("particle", "detector")
+DETECTOR_STREAM = 3  # the smearing draws' own stream next to the two Pythia passes of a chunk
+GROOMED_CONSTITUENTS = COLUMNS.index("j_nconst_mmdt")
 
 
 @dataclass(frozen=True)
 class GeneratorOptions:
+    """Everything that determines a sample; the defaults reproduce the first bundled sample's recipe.
+
+    ``min_groomed_constituents`` N drops jets whose mMDT jet has fewer than N constituents (their
+    ratios are 0/0 or degenerate) and generates on until ``per_class`` jets are kept; ``level``
+    ``detector`` runs the particles through ``detector`` before the jets and needs Pythia's default
+    decays (``stable_ctau_mm`` 0), as the original detector-level production did.
+    """
+
     per_class: int
     seed: int
     selection: JetSelection = field(default_factory=JetSelection)
@@ -31,6 +43,16 @@ class GeneratorOptions:
     bw_cutoff: float = 15.0
     stable_ctau_mm: float = 10.0
     chunk_size: int = 500
+    resonances: str = "window"
+    gluon_pt_hat_max: float = PT_HAT_MAX
+    z_decays: str = "udscb"
+    min_groomed_constituents: int = 1
+    level: str = "particle"
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+
+    def recipe(self) -> Recipe:
+        return Recipe(self.decay_route, self.bw_cutoff, self.stable_ctau_mm, self.resonances, self.gluon_pt_hat_max,
+                      self.z_decays)
 
     def validate(self) -> None:
         if self.per_class <= 0:
@@ -45,9 +67,35 @@ class GeneratorOptions:
             raise DataError(f"--radius must lie in [0.05, 2.0], got {self.selection.radius}")
         if self.selection.pt_max and self.selection.pt_max <= self.selection.pt_min:
             raise DataError(f"--pt-max ({self.selection.pt_max}) must exceed --pt-min ({self.selection.pt_min})")
+        if self.resonances not in RESONANCE_MODES:
+            raise DataError(f"--resonances must be one of {', '.join(RESONANCE_MODES)}, got '{self.resonances}'")
+        if self.z_decays not in Z_DECAYS:
+            raise DataError(f"--z-decays must be one of {', '.join(Z_DECAYS)}, got '{self.z_decays}'")
+        if self.gluon_pt_hat_max and self.gluon_pt_hat_max <= 995.0:
+            raise DataError(f"--gluon-pthat-max must exceed the 995 GeV pTHat minimum (0: no upper cut), got {self.gluon_pt_hat_max}")
+        if self.min_groomed_constituents < 1:
+            raise DataError(f"--min-groomed-constituents must be at least 1, got {self.min_groomed_constituents}")
+        if self.level not in LEVELS:
+            raise DataError(f"--level must be one of {', '.join(LEVELS)}, got '{self.level}'")
+        if self.level == "detector" and self.stable_ctau_mm != 0:
+            raise DataError(f"--level detector uses Pythia's default decays: --stable-ctau must be 0, got {self.stable_ctau_mm}")
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class GeneratedSample:
+    """The columns (float64 features, int labels) and, per class, the jets dropped by the cleaning cut."""
+
+    columns: dict[str, np.ndarray]
+    dropped: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ChunkRows:
+    rows: np.ndarray
+    dropped: int
 
 
 @dataclass(frozen=True)
@@ -76,37 +124,44 @@ def plan(options: GeneratorOptions) -> list[Job]:
     return jobs
 
 
-def run_job(job: Job, options: GeneratorOptions) -> np.ndarray:
-    """The (jets, len(COLUMNS)) rows of one chunk, in generation order."""
+def run_job(job: Job, options: GeneratorOptions) -> ChunkRows:
+    """The (jets, len(COLUMNS)) rows of one chunk, in generation order, and how many jets were dropped."""
+    from chop.dataset.generator.detector import emulate
     from chop.dataset.generator.events import EventStream
     from chop.dataset.generator.jets import JetFeatures
 
     jet_class = CLASSES[job.class_index]
-    stream = EventStream(jet_class, chunk_seeds(options.seed, jet_class, job.chunk), options.decay_route, options.bw_cutoff,
-                         options.stable_ctau_mm)
+    seeds = chunk_seeds(options.seed, jet_class, job.chunk)
+    stream = EventStream(jet_class, seeds, options.recipe())
+    smearing = np.random.default_rng([*seeds, DETECTOR_STREAM])
     features = JetFeatures(options.selection)
     rows = np.empty((job.jets, len(COLUMNS)), dtype=np.float64)
-    done = events = 0
+    done = events = dropped = 0
     for particles in stream:
         events += 1
-        row = features(particles)
-        if row is not None:
+        momenta = particles.momenta
+        if options.level == "detector":
+            momenta = emulate(momenta, particles.ids, options.detector, smearing)
+        row = features(momenta)
+        if row is not None and row[GROOMED_CONSTITUENTS] < options.min_groomed_constituents:
+            dropped += 1
+        elif row is not None:
             rows[done] = row
             done += 1
             if done == job.jets:
-                return rows
+                return ChunkRows(rows, dropped)
         if events > MAX_EVENTS_PER_JET * job.jets:
             raise DataError(f"the jet selection kept {done} of {events} events; loosen --pt-min/--pt-max")
     raise AssertionError("event streams are infinite")
 
 
-def _run_job_star(arguments: tuple[Job, GeneratorOptions]) -> tuple[Job, np.ndarray]:
+def _run_job_star(arguments: tuple[Job, GeneratorOptions]) -> tuple[Job, ChunkRows]:
     job, options = arguments
     return job, run_job(job, options)
 
 
-def generate(options: GeneratorOptions, workers: int = 1, progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
-    """Generate ``per_class`` jets of each class; returns columns (float64 features, int labels).
+def generate(options: GeneratorOptions, workers: int = 1, progress: Callable[[int, int], None] | None = None) -> GeneratedSample:
+    """Generate ``per_class`` jets of each class, after the cleaning cut.
 
     ``progress(done, total)`` is called after every finished chunk.
     """
@@ -119,27 +174,30 @@ def generate(options: GeneratorOptions, workers: int = 1, progress: Callable[[in
     native.build()  # once, in the parent, so workers never race to compile
     jobs = plan(options)
     total = options.per_class * len(CLASSES)
-    parts: dict[tuple[int, int], np.ndarray] = {}
+    parts: dict[tuple[int, int], ChunkRows] = {}
     done = 0
     if workers == 1:
         results = (_run_job_star((job, options)) for job in jobs)
-        for job, rows in results:
-            parts[(job.class_index, job.chunk)] = rows
+        for job, chunk in results:
+            parts[(job.class_index, job.chunk)] = chunk
             done += job.jets
             if progress:
                 progress(done, total)
     else:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            for job, rows in pool.imap_unordered(_run_job_star, [(job, options) for job in jobs]):
-                parts[(job.class_index, job.chunk)] = rows
+            for job, chunk in pool.imap_unordered(_run_job_star, [(job, options) for job in jobs]):
+                parts[(job.class_index, job.chunk)] = chunk
                 done += job.jets
                 if progress:
                     progress(done, total)
-    ordered = [parts[(job.class_index, job.chunk)] for job in sorted(jobs, key=lambda j: (j.class_index, j.chunk))]
-    table = np.concatenate(ordered)
+    ordered = sorted(jobs, key=lambda j: (j.class_index, j.chunk))
+    table = np.concatenate([parts[(job.class_index, job.chunk)].rows for job in ordered])
+    dropped = dict.fromkeys(CLASSES, 0)
+    for (class_index, _), chunk in parts.items():
+        dropped[CLASSES[class_index]] += chunk.dropped
     labels = np.repeat(np.arange(len(CLASSES), dtype=np.int8), options.per_class)
     columns = {name: table[:, i] for i, name in enumerate(COLUMNS)}
     columns["label"] = labels
     for index, jet_class in enumerate(CLASSES):
         columns[f"j_{jet_class}"] = (labels == index).astype(np.int8)
-    return columns
+    return GeneratedSample(columns, dropped)

@@ -48,7 +48,7 @@ def test_recorded_command_reproduces_the_first_rows_of_every_class(table) -> Non
         stable_ctau_mm=recorded["stable_ctau_mm"],
         chunk_size=recorded["chunk_size"],
     )
-    fresh = generate(options, workers=PROVENANCE["workers"])
+    fresh = generate(options, workers=PROVENANCE["workers"]).columns
     shipped = np.stack([table[name] for name in COLUMNS], axis=1)
     for label in range(len(CLASSES)):
         mine = np.stack([fresh[name][fresh["label"] == label] for name in COLUMNS], axis=1).astype(np.float32)

@@ -31,6 +31,14 @@ def test_zero_or_negative_jets_is_a_one_line_error(count: str, tmp_path, capsys)
         (["--radius", "3"], "--radius must lie in [0.05, 2.0], got 3.0"),
         (["--pt-min", "900", "--pt-max", "800"], "--pt-max (800.0) must exceed --pt-min (900.0)"),
         (["--workers", "0"], "--workers must be positive, got 0"),
+        (["--min-groomed-constituents", "0"], "--min-groomed-constituents must be at least 1, got 0"),
+        (["--gluon-pthat-max", "900"], "--gluon-pthat-max must exceed the 995 GeV pTHat minimum (0: no upper cut), got 900.0"),
+        (["--level", "detector", "--stable-ctau", "10"],
+         "--level detector uses Pythia's default decays: --stable-ctau must be 0, got 10.0"),
+        (["--detector", "r0.5:h0.01:e0.005"],
+         "--detector must give all of r, h, e and t, as in r0.5:h0.010:e0.005:t220, got 'r0.5:h0.01:e0.005'"),
+        (["--detector", "r0.5:x1"],
+         "--detector must look like r0.5:h0.010:e0.005:t220 (each of r, h, e, t once), got 'r0.5:x1'"),
     ],
 )
 def test_bad_options_are_one_line_errors(flags: list[str], message: str, tmp_path, capsys) -> None:
@@ -70,12 +78,12 @@ def test_same_seed_and_workers_give_identical_output_and_prefixes_reproduce(tmp_
     assert (one_hot.argmax(axis=1) == labels).all() and (one_hot.sum(axis=1) == 1).all()
     table = np.stack([a.column(name).to_numpy() for name in COLUMNS], axis=1)
     # one worker, fewer jets: every class's rows are a prefix of the two-worker run
-    small = generate(GeneratorOptions(per_class=2, seed=11, chunk_size=2), workers=1)
+    small = generate(GeneratorOptions(per_class=2, seed=11, chunk_size=2), workers=1).columns
     for label in range(5):
         rows = np.stack([small[name][small["label"] == label] for name in COLUMNS], axis=1).astype(np.float32)
         assert np.array_equal(rows, table[labels == label][:2], equal_nan=True)
     # a different seed gives different jets
-    other = generate(GeneratorOptions(per_class=1, seed=12, chunk_size=2), workers=1)
+    other = generate(GeneratorOptions(per_class=1, seed=12, chunk_size=2), workers=1).columns
     assert not np.allclose(other["j_pt"], table[::3, COLUMNS.index("j_pt")])
 
 

@@ -11,6 +11,7 @@ from chop.dataset.generator import CLASSES, FEATURES, JetSelection
 from chop.dataset.generator.events import EventStream
 from chop.dataset.generator.jets import COLUMNS, JetFeatures
 from chop.dataset.generator.native import reference_program
+from chop.dataset.generator.processes import Recipe
 
 JETS_PER_CLASS = 50
 
@@ -33,8 +34,8 @@ def reference_rows(events: list[np.ndarray], selection: JetSelection) -> list[np
 def events() -> list[np.ndarray]:
     collected = []
     for index, jet_class in enumerate(CLASSES):
-        stream = iter(EventStream(jet_class, (101 + index, 202 + index), "isotropic", 15.0))
-        collected.extend(next(stream) for _ in range(JETS_PER_CLASS))
+        stream = iter(EventStream(jet_class, (101 + index, 202 + index), Recipe(stable_ctau_mm=0.0)))
+        collected.extend(next(stream).momenta for _ in range(JETS_PER_CLASS))
     return collected
 
 
