@@ -26,7 +26,7 @@ def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
     from chop.config.mase_args import render_arguments_table, resolve_mase_args
     from chop.dataset import get_dataset_info, known_datasets, load_dataset
     from chop.errors import ConfigError
-    from chop.models import model_builder, model_source
+    from chop.models import known_models, model_builder, model_source
     from chop.models.builder import ModelFile
     from chop.tools.checkpoint_load import load_model
     from chop.tools.logger import set_logging_verbosity
@@ -36,8 +36,9 @@ def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
     name, model_file = model_source(settings.model, settings.model_file)  # MODEL may read FILE.py:Class
     settings = dataclasses.replace(settings, model=name, model_file=model_file)
     graph = saved_graph(settings.load_name, settings.load_type)
-    if (settings.model_file or graph) and settings.dataset is None and settings.model in known_datasets():
-        # `ch train jsc --model-file f.py:Net`, `ch test jsc --load g.mz`: the one positional is the dataset
+    if settings.dataset is None and settings.model in known_datasets() and settings.model not in known_models():
+        # `ch train jsc --model-file f.py:Net`, `ch test jsc --load g.mz`: a lone positional naming a
+        # dataset, not a model, is the dataset (so a missing model is reported as such)
         settings = dataclasses.replace(settings, model=None, dataset=settings.model)
     if settings.model_file and settings.model is None:
         # names the default project `{model}_{task}_{dataset}_{date}`; the file still builds the model

@@ -74,11 +74,10 @@ class BlockFP(Blocked):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_width(self.name, self.width, MAX_FIXED_WIDTH)
+        check_width(self.name, self.width, MAX_FIXED_WIDTH, narrowest=2)
         # the shared exponent is separate from the ``width`` bits
         if self.exponent_width < 1:
             raise QuantizerError(f"exponent_width must be at least 1, got {self.exponent_width}")
-        check_width(self.name, self.width, narrowest=2)
         if self.exponent_bias is None:
             self._fill("exponent_bias", default_bias(self.exponent_width))
         bias = self.exponent_bias

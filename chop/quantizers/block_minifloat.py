@@ -60,9 +60,8 @@ class BlockMinifloat(Blocked):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_width(self.name, self.width)
-        check_exponent_width(self.exponent_width, self.width, 2)
         check_width(self.name, self.width, narrowest=2)
+        check_exponent_width(self.exponent_width, self.width, 2)
         check_exponent_bias_width(self.exponent_bias_width)
         highest_bias = 2**self.exponent_bias_width - 1
         mantissa = self.width - 1 - self.exponent_width

@@ -119,3 +119,10 @@ def test_saved_graph_and_directory_mistakes_are_one_line(trained, capsys, monkey
         assert main([*argv, "--data-path", str(trained["data"])]) != 0
         err = capsys.readouterr().err
         assert err.startswith("ch: error: ") and err.count("\n") == 1 and fragment in err, err
+
+
+def test_a_lone_dataset_name_is_taken_as_the_dataset_and_the_missing_model_is_named(tmp_path, capsys):
+    """`ch test jsc-pythia --load DIR`: jsc-pythia is no model, so the error is about the model, not the dataset."""
+    assert main(["test", "jsc-pythia", "--load", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == ("ch: error: ch test: no model given; pass MODEL (e.g. jsc-tiny) or set "
+                                       "`model` in the TOML\n")
