@@ -29,20 +29,20 @@ USED_FLAGS = {
 
 def add_graph_action_arguments(parser: argparse.ArgumentParser) -> None:
     """``[MODEL] [DATASET]`` and every MASE flag; only those in ``USED_FLAGS`` are shown in ``--help``."""
-    from chop.config.mase_args import _FLAGS
+    from chop.config.mase_args import MASE_FLAGS
 
     parser.add_argument("model", nargs="?", default=None, help="model name or FILE.py:Class (or `model` in the TOML)")
     parser.add_argument("dataset", nargs="?", default=None, help="dataset name (or `dataset` in the TOML)")
-    for flags, dest, kwargs in _FLAGS:
+    for flags, dest, kwargs in MASE_FLAGS:
         shown = USED_FLAGS.get(dest, argparse.SUPPRESS)
         parser.add_argument(*flags, dest=dest, default=None, **{**kwargs, "help": shown})
 
 
 def warn_unused_flags(args: argparse.Namespace, action: str) -> None:
     """One line per flag given on the command line that ``ch {action}`` does not use (MASE accepts them all)."""
-    from chop.config.mase_args import _FLAGS, NO_EFFECT
+    from chop.config.mase_args import MASE_FLAGS, NO_EFFECT
 
-    for flags, dest, _ in _FLAGS:
+    for flags, dest, _ in MASE_FLAGS:
         if dest not in USED_FLAGS and dest not in NO_EFFECT and getattr(args, dest, None) is not None:
             log.warning("`%s` has no effect on ch %s; it is a flag of ch train and ch test", flags[0], action)
 

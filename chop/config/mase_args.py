@@ -97,7 +97,7 @@ DEFAULTS = {f.name: f.default for f in dataclasses.fields(MaseArgs)}
 _MASE_ONLY = "MASE's flag: accepted, no effect in machop (a warning says so)"
 
 # (flags, destination, argparse kwargs); destinations are the TOML keys.
-_FLAGS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+MASE_FLAGS: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
     (("--task",), "task", {"help": "the task: classification (alias cls), the only one machop knows"}),
     (("--load",), "load_name", {"metavar": "PATH",
                                 "help": "checkpoint to start from: best.ckpt, a state-dict .pt or a saved graph .mz"}),
@@ -147,7 +147,7 @@ def add_mase_arguments(parser: argparse.ArgumentParser) -> None:
     """Register ``[MODEL] [DATASET]`` and every MASE flag, all defaulting to "not given"."""
     parser.add_argument("model", nargs="?", default=None, help="model name or FILE.py:Class (or `model` in the TOML)")
     parser.add_argument("dataset", nargs="?", default=None, help="dataset name (or `dataset` in the TOML)")
-    for flags, dest, kwargs in _FLAGS:
+    for flags, dest, kwargs in MASE_FLAGS:
         parser.add_argument(*flags, dest=dest, default=None, **kwargs)
 
 
