@@ -57,11 +57,8 @@ class LogLines(logging.Handler):
 
 @pytest.fixture
 def log_lines() -> Iterator[Callable[[str, int], LogLines]]:
-    """``log_lines("chop.engine", logging.INFO)`` collects that logger's messages until the test ends.
-
-    pytest's ``caplog`` listens at the root logger, which machop's messages do not reach once the
-    CLI has set up its own handler (the ``chop`` logger stops propagating), so tests listen here.
-    """
+    """``log_lines("chop.engine", logging.INFO)`` collects that logger's messages until the test ends,
+    at that level whatever verbosity an earlier test (or ``ch --log-level``) set."""
     attached: list[tuple[logging.Logger, LogLines, int]] = []
 
     def listen(name: str, level: int) -> LogLines:

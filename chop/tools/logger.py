@@ -32,13 +32,17 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def set_logging_verbosity(level: str = "info") -> None:
-    """Set the level of machop's loggers (``chop.*``); messages go to stderr, one line each."""
+    """Set the level of machop's loggers (``chop.*``); messages go to stderr, one line each.
+
+    Records still propagate to the root logger, so whatever listens there (pytest's ``caplog``, an
+    application's own logging set-up) sees them too; a root logger that prints to stderr as well
+    shows each message twice, so such a set-up should leave ``chop`` to this handler.
+    """
     logger = logging.getLogger("chop")
     if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
         handler = _StderrHandler()
         handler.setFormatter(_PlainFormatter("%(message)s"))
         logger.addHandler(handler)
-        logger.propagate = False
     logger.setLevel(LEVELS.get(level.lower(), logging.INFO))
 
 

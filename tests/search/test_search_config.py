@@ -118,7 +118,7 @@ def test_missing_search_table_names_the_file_and_what_is_needed() -> None:
 def test_mase_setup_keys_without_effect_are_accepted_with_one_warning_each() -> None:
     import logging
 
-    class Seen(logging.Handler):  # at the module's own logger: the chop logger may not propagate
+    class Seen(logging.Handler):  # at the module's own logger
         def __init__(self) -> None:
             super().__init__(logging.WARNING)
             self.messages: list[str] = []
