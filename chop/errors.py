@@ -38,6 +38,10 @@ class QuantizerError(PassError):
     """
 
 
+class HardwareError(MachopError):
+    """A graph, format or tool that the hardware flow cannot use as it is (the message says what to do)."""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

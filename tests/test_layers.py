@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("chop.quantized", "chop.engine"),
     ("chop.config",),   # MASE's arguments, checked against what the engine offers
     ("chop.ir",),
+    ("chop.hardware",),  # fixed-point twins of ops, the integer reference, RTL text, tool runners
     ("chop.passes.graph.pass_args", "chop.passes.graph.pass_result", "chop.passes.graph.utils"),
     ("chop.passes.graph.analysis",),
     ("chop.passes.graph.transforms", "chop.passes.graph.interface"),
