@@ -137,13 +137,23 @@ def _step(gm: fx.GraphModule, node: fx.Node, inputs: tuple[Wire, ...], result: T
         if len(result.shape) == 0 or result.shape[0] != 1:
             raise HardwareError(f"node '{node.name}' reshapes across the batch dimension; keep dimension 0 as the batch")
         return Step(node.name, "reshape", None, inputs, Wire(node.name, sample, inputs[0].fmt))
-    what = type(module).__name__ if module is not None else f"{node.op} {getattr(node.target, '__name__', node.target)}"
-    raise HardwareError(f"node '{node.name}' ({what}) has no hardware twin; {PREPARE}")
+    target = getattr(node.target, "__name__", node.target)  # modules were checked: this is a function or method
+    raise HardwareError(f"node '{node.name}' ({node.op} {target}) has no hardware twin; {PREPARE}")
+
+
+def _check_modules(gm: fx.GraphModule, first: fx.Node) -> None:
+    """Every called module is a twin or a reshape: found before running the graph on a sample."""
+    for node in gm.graph.nodes:
+        module = gm.get_submodule(str(node.target)) if node.op == "call_module" else None
+        if module is not None and node is not first and (
+                isinstance(module, FixedInput) or not isinstance(module, (HardwareOp, *RESHAPE_MODULES))):
+            raise HardwareError(f"node '{node.name}' ({type(module).__name__}) has no hardware twin; {PREPARE}")
 
 
 def build_netlist(gm: fx.GraphModule) -> Netlist:
     """Walk the prepared graph: every compute node must be a ``HardwareOp``, every edge consistent."""
     first = _fixed_input(gm)
+    _check_modules(gm, first)
     interpreter = _Shapes(gm)
     interpreter.run(torch.zeros((1, *_infer_input_shape(gm, first)), dtype=torch.float64))
     results = interpreter.results

@@ -5,10 +5,12 @@ an affine layer's scale). Two ways to write it:
 
 - ``"csd"`` (the default): every constant becomes its canonical signed digits (``7 = 8 - 1``),
   every digit a shifted copy of its input, and the copies meet in a balanced adder tree. Every
-  wire of the tree is exactly as wide as the values it can hold: the range of each node is the
-  sum of its operands' ranges, from the input format's code range and the constants.
+  wire of the tree is exactly as wide as the values it can hold: each node is a known multiple
+  of each input element, so its range follows from the input format's code range.
 - ``"multiply"``: ``x[i] * c[i]`` written with ``*``, left to the synthesis tool's constant
-  multipliers (the comparison ``docs/hardware.md`` reports: CSD takes fewer LUTs).
+  multipliers. CSD takes fewer LUTs: a 16 -> 16 layer with 8-bit inputs, random weights over
+  the whole code range, ``synth_xilinx -nodsp`` in Yosys 0.23: 3,881 LUTs against 7,350 with
+  4-bit weights, 7,333 against 17,996 with 8-bit weights (layer module, register included).
 
 Zero constants are dropped. Wires are signed; the additions are modular in the width of the
 node they define, which is exact because every node's true value fits that width.
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from chop.errors import HardwareError
 from chop.hardware.rtl.csd import csd_digits, describe_digits
-from chop.hardware.rtl.verilog import signed_width
+from chop.hardware.rtl.verilog import signed_width, vector
 
 PRODUCT_STYLES = ("csd", "multiply")
 
@@ -95,8 +97,10 @@ def formula(row: Row, inputs: InputWires) -> str:
             continue
         magnitude = "" if abs(c) == 1 else f"{abs(c)}*"
         parts.append(("- " if c < 0 else "+ ") + magnitude + inputs.names[i])
-    text = " ".join(parts) or "0"
-    return text[2:] if text.startswith("+ ") else "-" + text[2:] if text.startswith("- ") else text
+    if not parts:
+        return "0"
+    text = " ".join(parts)
+    return text[2:] if text.startswith("+") else "-" + text[2:]
 
 
 def _combine(a: Operand, b: Operand, wire: str, inputs: InputWires) -> tuple[Operand, str]:
@@ -115,7 +119,7 @@ def _combine(a: Operand, b: Operand, wire: str, inputs: InputWires) -> tuple[Ope
     for i, c in second.coefficients.items():
         coefficients[i] = coefficients.get(i, 0) + scale * (c << (second.shift - below))
     width = _width_of(coefficients, inputs)
-    line = f"    wire signed {_vector(width)} {wire} = {first.at(width, below)} {op} {second.at(width, below)};"
+    line = f"    wire signed {vector(width)} {wire} = {first.at(width, below)} {op} {second.at(width, below)};"
     return Operand(wire, width, below, negative, coefficients), line
 
 
@@ -123,10 +127,6 @@ def _reads_all_bits(operand: Operand, width: int, below: int) -> bool:
     """Whether a node ``width`` bits wide reads every bit of ``operand`` (it may need fewer: ``4x + y``
     minus ``x`` spans less than ``4x + y``, and the modular sum drops the operand's top bits)."""
     return operand.width + operand.shift - below <= width
-
-
-def _vector(width: int) -> str:
-    return f"[{width - 1}:0]"
 
 
 def _csd_row(row: Row, inputs: InputWires, name: str) -> tuple[list[str], RowSum]:
@@ -180,7 +180,7 @@ def _root(root: Operand | None, name: str, total: RowSum) -> list[str]:
     if root.wire == name:
         return []  # the tree's last node
     sign = "-" if root.negative else ""
-    return [f"    wire signed {_vector(total.width)} {name} = {sign}{root.at(total.width)};"]
+    return [f"    wire signed {vector(total.width)} {name} = {sign}{root.at(total.width)};"]
 
 
 def _row_sum(row: Row, inputs: InputWires, name: str) -> RowSum:
@@ -193,7 +193,7 @@ def _multiply_row(row: Row, inputs: InputWires, name: str) -> tuple[list[str], R
     w = total.width
     terms = [f"{w}'({inputs.names[i]}) * {_constant(c, w)}" for i, c in row if c != 0]
     expr = " + ".join(terms) if terms else "1'b0"
-    return [f"    wire signed {_vector(w)} {name} = {expr};"], total
+    return [f"    wire signed {vector(w)} {name} = {expr};"], total
 
 
 def _constant(value: int, width: int) -> str:

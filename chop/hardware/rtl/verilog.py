@@ -22,11 +22,6 @@ def signed_width(lo: int, hi: int) -> int:
     return max(below, above)
 
 
-def signed_range(fmt: FixedFormat) -> tuple[int, int]:
-    """The codes of ``fmt`` (its ``lo``, ``hi``), the range the RTL's signed view of a port takes."""
-    return fmt.lo, fmt.hi
-
-
 def hex_literal(value: int, width: int) -> str:
     """``value`` as a ``width``-bit two's complement hex literal, e.g. ``-3`` in 4 bits: ``4'hd``."""
     return f"{width}'h{value & ((1 << width) - 1):x}"
