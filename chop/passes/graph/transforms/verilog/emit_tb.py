@@ -46,10 +46,10 @@ def emit_verilog_tb_transform_pass(graph: MaseGraph, pass_args: dict[str, Any] |
     Arguments: ``test_inputs`` (a list of input batches, real values), ``trans_num`` (how many of
     them, default 1), ``project_dir``, ``top_name``.
     """
-    from chop.hardware.reference import integer_reference
-
     args = check_pass_args(PASS, pass_args, OPTIONS)
     x = _inputs(args["test_inputs"], args["trans_num"])
+    from chop.hardware.reference import integer_reference
+
     prepared = prepared_module(graph)
     design = plan_rtl(prepared, top_name=args["top_name"]).design(rtl_dir(args))
     first = next(m for m in prepared.modules() if isinstance(m, FixedInput))
