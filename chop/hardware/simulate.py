@@ -68,11 +68,13 @@ def verilator_arguments(design: RtlDesign, sim_dir: Path) -> list[str]:
 
     ``--output-split 0`` keeps the model in one C++ file: split models are compiled with a
     precompiled header, whose compiler flag the PyPI wheel's ``verilated.mk`` leaves empty
-    (the build then fails), and one file compiles about as fast.
+    (the build then fails). ``--output-split-cfuncs 500`` cuts the model's functions into pieces
+    the compiler optimises in linear time: jsc-s at 8 bits compiles in about 10 s instead of 4 min.
     """
     sources = [os.path.relpath(path, sim_dir) for path in design.files]
-    return ["--cc", "--exe", "-O3", "--output-split", "0", "--top-module", design.top_name, "-Mdir", OBJ_DIR,
-            "-o", f"V{design.top_name}", "-Wno-fatal", *sources, "harness.cpp"]
+    return ["--cc", "--exe", "-O3", "--output-split", "0", "--output-split-cfuncs", "500",
+            "--top-module", design.top_name, "-Mdir", OBJ_DIR, "-o", f"V{design.top_name}", "-Wno-fatal",
+            *sources, "harness.cpp"]
 
 
 def make_arguments(design: RtlDesign) -> list[str]:

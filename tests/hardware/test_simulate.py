@@ -190,6 +190,26 @@ def test_random_mlps_match_in_verilator(modules: list, pipeline: str, tmp_path_f
     assert torch.equal(result.outputs, chain(modules[1:], codes))
 
 
+@pytest.mark.parametrize("relu_out", [None, FixedFormat(52, 2, signed=False)], ids=["signed-48", "unsigned-52"])
+def test_wide_codes_cross_the_words_of_wide_ports(tmp_path: Path, runtime_cache: Path, relu_out: FixedFormat | None
+                                                  ) -> None:
+    """40-bit inputs and 48- or 52-bit outputs: elements straddle the 32-bit words of Verilator's VlWide ports."""
+    gen = torch.Generator().manual_seed(8)
+    x = FixedFormat(40, 0)
+    linear = random_linear(gen, 3, 2, x, FixedFormat(8, 0), FixedFormat(8, 0))
+    modules = [FixedInput(x), FixedLinear(linear.weight, linear.bias, x, linear.weight_format, linear.acc_format,
+                                          linear.acc_format)]
+    if relu_out is not None:
+        modules.append(FixedReLU(linear.acc_format, relu_out))
+    codes = random_codes(gen, x, 50, (3,))
+    design = emit_rtl(prepared(nn.Sequential(*modules)), tmp_path / "rtl")
+    assert design.output_format.width >= 48 and design.input_bits == 120
+    result = simulate(design, codes, tmp_path / "sim", runtime_cache=runtime_cache)
+    expected = chain(modules[1:], codes)
+    assert expected.min() < -(2**40) if relu_out is None else expected.max() > 2**45
+    assert torch.equal(result.outputs, expected)
+
+
 def test_a_build_is_reused_while_the_design_is_unchanged(tmp_path: Path, runtime_cache: Path) -> None:
     model, codes, expected = chain_case()
     design = emit_rtl(prepared(model), tmp_path / "rtl")

@@ -19,7 +19,7 @@ from chop.errors import HardwareError
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
 from chop.hardware.rtl.netlist import Step, Wire
-from chop.hardware.rtl.products import InputWires, RowSum, product_rows
+from chop.hardware.rtl.products import InputWires, product_rows
 from chop.hardware.rtl.verilog import decimal_list, describe, packed_constants, signed_width, vector
 
 PIPELINES = ("none", "layer", "split")
@@ -49,9 +49,10 @@ def _format_params(prefix: str, fmt: FixedFormat) -> str:
     return f".{prefix}_WIDTH({fmt.width}), .{prefix}_FRAC({fmt.frac}), .{prefix}_SIGNED({_flag(fmt.signed)})"
 
 
-def _port(direction: str, name: str, wire: Wire) -> str:
+def _port(direction: str, name: str, wire: Wire, last: bool = False) -> str:
     layout = f"element i at [i*{wire.fmt.width} +: {wire.fmt.width}]"
-    return f"    {direction} logic {vector(wire.bits)} {name},  // {describe(wire.fmt, wire.size)}, {layout}"
+    separator = " " if last else ","
+    return f"    {direction} logic {vector(wire.bits)} {name}{separator}  // {describe(wire.fmt, wire.size)}, {layout}"
 
 
 def _header(step: Step, summary: str, notes: Sequence[str], latency: int) -> list[str]:
@@ -64,8 +65,7 @@ def _header(step: Step, summary: str, notes: Sequence[str], latency: int) -> lis
              "    input  logic rst,"]
     for k, wire in enumerate(step.inputs):
         lines += [f"    input  logic data_in_{k}_valid,", _port("input ", f"data_in_{k}", wire)]
-    lines += ["    output logic data_out_0_valid,", _port("output", "data_out_0", step.out).rstrip(",")]
-    lines[-1] = lines[-1].replace(f" data_out_0,  //", " data_out_0   //")
+    lines += ["    output logic data_out_0_valid,", _port("output", "data_out_0", step.out, last=True)]
     return lines + [");"]
 
 
@@ -83,11 +83,12 @@ def _stage(stages: int, valid: str, data: str, width: int, *, name: str = "u_sta
             "    );"]
 
 
-def _input_wires(wire: Wire, used: set[int], lines: list[str]) -> InputWires:
-    """Declare a signed wire per used input element; unread elements are collected for the linter."""
+def _input_wires(wire: Wire, used: set[int]) -> tuple[InputWires, list[str]]:
+    """A signed wire per used input element, and the lines declaring them (unread elements are
+    collected on one wire for the linter)."""
     fmt = wire.fmt
     width = fmt.width + (0 if fmt.signed else 1)
-    lines.append(f"    // the input elements as signed numbers{'' if fmt.signed else ' (a zero bit on top: unsigned format)'}")
+    lines = [f"    // the input elements as signed numbers{'' if fmt.signed else ' (a zero bit on top: unsigned format)'}"]
     for i in sorted(used):
         bits = f"data_in_0[{i * fmt.width} +: {fmt.width}]"
         value = bits if fmt.signed else f"$signed({{1'b0, {bits}}})"
@@ -97,70 +98,76 @@ def _input_wires(wire: Wire, used: set[int], lines: list[str]) -> InputWires:
         parts = ", ".join(f"data_in_0[{i * fmt.width} +: {fmt.width}]" for i in unread)
         lines += ["    // lint waiver: inputs whose constants are all zero are not read (Verilator ignores *unused*)",
                   f"    wire unused_inputs = &{{1'b0, {parts}}};"]
-    return InputWires([f"x{i}" for i in range(wire.size)], width, fmt.lo, fmt.hi)
+    return InputWires([f"x{i}" for i in range(wire.size)], width, fmt.lo, fmt.hi), lines
 
 
-def _pack(name: str, sums: Sequence[RowSum], width: int, lines: list[str]) -> None:
-    lines.append(f"    logic {vector(len(sums) * width)} {name};")
-    lines += [f"    assign {name}[{j * width} +: {width}] = {width}'({s.wire});" for j, s in enumerate(sums)]
+@dataclass(frozen=True)
+class ConstantLayer:
+    """What a linear or an affine layer hands to the common emitter: rows of constant products, one
+    offset per row (bias or shift), the formats, and the words its module uses for them."""
+
+    rows: list[list[tuple[int, int]]]  # per row: (input element, constant code)
+    labels: list[str]  # per row, for the comments
+    offsets: list[int]  # per row: added at the accumulator's fraction bits
+    in_format: FixedFormat
+    constant_format: FixedFormat
+    acc_format: FixedFormat
+    shift: int  # ACC_FRAC - IN_FRAC - CONSTANT_FRAC
+    summary: str
+    notes: list[str]
+    row: str  # a row's wire prefix and name in comments: "row" (linear), "product" (affine)
+    vector: str  # the packed row values and the component's port: "sums", "products"
+    size: str  # the component's row count parameter: "ROWS", "SIZE"
+    width: str  # the component's width parameter for the row values: "SUM_WIDTH", "PRODUCT_WIDTH"
+    offset: str  # the component's offset parameter: "BIAS", "SHIFT"
 
 
-def _check_shift(step: Step, shift: int) -> None:
-    if shift < 0:
+def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLayer) -> LayerModule:
+    """A linear or affine layer: constant products, packed side by side, then ``fixed_linear`` /
+    ``fixed_affine`` (offset, requantise), then the register stage."""
+    if layer.shift < 0:
         raise HardwareError(f"node '{step.node}': the accumulator has fewer fraction bits than its products "
-                            f"(shift {shift}); re-run prepare_hardware_transform_pass")
-
-
-def _constant_layer(step: Step, pipeline: str, products: str, *, rows: list[list[tuple[int, int]]],
-                    labels: list[str], offsets: list[int], in_fmt: FixedFormat, constant_fmt: FixedFormat,
-                    acc_fmt: FixedFormat, shift: int, names: dict[str, str], summary: str,
-                    notes: list[str]) -> LayerModule:
-    """A linear or affine layer: constant products, packed, then offset + requantise, then the stage."""
-    _check_shift(step, shift)
+                            f"(shift {layer.shift}); re-run prepare_hardware_transform_pass")
     latency = {"none": 0, "layer": 1, "split": 2}[pipeline]
-    body: list[str] = []
-    used = {i for row in rows for i, c in row if c != 0}
-    inputs = _input_wires(step.inputs[0], used, body)
-    product_lines, sums = product_rows(rows, inputs, names["prefix"], products, labels)
+    inputs, inputs_lines = _input_wires(step.inputs[0], {i for row in layer.rows for i, c in row if c != 0})
+    product_lines, sums = product_rows(layer.rows, inputs, layer.row, products, layer.labels)
     sum_width = max(s.width for s in sums)
-    offset_width = signed_width(min(offsets), max(offsets))
-    acc_lo = min((s.lo << shift) + b for s, b in zip(sums, offsets))
-    acc_hi = max((s.hi << shift) + b for s, b in zip(sums, offsets))
-    acc_width = signed_width(acc_lo, acc_hi)
-    out = step.out
-    size, sums_name, offsets_name = len(rows), names["sums"], names["offsets"]
-    params = [
-        f"    localparam int {names['size']} = {size};",
-        f"    localparam int {names['sum_width']} = {sum_width};  // the widest {names['what']}, "
-        f"at fraction bits {in_fmt.frac} + {constant_fmt.frac}",
-        f"    localparam int {names['offset_width']} = {offset_width};",
-        f"    localparam int ACC_WIDTH = {acc_width};  // exact: {acc_lo}..{acc_hi} at fraction bits {acc_fmt.frac}",
-    ]
-    body = params + body
+    offset_width = signed_width(min(layer.offsets), max(layer.offsets))
+    acc_lo = min((s.lo << layer.shift) + b for s, b in zip(sums, layer.offsets))
+    acc_hi = max((s.hi << layer.shift) + b for s, b in zip(sums, layer.offsets))
+    size, out, what = len(layer.rows), step.out, "row sum" if layer.row == "row" else layer.row
     style = "canonical signed digits" if products == "csd" else "constant multiplications"
-    body += ["", f"    // constant products ({style}); the formula of each {names['what']} comes first", *product_lines,
-             "", f"    // the {names['what']}s side by side, sign-extended to {names['sum_width']}"]
-    _pack(sums_name, sums, sum_width, body)
-    body += ["", f"    // {names['offset_what']} codes at fraction bits {acc_fmt.frac}, {names['what']} 0 first:",
-             decimal_list(offsets),
-             f"    localparam logic [{names['size']}*{names['offset_width']}-1:0] {offsets_name} = "
-             + packed_constants(offsets, offset_width) + ";", ""]
-    source_valid, source = "data_in_0_valid", sums_name
+    body = [f"    localparam int {layer.size} = {size};",
+            f"    localparam int {layer.width} = {sum_width};  // the widest {what}, at fraction bits "
+            f"{layer.in_format.frac} + {layer.constant_format.frac}",
+            f"    localparam int {layer.offset}_WIDTH = {offset_width};",
+            f"    localparam int ACC_WIDTH = {signed_width(acc_lo, acc_hi)};  // exact: {acc_lo}..{acc_hi} at fraction "
+            f"bits {layer.acc_format.frac}", "",
+            *inputs_lines, "",
+            f"    // constant products ({style}); the formula of each {what} comes first", *product_lines, "",
+            f"    // the {what}s side by side, sign-extended to {layer.width}",
+            f"    logic {vector(size * sum_width)} {layer.vector};",
+            *(f"    assign {layer.vector}[{j * sum_width} +: {sum_width}] = {sum_width}'({s.wire});"
+              for j, s in enumerate(sums)), "",
+            f"    // {layer.offset.lower()} codes at fraction bits {layer.acc_format.frac}, {what} 0 first:",
+            decimal_list(layer.offsets),
+            f"    localparam logic [{layer.size}*{layer.offset}_WIDTH-1:0] {layer.offset} = "
+            + packed_constants(layer.offsets, offset_width) + ";", ""]
+    valid, values = "data_in_0_valid", layer.vector
     if pipeline == "split":
-        body += [f"    logic {sums_name}_valid;", f"    logic {vector(size * sum_width)} {sums_name}_q;"]
-        body += _stage(1, "data_in_0_valid", sums_name, size * sum_width, name="u_products_stage",
-                       out=(f"{sums_name}_valid", f"{sums_name}_q"),
-                       comment="pipeline \"split\": a register between the products and the requantiser")
-        source_valid, source = f"{sums_name}_valid", f"{sums_name}_q"
+        valid, values = f"{layer.vector}_valid", f"{layer.vector}_q"
+        body += [f"    logic {valid};", f"    logic {vector(size * sum_width)} {values};",
+                 *_stage(1, "data_in_0_valid", layer.vector, size * sum_width, name="u_products_stage",
+                         out=(valid, values),
+                         comment="pipeline \"split\": a register between the products and the requantiser")]
     body += [f"    logic {vector(out.bits)} result;",
              f"    {step.kind} #(",
-             f"        .{names['size_param']}({names['size']}), .{names['sum_param']}({names['sum_width']}), "
-             f".PRODUCT_SHIFT({shift}),",
-             f"        .{names['offset_param']}_WIDTH({names['offset_width']}), .{names['offset_param']}({offsets_name}),",
-             f"        .ACC_WIDTH(ACC_WIDTH), .ACC_FRAC({acc_fmt.frac}), {_format_params('OUT', out.fmt)}",
-             f"    ) u_{step.kind.removeprefix('fixed_')} (.{names['sum_port']}({source}), .data_out(result));", ""]
-    body += _stage(0 if pipeline == "none" else 1, source_valid, "result", out.bits)
-    text = "\n".join([*_header(step, summary, notes, latency), *body, "endmodule", ""])
+             f"        .{layer.size}({layer.size}), .{layer.width}({layer.width}), .PRODUCT_SHIFT({layer.shift}),",
+             f"        .{layer.offset}_WIDTH({layer.offset}_WIDTH), .{layer.offset}({layer.offset}),",
+             f"        .ACC_WIDTH(ACC_WIDTH), .ACC_FRAC({layer.acc_format.frac}), {_format_params('OUT', out.fmt)}",
+             f"    ) u_{step.kind.removeprefix('fixed_')} (.{layer.vector}({values}), .data_out(result));", "",
+             *_stage(0 if pipeline == "none" else 1, valid, "result", out.bits)]
+    text = "\n".join([*_header(step, layer.summary, layer.notes, latency), *body, "endmodule", ""])
     return LayerModule(step.node, module_name(step), step.kind, text, latency)
 
 
@@ -180,13 +187,10 @@ def linear_layer(step: Step, pipeline: str, products: str) -> LayerModule:
              f"bias       {out_features} codes at the accumulator's fraction bits {op.acc_format.frac}",
              f"accumulator {op.acc_format} (exact: the sums cannot overflow)",
              f"data_out_0 {describe(op.out_format, step.out.size)}: round half to even, then saturate"]
-    names = dict(prefix="row", sums="sums", offsets="BIAS", size="ROWS", sum_width="SUM_WIDTH",
-                 offset_width="BIAS_WIDTH", what="row sum", offset_what="bias", size_param="ROWS",
-                 sum_param="SUM_WIDTH", offset_param="BIAS", sum_port="sums")
-    return _constant_layer(step, pipeline, products, rows=rows, labels=labels, offsets=bias * groups,
-                           in_fmt=op.in_format, constant_fmt=op.weight_format, acc_fmt=op.acc_format,
-                           shift=op.product_shift, names=names, notes=notes,
-                           summary=f"y = requant(x @ W^T + b), {in_features} -> {out_features}")
+    layer = ConstantLayer(rows, labels, bias * groups, op.in_format, op.weight_format, op.acc_format, op.product_shift,
+                          f"y = requant(x @ W^T + b), {in_features} -> {out_features}", notes,
+                          row="row", vector="sums", size="ROWS", width="SUM_WIDTH", offset="BIAS")
+    return _constant_layer(step, pipeline, products, layer)
 
 
 def affine_layer(step: Step, pipeline: str, products: str) -> LayerModule:
@@ -202,14 +206,11 @@ def affine_layer(step: Step, pipeline: str, products: str) -> LayerModule:
              f"shift      {channels} codes at the accumulator's fraction bits {op.acc_format.frac}",
              f"accumulator {op.acc_format} (exact)",
              f"data_out_0 {describe(op.out_format, size)}: round half to even, then saturate"]
-    names = dict(prefix="product", sums="products", offsets="SHIFT", size="SIZE", sum_width="PRODUCT_WIDTH",
-                 offset_width="SHIFT_WIDTH", what="product", offset_what="shift", size_param="SIZE",
-                 sum_param="PRODUCT_WIDTH", offset_param="SHIFT", sum_port="products")
-    return _constant_layer(step, pipeline, products, rows=rows, labels=labels,
-                           offsets=[shift[e % channels] for e in range(size)], in_fmt=op.in_format,
-                           constant_fmt=op.scale_format, acc_fmt=op.acc_format, shift=op.product_shift,
-                           names=names, notes=notes,
-                           summary=f"y = requant(x * scale + shift) per channel ({channels} channels)")
+    layer = ConstantLayer(rows, labels, [shift[e % channels] for e in range(size)], op.in_format, op.scale_format,
+                          op.acc_format, op.product_shift,
+                          f"y = requant(x * scale + shift) per channel ({channels} channels)", notes,
+                          row="product", vector="products", size="SIZE", width="PRODUCT_WIDTH", offset="SHIFT")
+    return _constant_layer(step, pipeline, products, layer)
 
 
 def relu_layer(step: Step, pipeline: str, products: str) -> LayerModule:

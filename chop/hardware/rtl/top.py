@@ -54,7 +54,8 @@ def top_text(netlist: Netlist, layers: dict[str, LayerModule], top_name: str, pi
     latency = at[netlist.output.node]
     source, result = netlist.input, netlist.output
     lines = [f"// {top_name}: the prepared network, fully parallel: a sample in and a sample out every cycle.",
-             "// Written by machop (chop.hardware.rtl). One module per layer, named after its node:"]
+             "// Written by machop (chop.hardware.rtl). One module per layer, named after its node:",
+             f"//   {'module':<32} {'component':<13} data_out_0"]
     lines += [f"//   {layers[s.node].module:<32} {s.kind:<13} {describe(s.out.fmt, s.out.size)}"
               for s in netlist.compute]
     lines += [f"// data_in_0:  {describe(source.fmt, source.size)}, element i at [i*{source.fmt.width} +: "
