@@ -263,10 +263,13 @@ def simulate(design: RtlDesign, codes: Tensor, sim_dir: Path, *, runtime_cache: 
     inputs, outputs = sim_dir / "inputs.txt", sim_dir / "outputs.txt"
     write_codes(inputs, rows)
     outputs.unlink(missing_ok=True)
-    report = run_interruptibly([str(program), inputs.name, outputs.name], sim_dir, "the simulation")
+    try:
+        report = run_interruptibly([str(program), inputs.name, outputs.name], sim_dir, "the simulation")
+    finally:  # the harness writes OUTPUTS.tmp and renames it when complete: drop a partial one
+        outputs.with_name(outputs.name + ".tmp").unlink(missing_ok=True)
     finished = time.perf_counter()
-    summary = report.split()
-    fields = dict(zip(summary[-8::2], summary[-7::2]))
+    last = report.split()[-8:]  # rows R cycles C latency L mismatches M
+    fields = dict(zip(last[::2], last[1::2]))
     result = read_codes(outputs, design.output_size)
     if len(result) != len(rows):
         raise HardwareError(f"the simulation returned {len(result)} rows for {len(rows)} inputs")
