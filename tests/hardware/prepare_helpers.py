@@ -58,7 +58,8 @@ def graph_of(model: nn.Module, example: Tensor | None = None) -> MaseGraph:
     graph = MaseGraph(model)
     graph, _ = init_metadata_analysis_pass(graph, None)
     dummy = example if example is not None else torch.randn(2, 16)
-    graph, _ = add_common_metadata_analysis_pass(graph, {"dummy_in": {"x": dummy}, "add_value": False})
+    placeholder = next(node.name for node in graph.nodes if node.op == "placeholder")
+    graph, _ = add_common_metadata_analysis_pass(graph, {"dummy_in": {placeholder: dummy}, "add_value": False})
     return graph
 
 

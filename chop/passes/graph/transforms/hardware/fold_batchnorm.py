@@ -34,10 +34,10 @@ def fold_batchnorm_transform_pass(graph: MaseGraph, pass_args: dict[str, Any] | 
     module = copy.deepcopy(graph.model)
     modules = dict(module.named_modules())
     folds = fold_pairs(list(module.graph.nodes), lambda node: classify(node, modules)[1])
-    for fold in folds:
-        for node in (fold.batch_norm, fold.linear):
-            if isinstance(modules[str(node.target)], QuantizedModule):
-                raise PassError(f"{PASS}: node '{node.name}' is already quantised; fold before quantising "
+    involved = {node for fold in folds for node in (fold.batch_norm, fold.linear)}
+    for node in module.graph.nodes:
+        if node in involved and isinstance(modules[str(node.target)], QuantizedModule):
+            raise PassError(f"{PASS}: node '{node.name}' is already quantised; fold before quantising "
                                 f"(prepare_hardware_transform_pass folds quantised graphs itself)")
     by_linear: dict[fx.Node, dict[str, fx.Node]] = {}
     for fold in folds:
