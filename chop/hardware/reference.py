@@ -23,6 +23,7 @@ from chop.ir.graph.mase_graph import MaseGraph
 from chop.tools.modes import eval_mode
 
 Prepared = MaseGraph | fx.GraphModule
+RESHAPE_MODULES = (nn.Flatten, nn.Unflatten, nn.Identity)  # they move codes unchanged
 
 
 def _module(prepared: Prepared) -> fx.GraphModule:
@@ -30,14 +31,25 @@ def _module(prepared: Prepared) -> fx.GraphModule:
 
 
 class IntegerReference(fx.Interpreter):
-    """Runs a prepared graph on codes: ``integer_forward`` for every twin, reshapes as they are."""
+    """Runs a prepared graph on codes: ``integer_forward`` for every twin, reshapes as they are.
+
+    Every called module must be a twin or a reshape module (``nn.Flatten``, ``nn.Unflatten``,
+    ``nn.Identity``, as a hand-built chain holds them); that is checked before anything runs (an
+    error raised while the interpreter runs would carry fx's multi-line context).
+    """
+
+    def __init__(self, module: fx.GraphModule) -> None:
+        super().__init__(module)
+        for node in module.graph.nodes:
+            if node.op == "call_module":
+                called = module.get_submodule(str(node.target))
+                if not isinstance(called, (HardwareOp, *RESHAPE_MODULES)):
+                    raise HardwareError(f"module '{node.target}' ({type(called).__name__}) is no hardware twin; "
+                                        f"run prepare_hardware_transform_pass on the quantised graph first")
 
     def call_module(self, target: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         module = self.fetch_attr(str(target))
-        if not isinstance(module, HardwareOp):
-            raise HardwareError(f"module '{target}' ({type(module).__name__}) is no hardware twin; "
-                                f"run prepare_hardware_transform_pass on the quantised graph first")
-        return module.integer_forward(*args, **kwargs)
+        return module.integer_forward(*args, **kwargs) if isinstance(module, HardwareOp) else module(*args, **kwargs)
 
 
 def integer_reference(prepared: Prepared, x: Tensor) -> Tensor:
@@ -51,7 +63,8 @@ def output_format(prepared: Prepared) -> FixedFormat:
     module = _module(prepared)
     output = next(node for node in module.graph.nodes if node.op == "output")
     value = output.args[0]
-    while isinstance(value, fx.Node) and value.op != "call_module" and value.args:
+    while isinstance(value, fx.Node) and value.args and (
+            value.op != "call_module" or isinstance(module.get_submodule(str(value.target)), RESHAPE_MODULES)):
         value = value.args[0]  # reshapes pass codes through
     if not isinstance(value, fx.Node) or value.op != "call_module":
         raise HardwareError("the prepared graph's output is not one value computed by a hardware twin")
@@ -88,6 +101,6 @@ def accuracy_before_after(quantised: MaseGraph | nn.Module, prepared: Prepared, 
     with torch.no_grad(), eval_mode(model):
         before = model(x).argmax(dim=1)
     after = integer_reference(prepared, x).argmax(dim=1)
-    return {"rows": len(x), "quantised_accuracy": float((before == y).float().mean()),
-            "prepared_accuracy": float((after == y).float().mean()),
+    return {"rows": len(x), "quantised_accuracy": float((before == y).double().mean()),
+            "prepared_accuracy": float((after == y).double().mean()),
             "differing_rows": torch.nonzero(before != after).flatten().tolist()}
