@@ -13,7 +13,7 @@ from torch import nn
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedLinear
 from chop.hardware.prepare import accumulator_format, affine_bounds, linear_bounds, prepare
-from chop.hardware.prepare.constants import fitting_format
+from chop.hardware.prepare.constants import MAX_DERIVED_FRAC, fitting_format
 from chop.hardware.prepare.precision import add_bounds, needed_width
 
 small_formats = st.builds(FixedFormat, width=st.integers(1, 3), frac=st.integers(-2, 4), signed=st.booleans())
@@ -93,4 +93,10 @@ def test_fitting_format_has_the_most_fraction_bits_without_saturation(values, wi
     if all(v == 0 for v in values):
         assert fmt.frac == 3
     else:
-        assert fits(fmt.frac) and not fits(fmt.frac + 1)
+        assert fits(fmt.frac) and (fmt.frac == MAX_DERIVED_FRAC or not fits(fmt.frac + 1))
+
+
+def test_fitting_format_caps_the_fraction_bits_of_tiny_constants() -> None:
+    assert fitting_format(torch.tensor([1e-300, -2e-300], dtype=torch.float64), 8, False, 0) == (
+        FixedFormat(8, MAX_DERIVED_FRAC, True))
+    assert fitting_format(torch.tensor([1e300], dtype=torch.float64), 8, True, 0).frac == -990

@@ -14,9 +14,14 @@ from torch import Tensor
 
 from chop.hardware.fixed import FixedFormat
 
+# The most fraction bits a derived format gets: a constant that needs more (below 2^-64 of scale,
+# next to inputs of ordinary range) is as good as zero for a 52-bit accumulator.
+MAX_DERIVED_FRAC = 64
+
 
 def fitting_format(values: Tensor, width: int, signed: bool, fallback_frac: int) -> FixedFormat:
-    """The ``width``-bit format with the most fraction bits at which no value of ``values`` saturates.
+    """The ``width``-bit format with the most fraction bits (at most ``MAX_DERIVED_FRAC``) at which no value
+    of ``values`` saturates.
 
     A negative value makes the format signed whatever ``signed`` says (an unsigned format would
     clamp it). All-zero values fit any frac: ``fallback_frac`` (the entry's) is kept.
@@ -26,8 +31,8 @@ def fitting_format(values: Tensor, width: int, signed: bool, fallback_frac: int)
     largest = float(values.abs().max()) if values.numel() else 0.0
     if largest == 0.0:
         return FixedFormat(width, fallback_frac, signed)
-    # 2^(width) / largest bounds 2^frac from above for either sign; walk down to the first that fits
-    frac = math.floor(math.log2(2.0**width / largest)) + 1
+    # 2^width / largest bounds 2^frac from above for either sign; walk down to the first that fits
+    frac = min(MAX_DERIVED_FRAC, math.floor(width - math.log2(largest)) + 1)
     while True:
         fmt = FixedFormat(width, frac, signed)
         scaled = torch.round(values * 2.0**frac)
