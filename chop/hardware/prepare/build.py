@@ -4,8 +4,9 @@ Every edge carries the format of its consumer's ``data_in`` quantiser: that is t
 the fake-quantised model applies when the value enters the consumer, so the producer's twin does
 it (``out_format``) and the consumer's twin computes on those codes (``in_format``). A value that
 reaches the graph output keeps its producer's exact format (the accumulator of a linear, the
-input format of a relu). The graph input takes the consumers' ``data_in`` format, or
-``input_format`` where given (what the hardware's input port carries).
+input format of a relu); one read by both a layer and the output carries the layer's ``data_in``
+format. The graph input takes the consumers' ``data_in`` format, or ``input_format`` where given
+(what the hardware's input port carries; the first layers then compute on those codes).
 
 Batch norms, where ``fold_batchnorm``, merge into the linear they directly follow (the linear has
 no other user) or directly precede (the batch norm has no other user); the rest become a
@@ -167,7 +168,7 @@ class _EdgeFormats:
         """The layers that read ``value``, looking through reshapes."""
         found = []
         for user in value.users:
-            if self.roles[user].op == "reshape":
+            if self.roles[user].op == "reshape" and user.args[0] is value:  # not a size() it only reads
                 found.extend(self._consumers(user))
             elif user in self.heads:
                 found.append(self.heads[user])
