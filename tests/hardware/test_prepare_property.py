@@ -2,10 +2,10 @@
 
 Widths 1..12, one to three linear layers (with or without bias), batch norms before the first
 linear and after any linear (folded, or affine where ``fold_batchnorm`` is off or a ReLU follows),
-ReLUs anywhere, and every node's data_in / weight / bias format drawn on its own (signed or not,
-fraction bits from -2 to the width). Without batch norms preparation changes nothing, so the
-prepared graph must also equal the user's fake-quantised model exactly (it does whenever float32,
-in which that model computes, holds every accumulator: 23 bits and less).
+ReLUs anywhere, and every node's data_in / weight / bias format drawn on its own (fraction bits
+from -2 to the width; data and weights signed or not). Without batch norms preparation changes
+nothing, so the prepared graph must also equal the user's fake-quantised model exactly (it does
+whenever float32, in which that model computes, holds every accumulator: 23 bits and less).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def operand(draw: Any, name: str, widths: tuple[int, int]) -> dict[str, Any]:
 @st.composite
 def node_config(draw: Any) -> dict[str, Any]:
     return {"name": "integer", **draw(operand("data_in", (2, 10))), **draw(operand("weight", (2, 8))),
-            **draw(operand("bias", (2, 10))), "data_in_signed": draw(st.booleans())}
+            **draw(operand("bias", (2, 10))), "data_in_signed": draw(st.booleans()),
+            "weight_signed": draw(st.booleans())}
 
 
 def _batch_norm(channels: int, generator: torch.Generator) -> nn.BatchNorm1d:

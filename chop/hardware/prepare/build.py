@@ -247,7 +247,10 @@ def _gamma_beta(role: Role) -> tuple[Tensor | None, Tensor | None]:
 
 
 def _folded_affine(role: Role | None) -> Affine | None:
-    return None if role is None else batch_norm_affine(role.module, role.node.name, *_gamma_beta(role))  # type: ignore[arg-type]
+    if role is None:
+        return None
+    assert isinstance(role.module, nn.BatchNorm1d)
+    return batch_norm_affine(role.module, role.node.name, *_gamma_beta(role))
 
 
 def _exact_codes(where: str, values: Tensor, frac: int) -> Tensor:
@@ -325,6 +328,6 @@ def _copy_reshape(new: fx.Graph, role: Role, env: dict[fx.Node, fx.Node]) -> fx.
     """A reshape acts on codes unchanged; an ``nn.Flatten`` module becomes ``torch.flatten``."""
     node = role.node
     if isinstance(role.module, nn.Flatten):
-        flatten = role.module
-        return new.call_function(torch.flatten, (env[node.args[0]], flatten.start_dim, flatten.end_dim))  # type: ignore[index]
+        source = env[node.args[0]]  # type: ignore[index]
+        return new.call_function(torch.flatten, (source, role.module.start_dim, role.module.end_dim))
     return new.node_copy(node, env.__getitem__)

@@ -49,5 +49,6 @@ def accumulator_format(where: str, lo: int, hi: int, frac: int) -> FixedFormat:
     width = needed_width(lo, hi)
     if width > MAX_ACCUMULATOR_WIDTH:
         raise HardwareError(f"{where}: the accumulator needs {width} bits (codes {lo}..{hi}), more than the "
-                            f"{MAX_ACCUMULATOR_WIDTH} the integer reference computes exactly; use narrower weights or inputs")
+                            f"{MAX_ACCUMULATOR_WIDTH} the integer reference computes exactly; "
+                            f"use narrower weights or inputs")
     return FixedFormat(width, frac, lo < 0)

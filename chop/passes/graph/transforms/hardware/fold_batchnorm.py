@@ -59,7 +59,11 @@ def _fold_one(module: fx.GraphModule, modules: dict[str, nn.Module], linear_node
     """Replace the linear by one with the folded weights; drop the batch norm nodes and modules."""
     linear = modules[str(linear_node.target)]
     assert isinstance(linear, nn.Linear)
-    affines = {side: batch_norm_affine(modules[str(node.target)], node.name) for side, node in sides.items()}  # type: ignore[arg-type]
+    affines = {}
+    for side, node in sides.items():
+        bn = modules[str(node.target)]
+        assert isinstance(bn, nn.BatchNorm1d)
+        affines[side] = batch_norm_affine(bn, node.name)
     weight, bias = fold_batch_norms(linear.weight, linear.bias, affines.get("before"), affines.get("after"))
     merged = nn.Linear(linear.in_features, linear.out_features, bias=True, dtype=linear.weight.dtype)
     merged.weight.data.copy_(weight)
