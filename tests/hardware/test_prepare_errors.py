@@ -106,3 +106,9 @@ def test_a_batch_norm_without_running_statistics() -> None:
     _refused(quantised(model, INTEGER_8_4, torch.randn(2, 4)).model,
              "node '_0' (batch_norm1d) keeps no running statistics (track_running_stats=False), so it is no fixed "
              "affine map; build it with running statistics")
+
+
+def test_a_prepared_graph_is_not_prepared_again() -> None:
+    prepared = prepare(quantised(nn.Sequential(nn.Linear(4, 3)).eval(), INTEGER_8_4, torch.randn(2, 4)).model)
+    _refused(prepared.module, "node 'fixed_input' is already a hardware twin (fixed_input): the graph is prepared; "
+                              "prepare the quantised graph it came from")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from torch import fx, nn
 
 from chop.errors import HardwareError
+from chop.hardware.ops import HardwareOp
 from chop.ir.graph.ops import classify
 from chop.quantized import node_quantizers
 from chop.quantizers import Quantizer
@@ -60,6 +61,9 @@ def node_roles(graph_module: fx.GraphModule) -> dict[fx.Node, Role]:
     for node in nodes:
         _, op = classify(node, modules)
         module = modules[str(node.target)] if node.op == "call_module" else None
+        if isinstance(module, HardwareOp):
+            raise HardwareError(f"node '{node.name}' is already a hardware twin ({module.kind}): the graph is prepared; "
+                                f"prepare the quantised graph it came from")
         if node.op in ("placeholder", "output"):
             roles[node] = Role(node, node.op)
         elif op in RESHAPE_OPS:
