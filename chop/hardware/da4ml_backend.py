@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -33,6 +33,9 @@ from torch import Tensor
 from chop.errors import HardwareError
 from chop.hardware.fixed import FixedFormat
 from chop.tools.atomic import atomic_write_text
+
+if TYPE_CHECKING:  # da4ml imports numba, which takes a while: only the functions that use it import it
+    from da4ml.cmvm.types import CombLogic
 
 HELPER_PREFIX = "da4ml_"
 HELPERS = ("shift_adder", "negative", "mux", "multiplier", "lookup_table")  # da4ml's Verilog building blocks
@@ -56,7 +59,7 @@ class Da4mlModule:
     # (file name, text): ``{name}_adders.v`` (da4ml's adder graph), then the da4ml_* modules it instantiates
     helper_files: tuple[tuple[str, str], ...]
     cost: float  # da4ml's own estimate of the adder graph's LUTs
-    solution: Any = field(repr=False, compare=False)  # da4ml's CombLogic, whose predict() emulates it bit for bit
+    solution: CombLogic = field(repr=False, compare=False)  # da4ml's; its predict() emulates the module bit for bit
 
     @property
     def output_width(self) -> int:

@@ -128,7 +128,7 @@ class SynthesisReport:
     def as_dict(self) -> dict[str, Any]:
         """The JSON form written to ``synth.json`` (``from_dict`` reads it back)."""
         return {"top": self.top, "command": self.command, "yosys_version": self.yosys_version,
-                "seconds": self.seconds, "logic_levels_mean": LEVELS_EXPLAINED,
+                "seconds": self.seconds, "logic_levels_meaning": LEVELS_EXPLAINED,
                 "modules": [module.as_dict() for module in self.modules], "top_cells": self.top_cells.as_dict(),
                 "total": {**self.total.as_dict(), "logic_levels": self.logic_levels}}
 
@@ -150,20 +150,24 @@ class SynthesisReport:
 
         def row(label: str, inst: str, cells: CellCounts, levels: str) -> list[str]:
             split = "/".join(_compact(count) for count in cells.lut_sizes.values())
-            return [label if len(label) <= LABEL_WIDTH else label[:LABEL_WIDTH - 1] + "~", inst, str(cells.luts), split, str(cells.ffs),
-                    str(cells.carry4), str(cells.dsps), str(cells.other), levels]
+            return [_cut(label), inst, str(cells.luts), split, str(cells.ffs), str(cells.carry4), str(cells.dsps),
+                    str(cells.other), levels]
 
         rows = [row(m.label, str(len(m.instances)), m.cells, str(m.logic_levels)) for m in self.modules]
         if self.modules:
             rows.append(row(f"{self.top} (own cells)", "1", self.top_cells, ""))
         rows.append(row("total", "", self.total, str(self.logic_levels)))
-        top = self.top if len(self.top) <= LABEL_WIDTH else self.top[:LABEL_WIDTH - 1] + "~"
-        title = f"{top}: synth_xilinx{' -nodsp' if self.nodsp else ''}, {self.yosys_version}, {self.seconds:.1f} s"
+        command = "synth_xilinx -nodsp" if self.nodsp else "synth_xilinx"
+        title = f"{_cut(self.top)}: {command}, {self.yosys_version}, {self.seconds:.1f} s"
         widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
         rule = ["-" * width for width in widths]
         lines = ["  ".join(cell.ljust(width) if i == 0 else cell.rjust(width) for i, (cell, width) in
                            enumerate(zip(line, widths))).rstrip() for line in [headers, rule, *rows]]
         return "\n".join([title, *lines])
+
+
+def _cut(label: str) -> str:
+    return label if len(label) <= LABEL_WIDTH else label[:LABEL_WIDTH - 1] + "~"
 
 
 def _compact(count: int) -> str:
@@ -203,7 +207,8 @@ def read_report(run_dir: Path, top: str, command: str, seconds: float) -> Synthe
             total = CellCounts()
             for cell, count in by_module[module].items():
                 name = plain_name(cell)
-                total = total.plus(total_of(name), count) if name in by_module else total.plus(CellCounts({cell: count}))
+                leaf = name not in by_module
+                total = total.plus(CellCounts({cell: count})) if leaf else total.plus(total_of(name), count)
             totals[module] = total
         return totals[module]
 

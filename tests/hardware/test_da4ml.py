@@ -33,14 +33,15 @@ HARNESS = r"""
 #include "verilated.h"
 
 // a port of up to 64 bits is an integer in Verilator, a wider one a VlWide of 32-bit words
-template <typename T> void put(T& port, const std::vector<uint32_t>& w) { port = T(uint64_t(w[0]) | (uint64_t(w[1]) << 32)); }
-template <std::size_t N> void put(VlWide<N>& port, const std::vector<uint32_t>& w) { for (std::size_t i = 0; i < N; ++i) port[i] = w[i]; }
-template <typename T> void get(const T& port, std::vector<uint32_t>& w) { uint64_t v = port; w[0] = uint32_t(v); w[1] = uint32_t(v >> 32); }
-template <std::size_t N> void get(const VlWide<N>& port, std::vector<uint32_t>& w) { for (std::size_t i = 0; i < N; ++i) w[i] = port[i]; }
+typedef std::vector<uint32_t> Words;
+template <typename T> void put(T& port, const Words& w) { port = T(uint64_t(w[0]) | (uint64_t(w[1]) << 32)); }
+template <std::size_t N> void put(VlWide<N>& port, const Words& w) { for (std::size_t i = 0; i < N; ++i) port[i] = w[i]; }
+template <typename T> void get(const T& port, Words& w) { uint64_t v = port; w[0] = uint32_t(v); w[1] = uint32_t(v >> 32); }
+template <std::size_t N> void get(const VlWide<N>& port, Words& w) { for (std::size_t i = 0; i < N; ++i) w[i] = port[i]; }
 
 int main(int argc, char** argv) {
     const int in_words = atoi(argv[1]), out_words = atoi(argv[2]);
-    std::vector<uint32_t> in(in_words < 2 ? 2 : in_words, 0), out(out_words < 2 ? 2 : out_words, 0);
+    Words in(in_words < 2 ? 2 : in_words, 0), out(out_words < 2 ? 2 : out_words, 0);
     Vdut dut;
     while (true) {
         for (int i = 0; i < in_words; ++i) if (scanf("%x", &in[i]) != 1) return 0;
@@ -141,11 +142,16 @@ CASES = [(4, FixedFormat(8, 3, signed=True)), (4, FixedFormat(6, 0, signed=False
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Tensor, Da4mlModule, Tensor, Tensor]]:
-    """For each case: the weights, the module, the input codes and what Verilator computed."""
+    """For each case, then for an all-zero matrix: the weights, the module, the input codes and what
+    Verilator computed."""
     weights = [random_weights(7, 10, bits, seed=case) for case, (bits, _) in enumerate(CASES)]
     modules = [da4ml_linear_verilog(weight, fmt, f"cmvm_{case}") for case, (weight, (_, fmt)) in
                enumerate(zip(weights, CASES))]
     inputs = [input_vectors(fmt, 10, seed=case) for case, (_, fmt) in enumerate(CASES)]
+    zero_format = FixedFormat(5, 0, signed=False)
+    weights.append(torch.zeros(3, 4, dtype=torch.int64))
+    modules.append(da4ml_linear_verilog(weights[-1], zero_format, "cmvm_zero"))
+    inputs.append(input_vectors(zero_format, 4, seed=len(CASES)))
     outputs = simulate(modules, inputs, tmp_path_factory.mktemp("da4ml"))
     return list(zip(weights, modules, inputs, outputs))
 
@@ -160,6 +166,13 @@ def test_module_computes_the_exact_product_in_verilator_and_in_da4mls_emulator(
     assert int(exact.min()) >= module.acc_format.lo and int(exact.max()) <= module.acc_format.hi
     assert np.array_equal(module.solution.predict(x.numpy().astype(np.float64)), exact.numpy())
     assert torch.equal(verilated, exact)
+
+
+def test_an_all_zero_matrix_is_a_module_of_zeros(simulated: list[tuple[Tensor, Da4mlModule, Tensor, Tensor]]) -> None:
+    _, module, x, verilated = simulated[-1]
+    assert [name for name, _ in module.files] == ["cmvm_zero.v"]  # no adders, no helpers
+    assert module.acc_format == FixedFormat(1, 0, signed=False)
+    assert torch.equal(verilated, torch.zeros(len(x), 3, dtype=torch.int64))
 
 
 def test_accumulator_format_is_the_exact_range_of_the_product() -> None:

@@ -52,7 +52,8 @@ def test_nodsp_maps_the_multipliers_to_luts_per_module_and_in_total(reports: dic
     assert report.command == synth_command("top", nodsp=True) and report.nodsp
     dot4, relu = report.modules
     assert (dot4.module, dot4.instances, dict(dot4.cells.by_type)) == ("dot4", ("first", "second"), DOT4_NODSP)
-    assert (dot4.cells.luts, dot4.cells.ffs, dot4.cells.carry4, dot4.cells.dsps, dot4.cells.other) == (260, 18, 5, 0, 77)
+    cells = dot4.cells
+    assert (cells.luts, cells.ffs, cells.carry4, cells.dsps, cells.other) == (260, 18, 5, 0, 77)
     assert dot4.cells.lut_sizes == {"LUT1": 0, "LUT2": 16, "LUT3": 29, "LUT4": 24, "LUT5": 25, "LUT6": 166}
     assert (relu.module, relu.instances, dict(relu.cells.by_type)) == ("relu19", ("act",), RELU)
     assert dict(report.top_cells.by_type) == TOP_OWN

