@@ -164,3 +164,11 @@ def test_ctrl_c_stops_yosys_and_abc_and_leaves_nothing_behind(tmp_path: Path) ->
     else:
         pytest.fail("yosys or its ABC subprocess still runs after Ctrl-C")
     assert list(out.iterdir()) == []  # no log, no report, no scratch directory
+
+
+def test_without_yosys_synthesis_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(HardwareError, match=r"^yosys is not installed; install it with: apt-get install -y yosys"):
+        synthesize([FIXTURE / "design.v"], "top", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
