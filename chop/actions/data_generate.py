@@ -28,8 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="hadrons with c*tau above MM mm stay undecayed, as in the experiments "
                              "(default 10 at particle level, 0 = Pythia decays all, as --level detector needs)")
     parser.add_argument("--resonances", choices=["window", "on-shell"], default="on-shell",
-                        help="the hard process's W/Z/t: within --bw-cutoff widths, or on-shell (m0 +- 0.001 widths, "
-                             "as MadGraph's external resonances; the top's W keeps --bw-cutoff)")
+                        help="the hard process's W/Z/t: on-shell (default; m0 +- 0.001 widths, as MadGraph's external "
+                             "resonances; the top's W keeps --bw-cutoff) or within --bw-cutoff widths")
     parser.add_argument("--gluon-pthat-max", type=float, default=0.0, metavar="GEV",
                         help="upper pTHat cut of the gluon sample's hard process (default 0: none; 1005: the other classes')")
     parser.add_argument("--z-decays", choices=["udscb", "udsc"], default="udsc",
@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="drop jets whose mMDT jet has fewer than N constituents, counted in the provenance "
                              "(default 3, as the real files; 1: keep all)")
     parser.add_argument("--level", choices=["particle", "detector"], default="detector",
-                        help="jets from the particles, or from the emulated detector objects of --detector")
+                        help="jets from the emulated detector objects of --detector (default, as the real dataset) or from the particles")
     parser.add_argument("--detector", default="r0.5:h0.010:e0.005:t220", metavar="CONFIG",
                         help="detector emulation: smearing scale r, HCAL/ECAL cell sizes h/e, track pT limit t GeV "
                              "(default r0.5:h0.010:e0.005:t220, the original production's)")
