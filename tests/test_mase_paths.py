@@ -219,7 +219,7 @@ def check_hardware_report(report_node_hardware_type_analysis_pass: Any) -> None:
     _, info = report_node_hardware_type_analysis_pass(tiny_graph(hardware=True), {"save_path": None})
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in info["table"].splitlines()
             if line.startswith("| ")]
-    assert ["seq_blocks_2", "call_module", "float", "INTERNAL_RTL", "-1"] in rows
+    assert ["seq_blocks_2", "call_module", "float", "INTERNAL", "-1"] in rows
 
 
 def check_jsc_tiny(cls: Any) -> None:

@@ -27,29 +27,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stable-ctau", type=float, default=None, metavar="MM",
                         help="hadrons with c*tau above MM mm stay undecayed, as in the experiments "
                              "(default 10 at particle level, 0 = Pythia decays all, as --level detector needs)")
-    parser.add_argument("--resonances", choices=["window", "on-shell"], default="window",
-                        help="the hard process's W/Z/t: within --bw-cutoff widths, or on-shell (m0 +- 0.001 widths, "
-                             "as MadGraph's external resonances; the top's W keeps --bw-cutoff)")
-    parser.add_argument("--gluon-pthat-max", type=float, default=1005.0, metavar="GEV",
-                        help="upper pTHat cut of the gluon sample's hard process (default 1005; 0: none)")
-    parser.add_argument("--z-decays", choices=["udscb", "udsc"], default="udscb",
-                        help="quarks the Z decays to (udsc: no Z -> bb)")
-    parser.add_argument("--min-groomed-constituents", type=int, default=1, metavar="N",
-                        help="drop jets whose mMDT jet has fewer than N constituents, counted in the provenance (default 1: none)")
-    parser.add_argument("--level", choices=["particle", "detector"], default="particle",
-                        help="jets from the particles, or from the emulated detector objects of --detector")
+    parser.add_argument("--resonances", choices=["window", "on-shell"], default="on-shell",
+                        help="the hard process's W/Z/t: on-shell (default; m0 +- 0.001 widths, as MadGraph's external "
+                             "resonances; the top's W keeps --bw-cutoff) or within --bw-cutoff widths")
+    parser.add_argument("--gluon-pthat-max", type=float, default=0.0, metavar="GEV",
+                        help="upper pTHat cut of the gluon sample's hard process (default 0: none; 1005: the other classes')")
+    parser.add_argument("--z-decays", choices=["udscb", "udsc"], default="udsc",
+                        help="quarks the Z decays to (default udsc: no Z -> bb)")
+    parser.add_argument("--min-groomed-constituents", type=int, default=3, metavar="N",
+                        help="drop jets whose mMDT jet has fewer than N constituents, counted in the provenance "
+                             "(default 3, as the real files; 1: keep all)")
+    parser.add_argument("--level", choices=["particle", "detector"], default="detector",
+                        help="jets from the emulated detector objects of --detector (default, as the real dataset) or from the particles")
     parser.add_argument("--detector", default="r0.5:h0.010:e0.005:t220", metavar="CONFIG",
                         help="detector emulation: smearing scale r, HCAL/ECAL cell sizes h/e, track pT limit t GeV "
                              "(default r0.5:h0.010:e0.005:t220, the original production's)")
     parser.add_argument("--chunk-size", type=int, default=500, metavar="N", help="jets per seeded chunk")
     parser.add_argument("--json", action="store_true", help="print the provenance record as JSON")
-
-
-def stable_ctau(args: argparse.Namespace) -> float:
-    """``--stable-ctau`` as given, else the level's: 10 mm for particles, Pythia's decays (0) for the detector."""
-    if args.stable_ctau is not None:
-        return args.stable_ctau
-    return 0.0 if args.level == "detector" else 10.0
 
 
 def canonical_command(args: argparse.Namespace, options: GeneratorOptions) -> list[str]:
@@ -86,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         selection=JetSelection(radius=args.radius, pt_min=args.pt_min, pt_max=args.pt_max),
         decay_route=args.decay_route,
         bw_cutoff=args.bw_cutoff,
-        stable_ctau_mm=stable_ctau(args),
+        stable_ctau_mm=args.stable_ctau,  # None: the level's own
         chunk_size=args.chunk_size,
         resonances=args.resonances,
         gluon_pt_hat_max=args.gluon_pthat_max,

@@ -162,10 +162,11 @@ def _column(rows: CleanRows, feature: str) -> np.ndarray:
     return rows.x[:, JSC_FEATURES.index(feature)]
 
 
-def fingerprints(rows: CleanRows) -> list[Comparison]:
+def fingerprints(rows: CleanRows, dropped: dict[str, int] | None = None) -> list[Comparison]:
     """The spec's per-class fingerprints of the whole (cleaned) file, each next to the real value.
 
-    Gluon jet pT is a fingerprint of the spec but no column of a JSC file, so it is left out.
+    Gluon jet pT is a fingerprint of the spec but no column of a JSC file, so it is left out;
+    ``dropped`` is the generator's per-class count of dropped-and-replaced jets (see ``quark_deficit``).
     """
     real = REAL_JSC
     lines: list[Comparison] = []
@@ -184,7 +185,7 @@ def fingerprints(rows: CleanRows) -> list[Comparison]:
         members = rows.y == JSC_CLASSES.index(name)
         lines.append(Comparison("fingerprints", "j_d2_b2_mmdt median", name,
                                 float(np.median(d2[members])), real.d2_b2_median[j]))
-    lines.append(Comparison("fingerprints", "q class deficit (%)", "q", quark_deficit(rows.y), real.quark_deficit))
+    lines.append(Comparison("fingerprints", "q class deficit (%)", "q", quark_deficit(rows.y, dropped), real.quark_deficit))
     return lines
 
 
@@ -196,9 +197,16 @@ def peak_sd(masses: np.ndarray) -> float:
     return float(masses[np.abs(masses - peak) < PEAK_WINDOW_GEV].std())
 
 
-def quark_deficit(labels: np.ndarray) -> float:
-    """How many percent fewer q jets the file has than the mean of the other four classes."""
+def quark_deficit(labels: np.ndarray, dropped: dict[str, int] | None = None) -> float:
+    """How many percent fewer q jets the file has than the mean of the other four classes.
+
+    A generator run that dropped jets and made replacements (``dropped``: per class, from its
+    provenance) has equal classes; the deficit is then the one equal numbers of generated jets
+    would show: kept fractions ``n / (n + dropped)``, q's against the mean of the others'.
+    """
     sizes = np.bincount(labels, minlength=len(JSC_CLASSES)).astype(np.float64)
+    if dropped is not None:
+        sizes = sizes / (sizes + np.array([dropped.get(name, 0) for name in JSC_CLASSES], dtype=np.float64))
     others = np.delete(sizes, JSC_CLASSES.index("q")).mean()
     return float(100.0 * (1.0 - sizes[JSC_CLASSES.index("q")] / others))
 

@@ -68,3 +68,25 @@ class JSCS(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.seq_blocks(x)
+
+
+@register_model("jsc-three-linear")
+class JSCThreeLinear(nn.Module):
+    """MASE lab 4's ``JSC_Three_Linear_Layers`` with a ReLU after each linear: 16-16-16-5, 661 parameters.
+
+    The lab's hardware example: BatchNorm1d first (a fixed-point affine op in hardware, since a
+    ReLU follows it), then three linear layers, each followed by a ReLU.
+    """
+
+    def __init__(self, info: Any = None) -> None:
+        super().__init__()
+        n_in, n_out = _features(info), _classes(info)
+        self.seq_blocks = nn.Sequential(
+            nn.BatchNorm1d(n_in), nn.ReLU(),
+            nn.Linear(n_in, 16), nn.ReLU(),
+            nn.Linear(16, 16), nn.ReLU(),
+            nn.Linear(16, n_out), nn.ReLU(),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.seq_blocks(x)

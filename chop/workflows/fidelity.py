@@ -8,6 +8,7 @@ the verdict. It lives here, not in the dataset layer, because training needs the
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from chop.dataset.fidelity import (
     GBC_DESCRIPTION, Comparison, Verdict, class_aucs, classifier_comparisons, fingerprints, gbc_scores, heavy_tprs,
     require_all_classes, verdict,
 )
+from chop.dataset.generator.output import provenance_path
 from chop.dataset.prepare import clean, split_and_scale
 from chop.dataset.splits import JSC_CLASSES, DatasetSplits
 from chop.engine.trainer import train_ensemble
@@ -89,6 +91,14 @@ def mlp_probabilities(splits: DatasetSplits, recipe: MlpRecipe) -> np.ndarray:
     return torch.softmax(logits.double(), dim=1).numpy()
 
 
+def generator_dropped(path: Path) -> dict[str, int] | None:
+    """Per class, the jets the generator dropped and replaced, from the provenance next to ``path`` (if any)."""
+    record = provenance_path(path)
+    if not record.is_file():
+        return None
+    return json.loads(record.read_text()).get("dropped_few_groomed_constituents")
+
+
 def fidelity_report(path: str | Path, recipe: MlpRecipe = MlpRecipe()) -> FidelityReport:
     """Compare one JSC file with the real dataset (see the module docstring)."""
     rows = clean(path)
@@ -104,7 +114,7 @@ def fidelity_report(path: str | Path, recipe: MlpRecipe = MlpRecipe()) -> Fideli
         source=str(path), rows=int(rows.x.shape[0]), train_rows=len(splits.y_train), test_rows=len(splits.y_test),
         mlp=recipe.describe(),
         gbc=GBC_DESCRIPTION,
-        comparisons=tuple(lines + fingerprints(rows)),
+        comparisons=tuple(lines + fingerprints(rows, generator_dropped(Path(path)))),
         verdict=verdict(mlp_accuracy, mlp_aucs),
     )
 

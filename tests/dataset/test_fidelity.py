@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from chop.cli import main
 from chop.dataset.fidelity import (
-    REAL_JSC, TPR_FPRS, fingerprints, peak_sd, roc_auc, tpr_at_fpr, verdict,
+    REAL_JSC, TPR_FPRS, fingerprints, peak_sd, quark_deficit, roc_auc, tpr_at_fpr, verdict,
 )
 from chop.dataset.prepare import clean
 from chop.dataset.splits import JSC_CLASSES, JSC_FEATURES
@@ -167,3 +167,12 @@ def test_the_cli_default_is_the_recipes_default() -> None:
     from chop.workflows.fidelity import MlpRecipe
 
     assert MlpRecipe().epochs == DEFAULT_EPOCHS
+
+
+def test_quark_deficit_of_a_file_with_replaced_jets_comes_from_the_dropped_counts() -> None:
+    labels = np.repeat(np.arange(5), 100)  # equal classes: the generator replaced what it dropped
+    assert quark_deficit(labels) == 0.0
+    # kept fractions: q 100/104, the others 100/100 and 100/101 (mean 0.99752...)
+    others = (1 + 1 + 1 + 100 / 101) / 4
+    expected = 100 * (1 - (100 / 104) / others)
+    assert quark_deficit(labels, {"g": 0, "q": 4, "w": 0, "z": 0, "t": 1}) == pytest.approx(expected, rel=1e-12)

@@ -163,7 +163,7 @@ def test_evaluate_models_matches_a_direct_computation():
 
 
 def test_fast_path_is_chosen_exactly_for_plain_chains():
-    assert all(plan_for(get_model(name)) is not None for name in ("jsc-tiny", "jsc-toy", "jsc-s"))
+    assert all(plan_for(get_model(name)) is not None for name in ("jsc-tiny", "jsc-toy", "jsc-s", "jsc-three-linear"))
     assert plan_for(get_model("jsc-conv-res")) is None
     assert plan_for(nn.Sequential(nn.Linear(16, 5), nn.ReLU(inplace=True))) is None
 

@@ -16,7 +16,8 @@ from chop.models import get_model, get_model_info, known_models, load_model_clas
 from chop.models.summary import summarize, trainable_parameters
 
 
-@pytest.mark.parametrize("name, count", [("jsc-tiny", 117), ("jsc-toy", 327), ("jsc-s", 5615), ("jsc-conv-res", 3299)])
+@pytest.mark.parametrize("name, count", [("jsc-tiny", 117), ("jsc-toy", 327), ("jsc-s", 5615), ("jsc-three-linear", 661),
+                                         ("jsc-conv-res", 3299)])
 def test_exact_trainable_parameter_counts(name, count):
     assert trainable_parameters(get_model(name)) == count
 

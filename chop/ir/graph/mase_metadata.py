@@ -218,7 +218,16 @@ class SoftwareMeta(Record):
 
 @dataclass(eq=False, repr=False)
 class HardwareMeta(Record):
-    """Placeholders for hardware generation (toolchain, target module, interface, parallelism)."""
+    """How a node becomes hardware: MASE's fields, plus machop's fixed-point ``formats``.
+
+    ``is_implicit`` marks nodes with no hardware block (input, output, reshapes); ``toolchain`` is
+    ``"INTERNAL"`` for ops machop emits itself; ``module`` the RTL component (``fixed_linear``);
+    ``dependence_files`` the component files it needs; ``interface`` how each constant operand is
+    stored; ``parallelism`` the elements per cycle of each operand's last dimension;
+    ``verilog_param`` the component's parameters under MASE's names (``DATA_IN_0_PRECISION_0``);
+    ``formats`` operand -> ``[width, frac, signed]``, the accumulator included once prepared.
+    Graphs saved before the last three fields existed load with them empty.
+    """
 
     is_implicit: bool = False
     toolchain: str | None = None
@@ -226,6 +235,9 @@ class HardwareMeta(Record):
     device_id: int = -1
     interface: dict[str, Any] = field(default_factory=dict)
     parallelism: dict[str, Any] = field(default_factory=dict)
+    dependence_files: list[str] = field(default_factory=list)
+    verilog_param: dict[str, int] = field(default_factory=dict)
+    formats: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def from_plain(cls, data: dict[str, Any]) -> HardwareMeta:

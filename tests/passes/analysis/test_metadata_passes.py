@@ -93,11 +93,12 @@ def test_software_slots_only_for_tensors(make_graph, small_model, seeded) -> Non
     assert list(mg.node("fc").meta["mase"]["software"]["args"]) == ["data_in_0", "weight", "bias"]
 
 
-def test_hardware_placeholders(make_graph, seeded) -> None:
+def test_hardware_fields(make_graph, seeded) -> None:
+    """The fields MASE's hardware pass writes; tests/passes/graph/analysis checks every value on jsc-tiny."""
     mg, _ = add_hardware_metadata_analysis_pass(make_graph(get_model("jsc-tiny"), torch.randn(2, 16)))
     assert mg.node("x").meta["mase"]["hardware"]["is_implicit"] is True
     linear = mg.node("seq_blocks_2").meta["mase"]["hardware"]
-    assert linear["is_implicit"] is False and linear["module"] == "linear" and linear["toolchain"] == "INTERNAL_RTL"
+    assert linear["is_implicit"] is False and linear["module"] == "fixed_linear" and linear["toolchain"] == "INTERNAL"
     assert linear["interface"]["weight"] == {"storage": "BRAM", "transpose": False}
     assert linear["parallelism"]["data_out_0"] == [5]
 

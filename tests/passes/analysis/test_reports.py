@@ -81,7 +81,7 @@ def test_hardware_type_table_lists_the_hardware_nodes(make_graph, seeded, capsys
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in info["table"].splitlines()
             if line.startswith("|")]
     assert rows == [["Node name", "Fx Node op", "Type", "Tool Chain", "Device ID"]] + [
-        [f"seq_blocks_{i}", "call_module", "float", "INTERNAL_RTL", "-1"] for i in range(4)]
+        [f"seq_blocks_{i}", "call_module", "float", "INTERNAL", "-1"] for i in range(4)]
     report_node_hardware_type_analysis_pass(mg, {"save_path": str(tmp_path / "hw.txt")})
     assert capsys.readouterr().out == ""
     assert (tmp_path / "hw.txt").read_text() == info["table"] + "\n"

@@ -1,45 +1,42 @@
-"""``add_hardware_metadata_analysis_pass``: placeholder hardware fields (no hardware generation yet)."""
+"""``add_hardware_metadata_analysis_pass``: MASE's hardware fields with real values.
+
+MASE's flow runs it right after the common metadata, before quantisation: each node then gets the
+component that will implement it (``linear`` -> ``fixed_linear``, ``relu`` -> ``fixed_relu``,
+``batch_norm1d`` -> ``fixed_affine``, ``add`` -> ``fixed_add``), toolchain ``"INTERNAL"``, its
+component files, on-chip storage for its constants, and ``verilog_param`` from the shapes and
+precisions known so far. On a prepared graph (``prepare_hardware_transform_pass`` runs it) the
+twins give their exact formats, accumulators included. The field meanings are in
+:mod:`chop.hardware.prepare.metadata`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from chop.hardware.prepare.metadata import TOOLCHAIN, hardware_meta
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.ir.graph.mase_metadata import HardwareMeta, TensorMeta
 from chop.passes.graph.pass_args import COMMON_METADATA_OPTIONS, check_pass_args, require_metadata
 from chop.passes.graph.pass_result import PassResult
+from chop.quantized import node_quantizers
 from chop.tools.options import Option, Options
 
-IMPLICIT_TYPES = ("implicit_func", "placeholder", "get_attr", "output")
-
-
-OPTIONS = Options(Option("toolchain", default="INTERNAL_RTL")) + COMMON_METADATA_OPTIONS
+OPTIONS = Options(Option("toolchain", default=TOOLCHAIN)) + COMMON_METADATA_OPTIONS
 
 
 def add_hardware_metadata_analysis_pass(graph: MaseGraph, pass_args: dict[str, Any] | None = None) -> PassResult:
-    """Fill ``hardware`` with MASE's default fields.
+    """Fill ``hardware`` for every node.
 
-    ``is_implicit`` marks nodes that need no hardware block; ``toolchain`` is MASE's internal RTL
-    library; ``interface`` and ``parallelism`` hold one entry per tensor operand (on-chip storage,
-    not transposed; fully parallel over the last dimension), which a hardware flow would refine.
-    Argument: ``toolchain`` (default ``"INTERNAL_RTL"``); the common pass's arguments (``dummy_in``...),
+    ``is_implicit`` marks nodes that need no hardware block (input, output, shape plumbing); an op
+    with no hardware twin gets toolchain ``"UNSUPPORTED"`` and no module. Argument: ``toolchain``
+    (default ``"INTERNAL"``) for the ops machop emits; the common pass's arguments (``dummy_in``...),
     which MASE code also hands this pass, are ignored with a warning.
     """
     args = check_pass_args("add_hardware_metadata_analysis_pass", pass_args, OPTIONS)
     require_metadata("add_hardware_metadata_analysis_pass", graph)
     toolchain = str(args["toolchain"])
+    modules = graph.modules
     for node in graph.fx_graph.nodes:
         parameters = node.meta["mase"].parameters
-        common = parameters.common
-        implicit = common.mase_type in IMPLICIT_TYPES
-        tensors = {name: entry for name, entry in {**common.args, **common.results}.items()
-                   if isinstance(entry, TensorMeta) and entry.torch_dtype is not None}
-        parameters.hardware = HardwareMeta(
-            is_implicit=implicit,
-            toolchain=None if implicit else toolchain,
-            module=None if implicit else common.mase_op,
-            device_id=-1,
-            interface={name: {"storage": "BRAM", "transpose": False} for name, e in tensors.items() if e.is_parameter},
-            parallelism={name: list(e.shape[-1:]) for name, e in tensors.items()},
-        )
+        module = modules.get(str(node.target)) if node.op == "call_module" else None
+        parameters.hardware = hardware_meta(parameters.common, module, node_quantizers(graph.model, node), toolchain)
     return PassResult(graph, {})
