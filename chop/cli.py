@@ -22,6 +22,7 @@ GROUP_HELP = {
     "data": "datasets: info, download, generate-jsc, validate",
     "model": "models: info",
     "graph": "MaseGraph reports and profiles",
+    "hardware": "RTL from a quantised model: emit, simulate, synth, report",
     "sweep": "hyper-parameter sweeps: run, report",
 }
 

@@ -27,7 +27,7 @@ ACCELERATORS = ("auto", "cpu", "gpu")
 TASKS = ("classification",)
 
 # Tables a TOML may hold for other actions; each action reads its own and ignores the rest.
-SECTION_KEYS = ("passes", "search", "transform")
+SECTION_KEYS = ("hardware", "passes", "search", "transform")
 
 
 @dataclass(frozen=True)

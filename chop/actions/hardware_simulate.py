@@ -1,0 +1,20 @@
+"""``ch hardware simulate MODEL [DATASET] [--load X] [--config T.toml]``: see ``chop.workflows.hardware``."""
+
+from __future__ import annotations
+
+import argparse
+
+COMMAND = ("hardware", "simulate")
+HELP = "emit, then run the test split through the RTL in Verilator: mismatches (must be 0), accuracy, latency"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from chop.actions._hardware import add_hardware_arguments
+
+    add_hardware_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chop.actions._hardware import run_hardware_command
+
+    return run_hardware_command(args, "simulate")
