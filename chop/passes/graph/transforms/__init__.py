@@ -4,8 +4,18 @@ from chop.passes.graph.transforms.hardware import fold_batchnorm_transform_pass,
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.passes.graph.transforms.quantized_weights import get_quantized_weights
 from chop.passes.graph.transforms.summarize_quantization import summarize_quantization_analysis_pass
+from chop.passes.graph.transforms.verilog import (
+    emit_bram_transform_pass,
+    emit_internal_rtl_transform_pass,
+    emit_verilog_tb_transform_pass,
+    emit_verilog_top_transform_pass,
+)
 
 __all__ = [
+    "emit_bram_transform_pass",
+    "emit_internal_rtl_transform_pass",
+    "emit_verilog_tb_transform_pass",
+    "emit_verilog_top_transform_pass",
     "fold_batchnorm_transform_pass",
     "get_quantized_weights",
     "prepare_hardware_transform_pass",

@@ -1,0 +1,34 @@
+// fixed_affine: the part of y = requant(x * scale + shift) (a BatchNorm that could not fold)
+// that every affine layer shares. The layer module computes each element's product
+// x[i] * scale[channel of i] (exact, at fraction bits IN_FRAC + SCALE_FRAC) from its constant
+// scales; this module moves each product to the accumulator's fraction bits
+// (PRODUCT_SHIFT = ACC_FRAC - IN_FRAC - SCALE_FRAC), adds the element's shift (codes at ACC_FRAC)
+// and requantises to the output format. Purely combinational.
+module fixed_affine #(
+    parameter int SIZE = 1,
+    parameter int PRODUCT_WIDTH = 16,  // signed products, element i at [i*PRODUCT_WIDTH +: PRODUCT_WIDTH]
+    parameter int PRODUCT_SHIFT = 0,
+    parameter int SHIFT_WIDTH = 8,     // signed shift codes, element i at [i*SHIFT_WIDTH +: SHIFT_WIDTH]
+    parameter logic [SIZE*SHIFT_WIDTH-1:0] SHIFT = '0,
+    parameter int ACC_WIDTH = 17,      // signed, wide enough for every product plus shift (exact)
+    parameter int ACC_FRAC = 8,
+    parameter int OUT_WIDTH = 8,
+    parameter int OUT_FRAC = 4,
+    parameter bit OUT_SIGNED = 1'b1
+) (
+    input  logic [SIZE*PRODUCT_WIDTH-1:0] products,
+    output logic [SIZE*OUT_WIDTH-1:0]     data_out
+);
+    for (genvar i = 0; i < SIZE; i++) begin : g_element
+        logic signed [PRODUCT_WIDTH-1:0] product;
+        logic signed [SHIFT_WIDTH-1:0] shift;
+        logic signed [ACC_WIDTH-1:0] acc;
+        assign product = products[i*PRODUCT_WIDTH +: PRODUCT_WIDTH];
+        assign shift = SHIFT[i*SHIFT_WIDTH +: SHIFT_WIDTH];
+        assign acc = (ACC_WIDTH'(product) <<< PRODUCT_SHIFT) + ACC_WIDTH'(shift);
+        fixed_requant #(
+            .IN_WIDTH(ACC_WIDTH), .IN_FRAC(ACC_FRAC), .IN_SIGNED(1'b1),
+            .OUT_WIDTH(OUT_WIDTH), .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED)
+        ) u_requant (.data_in(acc), .data_out(data_out[i*OUT_WIDTH +: OUT_WIDTH]));
+    end
+endmodule
