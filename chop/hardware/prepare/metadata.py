@@ -25,12 +25,12 @@ from chop.hardware.ops import FixedAdd, FixedAffine, FixedInput, FixedLinear, Fi
 from chop.hardware.prepare.constants import stored_format
 from chop.ir.graph.mase_metadata import CommonMeta, HardwareMeta, TensorMeta
 from chop.quantizers import Quantizer
+from chop.hardware.rtl.components import dependence_files as component_files
 from chop.quantizers.integer import Integer
 
 TOOLCHAIN = "INTERNAL"
 UNSUPPORTED = "UNSUPPORTED"  # the toolchain of an op machop has no hardware twin for
 IMPLICIT_TYPES = ("implicit_func", "placeholder", "get_attr", "output")
-REQUANT_FILE = "fixed_requant.sv"  # the shared requantiser every component instantiates
 
 # mase op -> the RTL component that implements it (a batch norm that does not fold is an affine)
 COMPONENTS = {"linear": FixedLinear.kind, "relu": FixedReLU.kind, "batch_norm1d": FixedAffine.kind,
@@ -44,8 +44,8 @@ FIXED_TYPE = "fixed"
 
 
 def dependence_files(kind: str) -> list[str]:
-    """The component files a node of ``kind`` needs: ``<kind>.sv`` and the shared requantiser."""
-    return [f"{kind}.sv", REQUANT_FILE]
+    """The component files a node of ``kind`` needs, as the RTL emitter writes them."""
+    return list(component_files(kind))
 
 
 def twin_formats(module: HardwareOp) -> dict[str, FixedFormat]:

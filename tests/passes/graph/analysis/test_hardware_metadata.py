@@ -54,13 +54,13 @@ def test_before_quantisation_jsc_tiny_has_masess_fields_with_real_values() -> No
         "is_implicit": False, "toolchain": "INTERNAL", "module": "fixed_linear", "device_id": -1,
         "interface": {"weight": BRAM, "bias": BRAM},
         "parallelism": {"data_in_0": [16], "weight": [16], "bias": [5], "data_out_0": [5]},
-        "dependence_files": ["fixed_linear.sv", "fixed_requant.sv"],
+        "dependence_files": ["fixed_linear.sv", "fixed_requant.sv", "fixed_delay.sv"],
         "verilog_param": {**params("DATA_IN_0", [32], [16, 1]), **params("WEIGHT", [32], [16, 5]),
                           **params("BIAS", [32], [5]), **params("DATA_OUT_0", [32], [5, 1])},
         "formats": {},
     }
     assert hardware["seq_blocks_0"]["module"] == "fixed_affine"
-    assert hardware["seq_blocks_0"]["dependence_files"] == ["fixed_affine.sv", "fixed_requant.sv"]
+    assert hardware["seq_blocks_0"]["dependence_files"] == ["fixed_affine.sv", "fixed_requant.sv", "fixed_delay.sv"]
     assert hardware["seq_blocks_1"]["module"] == "fixed_relu" and hardware["seq_blocks_1"]["interface"] == {}
     assert hardware["seq_blocks_1"]["verilog_param"] == {**params("DATA_IN_0", [32], [16, 1]),
                                                          **params("DATA_OUT_0", [32], [16, 1])}
