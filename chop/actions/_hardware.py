@@ -107,23 +107,28 @@ def print_outcome(outcome: Any, as_json: bool) -> int:
 def _tables(outcome: Any) -> list[Any]:
     from rich.table import Table
 
+    from chop.hardware.fixed import FixedFormat
     from chop.workflows.hardware_report import SYNTH_COMMANDS
 
     if outcome.command == "report":
         rows = outcome.simulation.rows if outcome.simulation is not None else 0
-        table = Table(title=f"Hardware report: {outcome.design.top_name}, {rows:,} test rows")
+        table = Table(title=f"Hardware report: {outcome.hardware_dir.parent.name}, {rows:,} test rows")
         table.add_column("quantity")
         table.add_column("value", justify="right")
         for quantity, value in outcome.summary_rows():
             table.add_row(quantity, value)
         return [table]
     design = outcome.design
-    layers = Table(title=f"{design.top_name}: {len(design.layers)} layers, pipeline {design.pipeline}, "
-                         f"latency {design.latency} cycles, input {design.input_format}, output {design.output_format}")
-    for column in ("node", "kind", "module", "cycles"):
+    layers = Table(title=f"{design.top_name}: input {design.input_format}, {len(design.layers)} layers, "
+                         f"latency {design.latency} cycles")
+    for column in ("node", "kind", "in", "accumulator", "out", "cycles"):
         layers.add_column(column, justify="right" if column == "cycles" else "left")
+    nodes = outcome.preparation["nodes"]
     for layer in design.layers:
-        layers.add_row(layer.node, layer.kind, layer.module, str(layer.latency))
+        formats = nodes[layer.node]["formats"]
+        shown = [str(FixedFormat(*formats[operand]["format"])) if operand in formats else "-"
+                 for operand in ("data_in_0", "accumulator", "data_out_0")]
+        layers.add_row(layer.node, layer.kind, *shown, str(layer.latency))
     tables: list[Any] = [layers]
     if outcome.simulation is not None:
         s = outcome.simulation
