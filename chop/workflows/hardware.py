@@ -41,6 +41,7 @@ from chop.hardware.reference import accuracy_before_after, integer_reference, pr
 from chop.hardware.rtl import PIPELINES, PRODUCT_STYLES, RtlDesign, plan_rtl
 from chop.hardware.simulate import simulate
 from chop.hardware.synth import synthesize
+from chop.hardware.synth_report import SynthesisReport
 from chop.hardware.tools import find_tool
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.models.input_shape import example_batch
@@ -233,7 +234,7 @@ def simulate_design(design: RtlDesign, prepared: MaseGraph, x: Tensor, y: Tensor
 
 
 def synthesize_design(design: RtlDesign, synth_dir: Path, modes: tuple[bool, ...] = (False, True),
-                      progress: Progress | None = None, estimate: int | None = None) -> dict[str, Any]:
+                      progress: Progress | None = None, estimate: int | None = None) -> dict[str, SynthesisReport]:
     """Yosys ``synth_xilinx`` of ``design`` once per mode (``nodsp`` False/True) into ``synth_dir/{dsp,nodsp}``.
 
     ``estimate``: a LUT estimate of the design, passed on to ``synthesize`` (which warns before a
@@ -245,8 +246,9 @@ def synthesize_design(design: RtlDesign, synth_dir: Path, modes: tuple[bool, ...
         step = f"Yosys synth_xilinx{' -nodsp' if nodsp else ''}"
         if progress is not None:
             progress(step)
+        yosys_steps = None if progress is None else (lambda line, s=step: progress(f"{s}: {line}"))
         reports[mode] = synthesize(design.files, design.top_name, synth_dir / mode, nodsp=nodsp, estimate=estimate,
-                                   progress=None if progress is None else (lambda line, s=step: progress(f"{s}: {line}")))
+                                   progress=yosys_steps)
     return reports
 
 
@@ -295,19 +297,16 @@ def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data
             progress("emitting the RTL and the testbench")
         started = time.perf_counter()
         design = emit_design(prepared, Path(project_dir), options, x)
-        outcome = HardwareOutcome(command, hardware_dir, kept, info, design, hardware_dir / "sim",
-                                  round(time.perf_counter() - started, 3))
-        simulation = None
-        if command in SIMULATING:
-            simulation = simulate_design(design, prepared, x, y, outcome.sim_dir, progress)
+        emit_seconds, sim_dir = round(time.perf_counter() - started, 3), hardware_dir / "sim"
+        simulation = simulate_design(design, prepared, x, y, sim_dir, progress) if command in SIMULATING else None
         synthesis = {}
         if command in SYNTHESISING:
             synthesis = synthesize_design(design, hardware_dir / "synth", options.synth_modes, progress, estimate)
         accuracy = None
         if command == "report":
             accuracy = stage_accuracy(graphs, prepared, x, y, simulation.rtl_accuracy if simulation else None)
-        outcome = HardwareOutcome(command, hardware_dir, kept, info, design, outcome.sim_dir, outcome.emit_seconds,
-                                  simulation, synthesis, accuracy)
+        outcome = HardwareOutcome(command, hardware_dir, kept, info, design, sim_dir, emit_seconds, simulation,
+                                  synthesis, accuracy)
         atomic_write_text(hardware_dir / REPORT_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
     except BaseException:
         _discard(hardware_dir, kept)

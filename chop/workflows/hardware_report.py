@@ -111,7 +111,8 @@ class HardwareOutcome:
         if self.simulation is not None:
             rows += [("seconds: Verilator build", f"{self.simulation.build_seconds:.1f}"),
                      ("seconds: simulation", f"{self.simulation.run_seconds:.2f}")]
-        rows += [(f"seconds: {SYNTH_COMMANDS[mode]}", f"{report.seconds:.1f}") for mode, report in self.synthesis.items()]
+        rows += [(f"seconds: {SYNTH_COMMANDS[mode]}", f"{report.seconds:.1f}")
+                 for mode, report in self.synthesis.items()]
         return rows
 
 

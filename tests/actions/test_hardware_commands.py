@@ -68,7 +68,8 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def checkpoint(work: Path) -> Path:
     """jsc-tiny trained for one epoch on the bundled jsc-pythia (a few seconds)."""
     code, _, err = cli(["train", "jsc-tiny", "jsc-pythia", "--max-epochs", "1", "--learning-rate", "1e-2",
-                        "--batch-size", "512", "--accelerator", "cpu", "--project-dir", str(work), "--project", "train"])
+                        "--batch-size", "512", "--accelerator", "cpu", "--project-dir", str(work),
+                        "--project", "train"])
     assert code == 0, err
     return work / "train" / "software" / "training_ckpts" / "best.ckpt"
 
@@ -132,7 +133,8 @@ def test_emit_writes_mase_paths_and_a_rerun_keeps_the_earlier_run(config: Path, 
     # the testbench holds the first 300 test rows and the integer reference's codes for them
     _, _, prepared = reference_graphs(checkpoint)
     expected = integer_reference(prepared, torch.from_numpy(data.x_test[:300]))
-    written = torch.tensor([[int(v) for v in line.split()] for line in (hardware / "sim" / "expected.txt").read_text().splitlines()])
+    lines = (hardware / "sim" / "expected.txt").read_text().splitlines()
+    written = torch.tensor([[int(v) for v in line.split()] for line in lines])
     assert torch.equal(written, expected)
     assert len((hardware / "sim" / "inputs.txt").read_text().splitlines()) == 300
 
@@ -257,7 +259,8 @@ def test_a_missing_tool_says_how_to_install_it_and_leaves_the_earlier_run(
     monkeypatch.setitem(tools.EXECUTABLES, tool, (f"no-such-{tool}",))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     code, _, err = cli(["hardware", command, *common(config, checkpoint, tmp_path, "p"), "--rows", "10"])
-    assert code == 2 and error_line(err) == f"ch: error: {tool} is not installed; install it with: {tools.INSTALL_HINTS[tool]}"
+    assert code == 2
+    assert error_line(err) == f"ch: error: {tool} is not installed; install it with: {tools.INSTALL_HINTS[tool]}"
     assert hint in tools.INSTALL_HINTS[tool]
     assert (tmp_path / "p" / "hardware" / "report.json").read_text() == earlier
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["hardware"]

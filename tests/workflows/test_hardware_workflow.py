@@ -1,7 +1,7 @@
 """``chop.workflows.hardware``: the ``[hardware]`` options, and what a run leaves on disk when it succeeds or fails.
 
 These run the flow as a notebook would, without building a simulator or running Yosys (the CLI
-tests in ``tests/actions/test_hardware.py`` do that).
+tests in ``tests/actions/test_hardware_commands.py`` do that).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def tiny() -> torch.nn.Module:
 def test_options_default_to_the_emitters_defaults_and_both_synthesis_modes() -> None:
     options = hardware_options(None)
     assert options == HardwareOptions()
-    assert (options.pipeline, options.products, options.top_name, options.fold_batchnorm) == ("layer", "csd", "top", True)
+    assert (options.pipeline, options.products, options.top_name) == ("layer", "csd", "top")
+    assert options.fold_batchnorm is True
     assert options.synth_modes == (False, True) and options.rows is None and options.input_format is None
 
 
@@ -59,7 +60,8 @@ def test_flags_win_over_the_table_and_a_flag_left_out_keeps_the_tables_value() -
     ({"products": "dsp"}, "[hardware]: products = 'dsp': unknown products 'dsp'"),
     ({"input_format": "8"}, "[hardware]: input_format = '8': expected width,frac"),
     ({"input_format": [8, 4.5]}, "[hardware]: input_format = [8, 4.5]: expected width,frac"),
-    ({"nodsp": "maybe"}, "[hardware]: nodsp = 'maybe': expected true (only -nodsp), false (only with DSPs) or \"both\""),
+    ({"nodsp": "maybe"}, "[hardware]: nodsp = 'maybe': expected true (only -nodsp), false (only with DSPs) or "
+                         "\"both\""),
     ({"rows": 0}, "[hardware]: rows = 0: give a positive number of test rows"),
     ({"fold_batchnorm": "yes"}, "[hardware]: `fold_batchnorm` must be true or false, got 'yes'"),
 ])
