@@ -288,3 +288,22 @@ def test_ctrl_c_during_synthesis_exits_130_and_puts_the_earlier_run_back(
     assert (tmp_path / "p" / "hardware" / "report.json").read_text() == earlier
     assert not (tmp_path / "p" / "hardware" / "synth").exists()
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["hardware"]
+
+
+def test_a_mismatch_is_exit_1_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import dataclasses
+
+    from chop.actions._hardware import print_outcome
+    from chop.workflows.hardware import HardwareOptions, run_hardware
+    from chop.workflows.hardware_report import SimulationOutcome
+
+    torch.manual_seed(0)
+    outcome = run_hardware("emit", get_model("jsc-tiny"), {"quantize": {"by": "type", "default": {"config": INTEGER_8_4}}},
+                           load_dataset("jsc-pythia"), tmp_path, HardwareOptions(rows=10))
+    differing = SimulationOutcome(10, 3, 0, 0.5, 0.6, 4, 14, 1.0, 0.1)  # as if the RTL disagreed on 3 rows
+    assert print_outcome(dataclasses.replace(outcome, command="simulate", simulation=differing), as_json=True) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["simulation"]["mismatches"] == 3
+    assert error_line(captured.err) == (f"ch: error: the RTL differs from the integer reference on 3 of 10 rows; rerun "
+                                        f"`{tmp_path / 'hardware' / 'sim' / 'run.sh'}` to see them, and report it as a bug")
+    assert print_outcome(outcome, as_json=False) == 0
