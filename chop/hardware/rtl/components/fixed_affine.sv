@@ -20,7 +20,11 @@ module fixed_affine #(
     output logic [SIZE*OUT_WIDTH-1:0]     data_out
 );
     for (genvar i = 0; i < SIZE; i++) begin : g_element
+        // a shift that narrows the range can make ACC_WIDTH smaller than the product: its top bits are then
+        // not needed, since the accumulator holds the exact result (taken modulo 2^ACC_WIDTH, it is the same)
+        /* verilator lint_off UNUSEDSIGNAL */
         logic signed [PRODUCT_WIDTH-1:0] product;
+        /* verilator lint_on UNUSEDSIGNAL */
         logic signed [SHIFT_WIDTH-1:0] shift;
         logic signed [ACC_WIDTH-1:0] acc;
         assign product = products[i*PRODUCT_WIDTH +: PRODUCT_WIDTH];

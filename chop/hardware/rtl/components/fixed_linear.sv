@@ -19,7 +19,11 @@ module fixed_linear #(
     output logic [ROWS*OUT_WIDTH-1:0] data_out
 );
     for (genvar j = 0; j < ROWS; j++) begin : g_row
+        // a bias that narrows the range can make ACC_WIDTH smaller than the sum: its top bits are then
+        // not needed, since the accumulator holds the exact result (taken modulo 2^ACC_WIDTH, it is the same)
+        /* verilator lint_off UNUSEDSIGNAL */
         logic signed [SUM_WIDTH-1:0] sum;
+        /* verilator lint_on UNUSEDSIGNAL */
         logic signed [BIAS_WIDTH-1:0] bias;
         logic signed [ACC_WIDTH-1:0] acc;
         assign sum = sums[j*SUM_WIDTH +: SUM_WIDTH];
