@@ -298,12 +298,14 @@ def test_a_mismatch_is_exit_1_with_one_line(tmp_path: Path, capsys: pytest.Captu
     from chop.workflows.hardware_report import SimulationOutcome
 
     torch.manual_seed(0)
-    outcome = run_hardware("emit", get_model("jsc-tiny"), {"quantize": {"by": "type", "default": {"config": INTEGER_8_4}}},
-                           load_dataset("jsc-pythia"), tmp_path, HardwareOptions(rows=10))
+    passes = {"quantize": {"by": "type", "default": {"config": INTEGER_8_4}}}
+    outcome = run_hardware("emit", get_model("jsc-tiny"), passes, load_dataset("jsc-pythia"), tmp_path,
+                           HardwareOptions(rows=10))
     differing = SimulationOutcome(10, 3, 0, 0.5, 0.6, 4, 14, 1.0, 0.1)  # as if the RTL disagreed on 3 rows
     assert print_outcome(dataclasses.replace(outcome, command="simulate", simulation=differing), as_json=True) == 1
     captured = capsys.readouterr()
     assert json.loads(captured.out)["simulation"]["mismatches"] == 3
-    assert error_line(captured.err) == (f"ch: error: the RTL differs from the integer reference on 3 of 10 rows; rerun "
-                                        f"`{tmp_path / 'hardware' / 'sim' / 'run.sh'}` to see them, and report it as a bug")
+    run_sh = tmp_path / "hardware" / "sim" / "run.sh"
+    assert error_line(captured.err) == (f"ch: error: the RTL differs from the integer reference on 3 of 10 rows; "
+                                        f"rerun `{run_sh}` to see them, and report it as a bug")
     assert print_outcome(outcome, as_json=False) == 0
