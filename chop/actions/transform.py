@@ -14,7 +14,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     add_graph_action_arguments(parser)
     parser.add_argument("--report", action="store_true",
-                        help="float vs quantised accuracy (validation, test), clamped values per node, BitOPs")
+                        help="float vs quantised accuracy (validation, test), clamped values per node, BitOPs, "
+                             "estimated LUTs/FFs")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -52,7 +53,25 @@ def _report_tables(report: Any) -> list[Any]:
     for column in ("before", "after", "after / before"):
         bitops.add_column(column, justify="right")
     bitops.add_row(f"{report.bitops_before:,}", f"{report.bitops_after:,}", f"{ratio:.4f}")
-    return [accuracy, clamps, bitops]
+    return [accuracy, clamps, bitops, _hardware_table(report.hardware)]
+
+
+def _hardware_table(hardware: Any) -> Any:
+    """The estimated LUTs/FFs per layer of the prepared graph, or the one line saying why there are none."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    estimate = hardware.estimate
+    if estimate is None:
+        return escape(f"hardware estimate: none, the graph cannot be prepared for hardware: {hardware.unavailable}")
+    table = Table(title=f"Hardware estimate (synth_xilinx{' -nodsp' if estimate.nodsp else ''}, "
+                        f"pipeline {estimate.pipeline}; no synthesis run)")
+    for column in ("layer", "kind", "LUTs", "FFs", "CARRY4"):
+        table.add_column(column, justify="left" if column in ("layer", "kind") else "right")
+    for layer in estimate.layers:
+        table.add_row(layer.node, layer.kind, f"{layer.luts:,}", f"{layer.ffs:,}", f"{layer.carry4:,}")
+    table.add_row("total", "", f"{estimate.luts:,}", f"{estimate.ffs:,}", f"{estimate.carry4:,}")
+    return table
 
 
 def run(args: argparse.Namespace) -> int:
