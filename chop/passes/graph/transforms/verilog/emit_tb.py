@@ -16,6 +16,7 @@ from torch import Tensor
 
 from chop.errors import PassError
 from chop.hardware.ops import FixedInput
+from chop.hardware.reference import integer_reference
 from chop.hardware.rtl import plan_rtl
 from chop.hardware.simulate import write_testbench
 from chop.ir.graph.mase_graph import MaseGraph
@@ -48,8 +49,6 @@ def emit_verilog_tb_transform_pass(graph: MaseGraph, pass_args: dict[str, Any] |
     """
     args = check_pass_args(PASS, pass_args, OPTIONS)
     x = _inputs(args["test_inputs"], args["trans_num"])
-    from chop.hardware.reference import integer_reference
-
     prepared = prepared_module(graph)
     design = plan_rtl(prepared, top_name=args["top_name"]).design(rtl_dir(args))
     first = next(m for m in prepared.modules() if isinstance(m, FixedInput))
