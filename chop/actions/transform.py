@@ -53,7 +53,7 @@ def _report_tables(report: Any) -> list[Any]:
     for column in ("before", "after", "after / before"):
         bitops.add_column(column, justify="right")
     bitops.add_row(f"{report.bitops_before:,}", f"{report.bitops_after:,}", f"{ratio:.4f}")
-    return [accuracy, clamps, bitops, _hardware_table(report.hardware)]
+    return [accuracy, clamps, bitops]
 
 
 def _hardware_table(hardware: Any) -> Any:
@@ -64,8 +64,7 @@ def _hardware_table(hardware: Any) -> Any:
     estimate = hardware.estimate
     if estimate is None:
         return escape(f"hardware estimate: none, the graph cannot be prepared for hardware: {hardware.unavailable}")
-    table = Table(title=f"Hardware estimate (synth_xilinx{' -nodsp' if estimate.nodsp else ''}, "
-                        f"pipeline {estimate.pipeline}; no synthesis run)")
+    table = Table(title=f"Estimated hardware (Yosys{' -nodsp' if estimate.nodsp else ''}, pipeline {estimate.pipeline})")
     for column in ("layer", "kind", "LUTs", "FFs", "CARRY4"):
         table.add_column(column, justify="left" if column in ("layer", "kind") else "right")
     for layer in estimate.layers:
@@ -107,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if outcome.report is not None:
         for table in _report_tables(outcome.report):
             out.print(table)
+        out.print(_hardware_table(outcome.report.hardware), soft_wrap=True)
     # a saved graph knows its model, not its dataset: the command names the dataset it was made with
     out.print(f"transformed graph: {outcome.checkpoint_dir} (evaluate it with "
               f"`ch test {settings.dataset} --load {outcome.checkpoint_dir / 'graph_module.mz'}`)", soft_wrap=True)

@@ -39,36 +39,44 @@ from chop.hardware.rtl.layers import PIPELINES
 from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
 from chop.hardware.rtl.verilog import signed_width
 
-FEATURES = ("adder_bits", "offset_bits", "round_bits", "saturate_bits", "mux_bits")
+FEATURES = ("adder_bits", "extend_bits", "offset_bits", "round_bits", "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "adder_bits": 1.0, "offset_bits": 1.0, "round_bits": 1.0, "saturate_bits": 0.2, "mux_bits": 1.0,
+    "adder_bits": 1.0, "extend_bits": 1.0, "offset_bits": 1.0, "round_bits": 1.0, "saturate_bits": 0.2, "mux_bits": 1.0,
+    "clip_bits": 0.0, "cone_bits": 1.0,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
 Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
 ``synth_xilinx -flatten -noiopad -noclkbuf -nodsp``; refit with ``benchmarks/hardware_calibration.py --fit-only``."""
 
 CARRY_BITS = 4  # result bits per CARRY4
+LUT_INPUTS = 6  # a LUT6 computes any function of six bits
 
 
 @dataclass(frozen=True)
 class LayerFeatures:
     """The logic one layer module holds, counted in bits from its constants and formats.
 
-    ``adder_bits``: result bits of the adders of the constant products that are not plain copies
-    of an operand's low bits; ``offset_bits``: bits of the bias / shift additions above the
+    ``adder_bits``: result bits of the adders of the constant products where both operands have
+    a bit (``Adder.overlap``); ``extend_bits``: bits above the narrower operand, where it can be
+    negative; ``offset_bits``: bits of the bias / shift additions above the
     product shift; ``round_bits``: the requantisers' incrementers; ``saturate_bits``: bits their
     sign tests read; ``mux_bits``: output bits chosen between the value and a saturation limit
-    (and a ReLU's clip); ``carry_bits``: adder bits that run through a carry chain;
+    ; ``clip_bits``: a ReLU's zeroing of negative inputs; ``cone_bits``: output bits of an
+    element-wise op whose input has at most ``LUT_INPUTS`` bits, each one LUT whatever the op
+    computes (its other LUT features are then zero); ``carry_chains``: CARRY4 cells;
     ``register_bits``: flip-flops of the layer's register stages.
     """
 
     adder_bits: int = 0
+    extend_bits: int = 0
     offset_bits: int = 0
     round_bits: int = 0
     saturate_bits: int = 0
     mux_bits: int = 0
+    clip_bits: int = 0
+    cone_bits: int = 0
     carry_chains: int = 0  # CARRY4 cells: each adder's carry bits in groups of four
     register_bits: int = 0
 
@@ -132,6 +140,15 @@ def constant_bits(fmt: FixedFormat, lo: int, hi: int) -> int:
     return fmt.width - ((lo & mask) ^ (hi & mask)).bit_length()
 
 
+def held_bits(fmt: FixedFormat, lo: int, hi: int, pad: int) -> int:
+    """Flip-flops Yosys keeps for one register of ``fmt`` codes in ``[lo, hi]`` whose ``pad`` low bits
+    the requantiser fills with zeros: constant bits go, and the padded bits, equal to each other
+    (all ones only when the value saturates at the top), share one flip-flop."""
+    top = constant_bits(fmt, lo, hi)
+    low = min(max(pad, 0), fmt.width - top)
+    return fmt.width - top - low + (1 if low > 0 and hi == fmt.hi else 0)
+
+
 def requantised_range(lo: int, hi: int, frac: int, out: FixedFormat) -> tuple[int, int]:
     """The output codes that accumulator codes ``[lo, hi]`` at ``frac`` can requantise to (monotone)."""
     ends = [int(code) for code in out.requantize(_tensor([lo, hi]), frac).tolist()]
@@ -145,17 +162,24 @@ def _tensor(values: Sequence[int]) -> Any:
 
 
 def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) -> LayerFeatures:
-    """The logic of one ``fixed_requant`` instance, with its parameters as the component derives them."""
-    value = in_width + 1
+    """The logic of one ``fixed_requant`` instance that depends on its input: what is left once the
+    bits the component only sign-extends (and Yosys folds away) are set aside.
+
+    Dropping fraction bits takes an incrementer over the kept bits (round half to even); the value
+    then needs a saturation test and a multiplexer per output bit only when it can exceed the output
+    (a signed value into an unsigned output always can: negatives clamp to zero).
+    """
     drop = max(in_frac - out.frac, 0)
-    pad = max(out.frac - in_frac, 0)
-    ext = max(value, drop + 1) + 1
-    moved = ext - drop if drop > 0 else value + pad
-    saturate = max(moved, out.width + 1)
-    top = saturate - out.width + (1 if out.signed else 0)
-    round_bits = (moved - (0 if in_signed else 1)) if drop > 0 else 0
-    return LayerFeatures(round_bits=max(round_bits, 0), saturate_bits=top, mux_bits=out.width,
-                         carry_chains=math.ceil(round_bits / CARRY_BITS) if drop > 0 else 0)
+    kept = max(in_width - drop, 1) + max(out.frac - in_frac, 0)
+    value_bits = kept + (1 if drop > 0 else 0)  # the rounding carry may need one more
+    if out.signed:
+        saturates = value_bits > (out.width if in_signed else out.width - 1)
+    else:
+        saturates = in_signed or value_bits > out.width
+    round_bits = kept if drop > 0 else 0
+    return LayerFeatures(round_bits=round_bits, carry_chains=math.ceil(round_bits / CARRY_BITS),
+                         saturate_bits=max(value_bits - out.width + 1, 1) if saturates else 0,
+                         mux_bits=out.width if saturates else 0)
 
 
 @dataclass
@@ -167,18 +191,32 @@ class _Operand:
     coefficients: dict[int, int]
 
 
-def _width(coefficients: Mapping[int, int], lo: int, hi: int) -> int:
-    low = sum(min(c * lo, c * hi) for c in coefficients.values())
-    high = sum(max(c * lo, c * hi) for c in coefficients.values())
-    return signed_width(low, high)
+def _range(coefficients: Mapping[int, int], lo: int, hi: int) -> tuple[int, int]:
+    return (sum(min(c * lo, c * hi) for c in coefficients.values()),
+            sum(max(c * lo, c * hi) for c in coefficients.values()))
 
 
-def adder_tree(row: Sequence[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
-    """``(result width, pass-through bits)`` of every adder of one row's CSD tree, in the emitter's order.
+@dataclass(frozen=True)
+class Adder:
+    """One adder of a row's tree, in bits of its result (``width`` in all, lowest first):
+
+    ``through`` low bits are copied from the operand with the smaller shift; ``overlap`` bits add a
+    bit of each operand; the ``width - through - overlap`` bits above the narrower operand add its
+    sign extension, which takes logic only when that operand can be negative (``signed_top``),
+    else just the carry.
+    """
+
+    width: int
+    through: int
+    overlap: int
+    signed_top: bool
+
+
+def adder_tree(row: Sequence[tuple[int, int]], lo: int, hi: int) -> list[Adder]:
+    """Every adder of one row's CSD tree, in the emitter's order, for input codes in ``[lo, hi]``.
 
     The leaves are the CSD digits of each nonzero constant; each level adds neighbours in pairs
-    (an odd one out moves up). The low ``|shift a - shift b|`` bits of a sum are the low bits of
-    the operand with the smaller shift, copied, not added.
+    (an odd one out moves up), and every sum is as wide as its exact range, as the emitter writes it.
     """
     level = [_Operand(shift, sign < 0, {i: 1}) for i, c in row if c != 0 for shift, sign in csd_digits(c)]
     adders = []
@@ -194,7 +232,15 @@ def adder_tree(row: Sequence[tuple[int, int]], lo: int, hi: int) -> list[tuple[i
             coefficients = {i: c << (first.shift - below) for i, c in first.coefficients.items()}
             for i, c in second.coefficients.items():
                 coefficients[i] = coefficients.get(i, 0) + scale * (c << (second.shift - below))
-            adders.append((_width(coefficients, lo, hi), abs(a.shift - b.shift)))
+            width = signed_width(*_range(coefficients, lo, hi))
+            # each operand's bits, placed at its shift above the sum's lowest bit
+            spans = sorted(((o.shift - below, o.shift - below + signed_width(*_range(o.coefficients, lo, hi)), o)
+                            for o in (a, b)), key=lambda span: span[1])
+            (_, low_top, narrow), (high_start, _, _) = spans[0], max(spans, key=lambda span: span[0])
+            overlap = max(min(low_top, width) - high_start, 0)
+            through = abs(a.shift - b.shift)
+            adders.append(Adder(width, min(through, width), min(overlap, width - min(through, width)),
+                                _range(narrow.coefficients, lo, hi)[0] < 0))
             merged.append(_Operand(below, negative, coefficients))
         if len(level) % 2:
             merged.append(level[-1])
@@ -206,9 +252,12 @@ def _input_range(fmt: FixedFormat) -> tuple[int, int]:
     return fmt.lo, fmt.hi
 
 
-def _adders(widths: Sequence[tuple[int, int]]) -> LayerFeatures:
-    bits = [max(width - through, 0) for width, through in widths]
-    return LayerFeatures(adder_bits=sum(bits), carry_chains=sum(math.ceil(b / CARRY_BITS) for b in bits))
+def _adders(adders: Sequence[Adder]) -> LayerFeatures:
+    """LUT features of adders: the overlapping bits, and the sign extensions that need logic."""
+    top = [adder.width - adder.through - adder.overlap for adder in adders]
+    return LayerFeatures(adder_bits=sum(adder.overlap for adder in adders),
+                         extend_bits=sum(bits for bits, adder in zip(top, adders) if adder.signed_top),
+                         carry_chains=sum(math.ceil((adder.width - adder.through) / CARRY_BITS) for adder in adders))
 
 
 def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
@@ -260,17 +309,21 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
             shift = op.product_shift
         features, (lo, hi), sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
                                                         op.out_format)
-        registers = stage * (out.size * (out.fmt.width - constant_bits(out.fmt, lo, hi)) + 1)
+        if isinstance(op, FixedAffine):
+            features = _small_cone(features, op.in_format.width, out.size, out.fmt.width)
+        registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - op.acc_format.frac) + 1)
         if pipeline == "split":
             registers += _register(len(rows) * sum_width, 1)
         return features.plus(LayerFeatures(register_bits=registers))
     if isinstance(op, FixedReLU):
         fmt = op.in_format
-        clip = LayerFeatures(mux_bits=fmt.width if fmt.signed else 0)
-        per_element = clip.plus(requantiser(fmt.width, fmt.frac, fmt.signed, op.out_format))
+        requant = requantiser(fmt.width, fmt.frac, fmt.signed, op.out_format)
+        per_element = LayerFeatures(clip_bits=fmt.width if fmt.signed else 0).plus(requant)
+        if predicted_luts(requant, ONES) > 0:
+            per_element = _small_cone(per_element, fmt.width, 1, out.fmt.width)
         lo, hi = requantised_range(max(fmt.lo, 0), fmt.hi, fmt.frac, op.out_format)
         features = _times(per_element, out.size)
-        registers = stage * (out.size * (out.fmt.width - constant_bits(out.fmt, lo, hi)) + 1)
+        registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - fmt.frac) + 1)
         return features.plus(LayerFeatures(register_bits=registers))
     if isinstance(op, FixedAdd):
         frac = op.acc_format.frac
@@ -278,17 +331,30 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
         lo = (op.a_format.lo << a_shift) + (op.b_format.lo << b_shift)
         hi = (op.a_format.hi << a_shift) + (op.b_format.hi << b_shift)
         width = signed_width(lo, hi)
-        adder = _adders([(width, abs(a_shift - b_shift))])
-        per_element = adder.plus(requantiser(width, frac, True, op.out_format))
+        through = abs(a_shift - b_shift)
+        adder = _adders([Adder(width, through, max(min(op.a_format.width, op.b_format.width) - through, 0), True)])
+        per_element = _small_cone(adder.plus(requantiser(width, frac, True, op.out_format)),
+                                  op.a_format.width + op.b_format.width, 1, out.fmt.width)
         out_lo, out_hi = requantised_range(lo, hi, frac, op.out_format)
-        registers = stage * (out.size * (out.fmt.width - constant_bits(out.fmt, out_lo, out_hi)) + 1)
+        registers = stage * (out.size * held_bits(out.fmt, out_lo, out_hi, out.fmt.frac - frac) + 1)
         return _times(per_element, out.size).plus(LayerFeatures(register_bits=registers))
     raise HardwareError(f"node '{step.node}': no resource model for '{step.kind}'; "
                         f"the estimate covers fixed_linear, fixed_affine, fixed_relu and fixed_add")
 
 
+def _small_cone(features: LayerFeatures, input_bits: int, elements: int, out_width: int) -> LayerFeatures:
+    """An element-wise op on at most ``LUT_INPUTS`` input bits: one LUT per output bit, the carry chains kept."""
+    if input_bits > LUT_INPUTS:
+        return features
+    return LayerFeatures(cone_bits=elements * out_width, carry_chains=features.carry_chains,
+                         register_bits=features.register_bits)
+
+
 def _times(features: LayerFeatures, count: int) -> LayerFeatures:
     return LayerFeatures(**{name: value * count for name, value in features.as_dict().items()})
+
+
+ONES: Mapping[str, float] = {name: 1.0 for name in FEATURES}
 
 
 def predicted_luts(features: LayerFeatures, coefficients: Mapping[str, float] = COEFFICIENTS) -> float:
