@@ -205,10 +205,11 @@ def measure(role: str, description: dict[str, Any], prepared: fx.GraphModule, wo
             "yosys_version": report.yosys_version, "command": report.command, "yosys_seconds": round(seconds, 2)}
 
 
-def calibrate(path: Path) -> list[dict[str, Any]]:
+def calibrate(path: Path, roles: tuple[str, ...] = ("fit", "held_out")) -> list[dict[str, Any]]:
+    """Measure the designs of ``roles`` (one role per process lets two runs share a machine's cores)."""
     entries = []
     started = time.monotonic()
-    for index, (role, description, prepared) in enumerate(designs()):
+    for index, (role, description, prepared) in enumerate(d for d in designs() if d[0] in roles):
         with tempfile.TemporaryDirectory(prefix="calibration-") as work:
             entry = measure(role, description, prepared, Path(work))
         entries.append(entry)
@@ -310,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit-only", action="store_true", help="refit from the data file, synthesise nothing")
     parser.add_argument("--refeature", action="store_true",
                         help="recount the features of the stored designs with the current estimate, then fit")
+    parser.add_argument("--role", choices=("fit", "held_out"), help="measure only these designs")
     parser.add_argument("--data", type=Path, default=DATA_FILE, help="the calibration data file")
     args = parser.parse_args(argv)
     if args.refeature:
@@ -318,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         entries = json.loads(args.data.read_text())["designs"]
     else:
         args.data.parent.mkdir(parents=True, exist_ok=True)
-        entries = calibrate(args.data)
+        entries = calibrate(args.data, (args.role,) if args.role else ("fit", "held_out"))
     coefficients = fit(entries)
     print_errors(entries, coefficients)
     if coefficients != dict(COEFFICIENTS):

@@ -43,8 +43,7 @@ FEATURES = ("adder_bits", "extend_bits", "offset_bits", "round_bits", "saturate_
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "adder_bits": 1.0, "extend_bits": 1.0, "offset_bits": 1.0, "round_bits": 1.0, "saturate_bits": 0.2, "mux_bits": 1.0,
-    "clip_bits": 0.0, "cone_bits": 1.0,
+    "adder_bits": 1.0728, "extend_bits": 1.4542, "offset_bits": 0.0, "round_bits": 0.543, "saturate_bits": 0.0, "mux_bits": 0.1167, "clip_bits": 0.0543, "cone_bits": 0.1022,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
 Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23

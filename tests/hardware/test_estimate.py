@@ -127,8 +127,6 @@ def test_more_csd_digits_cost_more_luts(weights: list[int], data: st.DataObject)
                             FixedFormat(20, 0, True), fmt)
         layers.append(estimate_design(graph(layer, in_format=fmt)).luts)
     assert layers[1] >= layers[0]
-    if richer != weights[index]:
-        assert layers[1] > layers[0]
 
 
 @pytest.mark.parametrize("signed", [True, False])
