@@ -14,7 +14,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     add_graph_action_arguments(parser)
     parser.add_argument("--report", action="store_true",
-                        help="float vs quantised accuracy (validation, test), clamped values per node, BitOPs")
+                        help="float vs quantised accuracy (validation, test), clamped values per node, BitOPs, "
+                             "estimated LUTs/FFs")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -55,6 +56,23 @@ def _report_tables(report: Any) -> list[Any]:
     return [accuracy, clamps, bitops]
 
 
+def _hardware_table(hardware: Any) -> Any:
+    """The estimated LUTs/FFs per layer of the prepared graph, or the one line saying why there are none."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    estimate = hardware.estimate
+    if estimate is None:
+        return escape(f"hardware estimate: none, the graph cannot be prepared for hardware: {hardware.unavailable}")
+    table = Table(title=f"Estimated hardware (Yosys{' -nodsp' if estimate.nodsp else ''}, pipeline {estimate.pipeline})")
+    for column in ("layer", "kind", "LUTs", "FFs", "CARRY4"):
+        table.add_column(column, justify="left" if column in ("layer", "kind") else "right")
+    for layer in estimate.layers:
+        table.add_row(layer.node, layer.kind, f"{layer.luts:,}", f"{layer.ffs:,}", f"{layer.carry4:,}")
+    table.add_row("total", "", f"{estimate.luts:,}", f"{estimate.ffs:,}", f"{estimate.carry4:,}")
+    return table
+
+
 def run(args: argparse.Namespace) -> int:
     from chop.tools.runtime import configure_threads
 
@@ -88,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     if outcome.report is not None:
         for table in _report_tables(outcome.report):
             out.print(table)
+        out.print(_hardware_table(outcome.report.hardware), soft_wrap=True)
     # a saved graph knows its model, not its dataset: the command names the dataset it was made with
     out.print(f"transformed graph: {outcome.checkpoint_dir} (evaluate it with "
               f"`ch test {settings.dataset} --load {outcome.checkpoint_dir / 'graph_module.mz'}`)", soft_wrap=True)

@@ -1,4 +1,5 @@
-"""What quantisation costs and saves: accuracy before/after, clamped values per node, BitOPs.
+"""What quantisation costs and saves: accuracy before/after, clamped values per node, BitOPs, and the
+hardware it would take (``chop.hardware.estimate``: LUTs/FFs in milliseconds, no synthesis).
 
 Overflow/underflow counts are the values a quantiser clamped: above the largest representable
 value (overflow) or below the smallest (underflow; for an unsigned ReLU input that includes every
@@ -16,6 +17,9 @@ import numpy as np
 import torch
 from torch import Tensor, fx
 
+from chop.errors import HardwareError
+from chop.hardware.estimate import DesignEstimate, estimate_design
+from chop.hardware.prepare import prepare
 from chop.quantized import FUNCTION_OPS, QuantizedModule, node_quantizers, quantized_op
 from chop.quantizers import Quantizer
 from chop.tools.modes import eval_mode
@@ -102,19 +106,44 @@ class SplitAccuracy:
 
 
 @dataclass(frozen=True)
+class HardwareEstimate:
+    """The resource estimate of the quantised graph, or why it has none (the preparation's error)."""
+
+    estimate: DesignEstimate | None
+    unavailable: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        if self.estimate is None:
+            return {"unavailable": self.unavailable}
+        return self.estimate.as_dict()
+
+
+def hardware_estimate(quantized_module: fx.GraphModule) -> HardwareEstimate:
+    """Prepare the quantised graph for hardware and estimate it; a graph that cannot be prepared (a node
+    still in float, an op without a hardware twin) is not an error here, only the reason it has no estimate."""
+    try:
+        return HardwareEstimate(estimate_design(prepare(quantized_module).module))
+    except HardwareError as error:
+        return HardwareEstimate(None, str(error))
+
+
+@dataclass(frozen=True)
 class QuantizationReport:
     accuracy: list[SplitAccuracy]
     clamps: list[ClampCount]
     bitops_before: int
     bitops_after: int
+    hardware: HardwareEstimate
 
     def as_json(self) -> dict[str, Any]:
         return {"accuracy": [asdict(a) for a in self.accuracy], "clamps": [asdict(c) for c in self.clamps],
-                "bitops_before": self.bitops_before, "bitops_after": self.bitops_after}
+                "bitops_before": self.bitops_before, "bitops_after": self.bitops_after,
+                "hardware_estimate": self.hardware.as_json()}
 
 
 def quantization_report(float_graph: Any, quantized_graph: Any, data: Any) -> QuantizationReport:
-    """Float vs quantised accuracy on validation and test, clamps on validation, BitOPs before/after.
+    """Float vs quantised accuracy on validation and test, clamps on validation, BitOPs before/after,
+    and the hardware estimate of the quantised graph.
 
     ``data`` is a ``DatasetSplits``; both graphs need common metadata (for the BitOPs).
     """
@@ -131,4 +160,5 @@ def quantization_report(float_graph: Any, quantized_graph: Any, data: Any) -> Qu
     clamps = clamp_counts(quantized_graph.model, data.x_val, shape)
     _, before = count_ops_analysis_pass(float_graph, {"verbose": False})
     _, after = count_ops_analysis_pass(quantized_graph, {"verbose": False})
-    return QuantizationReport(accuracy, clamps, before["total"]["bitops"], after["total"]["bitops"])
+    return QuantizationReport(accuracy, clamps, before["total"]["bitops"], after["total"]["bitops"],
+                              hardware_estimate(quantized_graph.model))

@@ -79,6 +79,9 @@ def test_example_toml_runs_unchanged_with_report(tmp_path: Path, data_file: Path
     assert set(clamps) == {("seq_blocks_2", "data_in"), ("seq_blocks_2", "weight"), ("seq_blocks_2", "bias")}
     assert clamps[("seq_blocks_2", "data_in")]["values"] == len(data.x_val) * 16
     assert clamps[("seq_blocks_2", "weight")]["values"] == 80
+    # the batch norm stays float under this TOML: no hardware estimate, and the preparation's reason
+    assert report["hardware_estimate"] == {"unavailable": "node 'seq_blocks_0' (batch_norm1d) is not quantised; "
+                                                          "give it a [passes.quantize] entry with name = \"integer\""}
 
     code, out, err = _run(capsys, ["test", "--load", str(transform / "transformed_ckpt" / "graph_module.mz"),
                                    "--load-type", "mz", "jsc-tiny", "jsc", "--data-path", str(data_file),
@@ -223,3 +226,48 @@ def test_the_printed_evaluation_command_runs(tmp_path: Path, data_file: Path, ca
     data = load_dataset("jsc", data_file)
     [(test_acc, _)] = evaluate_models([load_model(command[-1], "mz", model=None)], data.x_test, data.y_test)
     assert json.loads(out)["test_acc_epoch"] == pytest.approx(test_acc, abs=1e-12)
+
+
+ALL_INTEGER = """
+[passes.quantize]
+by = "type"
+[passes.quantize.default.config]
+name = "integer"
+data_in_width = 8
+data_in_frac_width = 4
+weight_width = 4
+weight_frac_width = 3
+bias_width = 8
+bias_frac_width = 4
+"""
+
+
+def test_report_estimates_the_hardware_of_a_fully_quantised_graph(tmp_path: Path, data_file: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    """Every node integer: the report holds the estimate of the prepared graph, per layer and in total."""
+    from chop.hardware.estimate import estimate_design
+    from chop.hardware.prepare import prepare
+
+    config = tmp_path / "all.toml"
+    config.write_text(ALL_INTEGER)
+    args = ["transform", "jsc-tiny", "jsc", "--config", str(config), "--data-path", str(data_file),
+            "--project-dir", str(tmp_path), "--project", "p", "--report"]
+    torch.manual_seed(0)
+    code, out, err = _run(capsys, [*args, "--json"])
+    assert code == 0, err
+    estimate = json.loads(out)["report"]["hardware_estimate"]
+    saved = load_model(Path(json.loads(out)["transformed_ckpt"]) / "graph_module.mz", "mz")
+    expected = estimate_design(prepare(saved).module)
+    assert estimate == expected.as_dict()
+    assert [layer["kind"] for layer in estimate["layers"]] == ["fixed_affine", "fixed_relu", "fixed_linear", "fixed_relu"]
+    assert estimate["luts"] > 0 and estimate["ffs"] == sum(layer["ffs"] for layer in estimate["layers"])
+
+    torch.manual_seed(0)
+    code, out, err = _run(capsys, args)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "Estimated hardware (Yosys -nodsp, pipeline layer)" in out
+    total = next(line for line in lines if line.startswith("│ total ") and "fixed" not in line)
+    assert [cell.strip() for cell in total.split("│")[3:6]] == [f"{expected.luts:,}", f"{expected.ffs:,}",
+                                                                f"{expected.carry4:,}"]
+    assert max(len(line) for line in lines if not line.startswith("transformed graph")) <= 100

@@ -180,8 +180,9 @@ def _root(root: Operand | None, name: str, total: RowSum) -> list[str]:
         return [f"    wire signed [0:0] {name} = 1'b0;  // every constant of this row is zero"]
     if root.wire == name:
         return []  # the tree's last node
-    sign = "-" if root.negative else ""
-    return [f"    wire signed {vector(total.width)} {name} = {sign}{root.at(total.width)};"]
+    value = root.at(total.width)
+    # "-(3'(x))", not "-3'(x)": Yosys 0.23 reads the latter as a cast to size -3
+    return [f"    wire signed {vector(total.width)} {name} = {f'-({value})' if root.negative else value};"]
 
 
 def _row_sum(row: Row, inputs: InputWires, name: str) -> RowSum:

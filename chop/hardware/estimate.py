@@ -1,0 +1,400 @@
+"""A resource estimate of a prepared graph in milliseconds: LUTs, FFs and CARRY4 per layer, without Yosys.
+
+The estimate counts what the emitter (``chop.hardware.rtl``) builds, from the constants and the
+formats alone, and weighs it with coefficients fitted against Yosys (``COEFFICIENTS``, from
+``benchmarks/hardware_calibration.py``):
+
+- a linear layer: every nonzero weight becomes its canonical signed digits, every digit a shifted
+  copy of the input, and each row's copies meet in the same balanced adder tree the emitter writes.
+  Each adder costs about one LUT per result bit (plus its share of a carry chain), except the low
+  bits that pass straight through from the operand with the smaller shift. Then the bias is added
+  to the shifted row sum (only the bits above the shift carry), and the requantiser rounds and
+  saturates each row;
+- an affine layer: the same, with a single term per element;
+- a ReLU: a clip per element and the requantiser; an add: one adder per element and the requantiser;
+- the requantiser (``fixed_requant.sv``): an incrementer over the kept bits when fraction bits are
+  dropped, a sign test over the bits above the output, and a multiplexer per output bit.
+
+FFs are not fitted: they are the bits of the register stages (``fixed_delay``) that the pipeline
+asks for, less the bits a stage holds constant (an output bit that every reachable code shares,
+such as the sign bit of a signed ReLU output), which Yosys removes. The emitted design has no
+multiplier, so ``nodsp`` changes nothing in the count; it is recorded so that the estimate states
+the synthesis command it stands for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from torch import fx
+
+from chop.errors import HardwareError
+from chop.hardware.fixed import FixedFormat
+from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
+from chop.hardware.rtl.csd import csd_digits
+from chop.hardware.rtl.layers import PIPELINES
+from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
+from chop.hardware.rtl.verilog import signed_width
+
+FEATURES = ("adder_bits", "extend_bits", "offset_bits", "round_bits", "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
+"""What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
+
+COEFFICIENTS: Mapping[str, float] = {
+    "adder_bits": 1.0728, "extend_bits": 1.4542, "offset_bits": 0.0, "round_bits": 0.543, "saturate_bits": 0.0, "mux_bits": 0.1167, "clip_bits": 0.0543, "cone_bits": 0.1022,
+}
+"""LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
+Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
+``synth_xilinx -flatten -noiopad -noclkbuf -nodsp``; refit with ``benchmarks/hardware_calibration.py --fit-only``."""
+
+CARRY_BITS = 4  # result bits per CARRY4
+LUT_INPUTS = 6  # a LUT6 computes any function of six bits
+
+
+@dataclass(frozen=True)
+class LayerFeatures:
+    """The logic one layer module holds, counted in bits from its constants and formats.
+
+    ``adder_bits``: result bits of the adders of the constant products where both operands have
+    a bit (``Adder.overlap``); ``extend_bits``: bits above the narrower operand, where it can be
+    negative; ``offset_bits``: bits of the bias / shift additions above the
+    product shift; ``round_bits``: the requantisers' incrementers; ``saturate_bits``: bits their
+    sign tests read; ``mux_bits``: output bits chosen between the value and a saturation limit
+    ; ``clip_bits``: a ReLU's zeroing of negative inputs; ``cone_bits``: output bits of an
+    element-wise op whose input has at most ``LUT_INPUTS`` bits, each one LUT whatever the op
+    computes (its other LUT features are then zero); ``carry_chains``: CARRY4 cells;
+    ``register_bits``: flip-flops of the layer's register stages.
+    """
+
+    adder_bits: int = 0
+    extend_bits: int = 0
+    offset_bits: int = 0
+    round_bits: int = 0
+    saturate_bits: int = 0
+    mux_bits: int = 0
+    clip_bits: int = 0
+    cone_bits: int = 0
+    carry_chains: int = 0  # CARRY4 cells: each adder's carry bits in groups of four
+    register_bits: int = 0
+
+    def plus(self, other: LayerFeatures) -> LayerFeatures:
+        return LayerFeatures(**{name: getattr(self, name) + getattr(other, name) for name in asdict(self)})
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LayerEstimate:
+    """One layer module (or a delay the top adds to line up a join): its features and predicted cells."""
+
+    node: str
+    kind: str
+    features: LayerFeatures
+    luts: int
+    ffs: int
+    carry4: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "kind": self.kind, "luts": self.luts, "ffs": self.ffs, "carry4": self.carry4,
+                "features": self.features.as_dict()}
+
+
+@dataclass(frozen=True)
+class DesignEstimate:
+    """The estimate of a whole design: per layer and in total, for one pipeline and synthesis command."""
+
+    pipeline: str
+    nodsp: bool
+    layers: tuple[LayerEstimate, ...]
+    coefficients: Mapping[str, float] = field(default_factory=lambda: dict(COEFFICIENTS))
+
+    @property
+    def luts(self) -> int:
+        return sum(layer.luts for layer in self.layers)
+
+    @property
+    def ffs(self) -> int:
+        return sum(layer.ffs for layer in self.layers)
+
+    @property
+    def carry4(self) -> int:
+        return sum(layer.carry4 for layer in self.layers)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline, "nodsp": self.nodsp, "luts": self.luts, "ffs": self.ffs,
+                "carry4": self.carry4, "layers": [layer.as_dict() for layer in self.layers]}
+
+
+def constant_bits(fmt: FixedFormat, lo: int, hi: int) -> int:
+    """How many top bits of ``fmt``'s codes are the same for every code in ``[lo, hi]``.
+
+    A range of one sign is contiguous in two's complement, so the bits above the highest bit
+    where ``lo`` and ``hi`` differ never change (and every bit at or below it does); a range
+    holding both signs changes the sign bit, so no bit is constant.
+    """
+    mask = (1 << fmt.width) - 1
+    return fmt.width - ((lo & mask) ^ (hi & mask)).bit_length()
+
+
+def held_bits(fmt: FixedFormat, lo: int, hi: int, pad: int) -> int:
+    """Flip-flops Yosys keeps for one register of ``fmt`` codes in ``[lo, hi]`` whose ``pad`` low bits
+    the requantiser fills with zeros: constant bits go, and the padded bits, equal to each other
+    (all ones only when the value saturates at the top), share one flip-flop."""
+    top = constant_bits(fmt, lo, hi)
+    low = min(max(pad, 0), fmt.width - top)
+    return fmt.width - top - low + (1 if low > 0 and hi == fmt.hi else 0)
+
+
+def requantised_range(lo: int, hi: int, frac: int, out: FixedFormat) -> tuple[int, int]:
+    """The output codes that accumulator codes ``[lo, hi]`` at ``frac`` can requantise to (monotone)."""
+    ends = [int(code) for code in out.requantize(_tensor([lo, hi]), frac).tolist()]
+    return ends[0], ends[1]
+
+
+def _tensor(values: Sequence[int]) -> Any:
+    import torch
+
+    return torch.tensor(values, dtype=torch.int64)
+
+
+def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) -> LayerFeatures:
+    """The logic of one ``fixed_requant`` instance that depends on its input: what is left once the
+    bits the component only sign-extends (and Yosys folds away) are set aside.
+
+    Dropping fraction bits takes an incrementer over the kept bits (round half to even); the value
+    then needs a saturation test and a multiplexer per output bit only when it can exceed the output
+    (a signed value into an unsigned output always can: negatives clamp to zero).
+    """
+    drop = max(in_frac - out.frac, 0)
+    kept = max(in_width - drop, 1) + max(out.frac - in_frac, 0)
+    value_bits = kept + (1 if drop > 0 else 0)  # the rounding carry may need one more
+    if out.signed:
+        saturates = value_bits > (out.width if in_signed else out.width - 1)
+    else:
+        saturates = in_signed or value_bits > out.width
+    round_bits = kept if drop > 0 else 0
+    return LayerFeatures(round_bits=round_bits, carry_chains=math.ceil(round_bits / CARRY_BITS),
+                         saturate_bits=max(value_bits - out.width + 1, 1) if saturates else 0,
+                         mux_bits=out.width if saturates else 0)
+
+
+@dataclass
+class _Operand:
+    """A node of a row's adder tree, as the emitter builds it: ``±(coefficients · x) << shift``."""
+
+    shift: int
+    negative: bool
+    coefficients: dict[int, int]
+
+
+def _range(coefficients: Mapping[int, int], lo: int, hi: int) -> tuple[int, int]:
+    return (sum(min(c * lo, c * hi) for c in coefficients.values()),
+            sum(max(c * lo, c * hi) for c in coefficients.values()))
+
+
+@dataclass(frozen=True)
+class Adder:
+    """One adder of a row's tree, in bits of its result (``width`` in all, lowest first):
+
+    ``through`` low bits are copied from the operand with the smaller shift; ``overlap`` bits add a
+    bit of each operand; the ``width - through - overlap`` bits above the narrower operand add its
+    sign extension, which takes logic only when that operand can be negative (``signed_top``),
+    else just the carry.
+    """
+
+    width: int
+    through: int
+    overlap: int
+    signed_top: bool
+
+
+def adder_tree(row: Sequence[tuple[int, int]], lo: int, hi: int) -> list[Adder]:
+    """Every adder of one row's CSD tree, in the emitter's order, for input codes in ``[lo, hi]``.
+
+    The leaves are the CSD digits of each nonzero constant; each level adds neighbours in pairs
+    (an odd one out moves up), and every sum is as wide as its exact range, as the emitter writes it.
+    """
+    level = [_Operand(shift, sign < 0, {i: 1}) for i, c in row if c != 0 for shift, sign in csd_digits(c)]
+    adders = []
+    while len(level) > 1:
+        merged = []
+        for a, b in zip(level[0::2], level[1::2]):
+            below = min(a.shift, b.shift)
+            if a.negative == b.negative:
+                first, second, scale, negative = a, b, 1, a.negative
+            else:
+                first, second = (a, b) if b.negative else (b, a)
+                scale, negative = -1, False
+            coefficients = {i: c << (first.shift - below) for i, c in first.coefficients.items()}
+            for i, c in second.coefficients.items():
+                coefficients[i] = coefficients.get(i, 0) + scale * (c << (second.shift - below))
+            width = signed_width(*_range(coefficients, lo, hi))
+            # each operand's bits, placed at its shift above the sum's lowest bit
+            spans = sorted(((o.shift - below, o.shift - below + signed_width(*_range(o.coefficients, lo, hi)), o)
+                            for o in (a, b)), key=lambda span: span[1])
+            (_, low_top, narrow), (high_start, _, _) = spans[0], max(spans, key=lambda span: span[0])
+            overlap = max(min(low_top, width) - high_start, 0)
+            through = abs(a.shift - b.shift)
+            adders.append(Adder(width, min(through, width), min(overlap, width - min(through, width)),
+                                _range(narrow.coefficients, lo, hi)[0] < 0))
+            merged.append(_Operand(below, negative, coefficients))
+        if len(level) % 2:
+            merged.append(level[-1])
+        level = merged
+    return adders
+
+
+def _input_range(fmt: FixedFormat) -> tuple[int, int]:
+    return fmt.lo, fmt.hi
+
+
+def _adders(adders: Sequence[Adder]) -> LayerFeatures:
+    """LUT features of adders: the overlapping bits, and the sign extensions that need logic."""
+    top = [adder.width - adder.through - adder.overlap for adder in adders]
+    return LayerFeatures(adder_bits=sum(adder.overlap for adder in adders),
+                         extend_bits=sum(bits for bits, adder in zip(top, adders) if adder.signed_top),
+                         carry_chains=sum(math.ceil((adder.width - adder.through) / CARRY_BITS) for adder in adders))
+
+
+def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
+                    shift: int, acc_frac: int, out: FixedFormat) -> tuple[LayerFeatures, tuple[int, int], int]:
+    """The products, offsets and requantisers of a linear or affine layer; also the output's code range
+    and the widest row sum (the width of the ``split`` register)."""
+    lo, hi = _input_range(in_format)
+    features = LayerFeatures()
+    sums = []
+    for row in rows:
+        features = features.plus(_adders(adder_tree(row, lo, hi)))
+        low = sum(min(c * lo, c * hi) for _, c in row)
+        high = sum(max(c * lo, c * hi) for _, c in row)
+        sums.append((low, high))
+    acc = [((low << shift) + b, (high << shift) + b) for (low, high), b in zip(sums, offsets)]
+    acc_width = signed_width(min(a for a, _ in acc), max(b for _, b in acc))
+    for (low, high), b in zip(sums, offsets):
+        if b != 0:
+            bits = max(acc_width - shift, 0)  # the low ``shift`` bits are the bias's own, constant
+            features = features.plus(LayerFeatures(offset_bits=bits, carry_chains=math.ceil(bits / CARRY_BITS)))
+        features = features.plus(requantiser(acc_width, acc_frac, True, out))
+    out_lo = min(requantised_range(a, b, acc_frac, out)[0] for a, b in acc)
+    out_hi = max(requantised_range(a, b, acc_frac, out)[1] for a, b in acc)
+    sum_width = max(signed_width(low, high) for low, high in sums)
+    return features, (out_lo, out_hi), sum_width
+
+
+def _register(bits: int, stages: int) -> int:
+    """Flip-flops of a ``fixed_delay``: the data bits and the valid bit at every stage."""
+    return (bits + 1) * stages
+
+
+def layer_features(step: Step, pipeline: str) -> LayerFeatures:
+    """The features of one compute step's module under ``pipeline`` (register bits included)."""
+    op, out = step.op, step.out
+    stage = 0 if pipeline == "none" else 1
+    if isinstance(op, (FixedLinear, FixedAffine)):
+        if isinstance(op, FixedLinear):
+            weight, bias = op.weight.tolist(), op.bias.tolist()
+            in_features = len(weight[0])
+            groups = step.inputs[0].size // in_features
+            rows = [[(g * in_features + i, w) for i, w in enumerate(line)] for g in range(groups) for line in weight]
+            offsets = bias * groups
+            shift = op.product_shift
+        else:
+            scale, shifts = op.scale.tolist(), op.shift.tolist()
+            rows = [[(e, scale[e % len(scale)])] for e in range(step.inputs[0].size)]
+            offsets = [shifts[e % len(scale)] for e in range(step.inputs[0].size)]
+            shift = op.product_shift
+        features, (lo, hi), sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
+                                                        op.out_format)
+        if isinstance(op, FixedAffine):
+            features = _small_cone(features, op.in_format.width, out.size, out.fmt.width)
+        registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - op.acc_format.frac) + 1)
+        if pipeline == "split":
+            registers += _register(len(rows) * sum_width, 1)
+        return features.plus(LayerFeatures(register_bits=registers))
+    if isinstance(op, FixedReLU):
+        fmt = op.in_format
+        requant = requantiser(fmt.width, fmt.frac, fmt.signed, op.out_format)
+        per_element = LayerFeatures(clip_bits=fmt.width if fmt.signed else 0).plus(requant)
+        if predicted_luts(requant, ONES) > 0:
+            per_element = _small_cone(per_element, fmt.width, 1, out.fmt.width)
+        lo, hi = requantised_range(max(fmt.lo, 0), fmt.hi, fmt.frac, op.out_format)
+        features = _times(per_element, out.size)
+        registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - fmt.frac) + 1)
+        return features.plus(LayerFeatures(register_bits=registers))
+    if isinstance(op, FixedAdd):
+        frac = op.acc_format.frac
+        a_shift, b_shift = frac - op.a_format.frac, frac - op.b_format.frac
+        lo = (op.a_format.lo << a_shift) + (op.b_format.lo << b_shift)
+        hi = (op.a_format.hi << a_shift) + (op.b_format.hi << b_shift)
+        width = signed_width(lo, hi)
+        through = abs(a_shift - b_shift)
+        adder = _adders([Adder(width, through, max(min(op.a_format.width, op.b_format.width) - through, 0), True)])
+        per_element = _small_cone(adder.plus(requantiser(width, frac, True, op.out_format)),
+                                  op.a_format.width + op.b_format.width, 1, out.fmt.width)
+        out_lo, out_hi = requantised_range(lo, hi, frac, op.out_format)
+        registers = stage * (out.size * held_bits(out.fmt, out_lo, out_hi, out.fmt.frac - frac) + 1)
+        return _times(per_element, out.size).plus(LayerFeatures(register_bits=registers))
+    raise HardwareError(f"node '{step.node}': no resource model for '{step.kind}'; "
+                        f"the estimate covers fixed_linear, fixed_affine, fixed_relu and fixed_add")
+
+
+def _small_cone(features: LayerFeatures, input_bits: int, elements: int, out_width: int) -> LayerFeatures:
+    """An element-wise op on at most ``LUT_INPUTS`` input bits: one LUT per output bit, the carry chains kept."""
+    if input_bits > LUT_INPUTS:
+        return features
+    return LayerFeatures(cone_bits=elements * out_width, carry_chains=features.carry_chains,
+                         register_bits=features.register_bits)
+
+
+def _times(features: LayerFeatures, count: int) -> LayerFeatures:
+    return LayerFeatures(**{name: value * count for name, value in features.as_dict().items()})
+
+
+ONES: Mapping[str, float] = {name: 1.0 for name in FEATURES}
+
+
+def predicted_luts(features: LayerFeatures, coefficients: Mapping[str, float] = COEFFICIENTS) -> float:
+    return sum(coefficients[name] * getattr(features, name) for name in FEATURES)
+
+
+def _layer_estimate(node: str, kind: str, features: LayerFeatures, coefficients: Mapping[str, float]) -> LayerEstimate:
+    return LayerEstimate(node, kind, features, round(predicted_luts(features, coefficients)), features.register_bits,
+                         features.carry_chains)
+
+
+def _join_delays(netlist: Netlist, pipeline: str) -> list[tuple[str, LayerFeatures]]:
+    """The registers ``top.sv`` adds where a join's operands arrive in different cycles."""
+    stage = 0 if pipeline == "none" else 1
+    at = {netlist.input.node: 0}
+    delays = []
+    for step in netlist.steps:
+        start = max(at[wire.node] for wire in step.inputs)
+        split = pipeline == "split" and step.kind in ("fixed_linear", "fixed_affine")
+        at[step.node] = start + (0 if step.op is None else stage + split)
+        for k, wire in enumerate(step.inputs):
+            cycles = start - at[wire.node]
+            if cycles > 0:
+                delays.append((f"{step.node}_in{k}", LayerFeatures(register_bits=_register(wire.bits, cycles))))
+    return delays
+
+
+def netlist_features(netlist: Netlist, pipeline: str) -> list[tuple[str, str, LayerFeatures]]:
+    """``(node, kind, features)`` of every layer module and every delay the top adds, in graph order."""
+    rows = [(step.node, step.kind, layer_features(step, pipeline)) for step in netlist.compute]
+    rows += [(node, "fixed_delay", features) for node, features in _join_delays(netlist, pipeline)]
+    return rows
+
+
+def estimate_design(prepared: fx.GraphModule, *, pipeline: str = "layer", nodsp: bool = True,
+                    coefficients: Mapping[str, float] = COEFFICIENTS) -> DesignEstimate:
+    """LUTs, FFs and CARRY4 of the design ``emit_rtl(prepared, pipeline=pipeline)`` writes (CSD products),
+    per layer and in total, as Yosys ``synth_xilinx`` would map it; no Yosys runs."""
+    if pipeline not in PIPELINES:
+        raise HardwareError(f"unknown pipeline '{pipeline}'; use one of: {', '.join(PIPELINES)}")
+    netlist = build_netlist(prepared)
+    layers = tuple(_layer_estimate(node, kind, features, coefficients)
+                   for node, kind, features in netlist_features(netlist, pipeline))
+    return DesignEstimate(pipeline, nodsp, layers, dict(coefficients))

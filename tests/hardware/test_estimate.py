@@ -1,0 +1,175 @@
+"""The resource estimate: its counts on tiny designs worked out by hand, its trends, and its calibration error.
+
+No Yosys runs here: the calibration data (``benchmarks/data/hardware_calibration.json``, made by
+``benchmarks/hardware_calibration.py``) holds Yosys's counts; the error of the committed
+coefficients on its held-out designs is recomputed from it and compared with what
+``docs/hardware.md`` states.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from rtl_helpers import prepared
+from torch import nn
+
+from chop.hardware.estimate import (COEFFICIENTS, FEATURES, Adder, LayerFeatures, adder_tree, constant_bits,
+                                    estimate_design, held_bits)
+from chop.hardware.fixed import FixedFormat
+from chop.hardware.ops import FixedInput, FixedLinear, FixedReLU
+
+ROOT = Path(__file__).parents[2]
+DATA = ROOT / "benchmarks" / "data" / "hardware_calibration.json"
+DOCS = ROOT / "docs" / "hardware.md"
+
+S4 = FixedFormat(4, 0, True)  # codes -8..7
+
+
+def linear(weight: list[list[int]], bias: list[int], in_format: FixedFormat = S4,
+           out_format: FixedFormat = S4, acc_width: int = 12) -> FixedLinear:
+    return FixedLinear(torch.tensor(weight), torch.tensor(bias), in_format, FixedFormat(4, 0, True),
+                       FixedFormat(acc_width, in_format.frac, True), out_format)
+
+
+def graph(*modules: nn.Module, in_format: FixedFormat = S4) -> torch.fx.GraphModule:
+    return prepared(nn.Sequential(FixedInput(in_format), *modules))
+
+
+def test_a_rows_adder_tree_is_the_emitters_csd_tree() -> None:
+    # 3 = 4 - 1: one subtraction 4x - x, 6 bits wide for x in -8..7 (-24..21): its low 2 bits are x's
+    # own, bits 2-3 add a bit of each, bits 4-5 add x's sign extension
+    assert adder_tree([(0, 3), (1, 0)], -8, 7) == [Adder(6, 2, 2, True)]
+    # the same for x in 0..7: x's top bit is zero, its extension needs only the carry
+    assert adder_tree([(0, 3)], 0, 7) == [Adder(6, 2, 2, False)]
+    # x0 - x1: -15..15 in 5 bits, 4 bits of each operand overlap
+    assert adder_tree([(0, 1), (1, -1)], -8, 7) == [Adder(5, 0, 4, True)]
+    # one digit per constant, nothing to add; a zero row has no adder either
+    assert adder_tree([(0, 4)], -8, 7) == [] and adder_tree([(0, 0), (1, 0)], -8, 7) == []
+    # x0 + x1 + x2: (x0 + x1) 5 bits, then + x2 (the odd one out moves up) 6 bits (-24..21)
+    assert adder_tree([(0, 1), (1, 1), (2, 1)], -8, 7) == [Adder(5, 0, 4, True), Adder(6, 0, 4, True)]
+
+
+def test_a_tiny_linear_layer_counts_what_the_emitter_builds() -> None:
+    layer = linear([[3, 0], [1, -1]], [0, 0], acc_width=6)
+    estimate = estimate_design(graph(layer), pipeline="layer")
+    (only,) = estimate.layers
+    features = only.features
+    assert (features.adder_bits, features.extend_bits) == (2 + 4, 2 + 1)
+    assert features.offset_bits == 0  # both biases are zero: no addition
+    # accumulator 6 bits at frac 0 into fixed<4,0>: nothing to round; the saturation tests the bits above
+    assert features.round_bits == 0
+    # the register: 2 outputs of 4 bits (both signs reachable: no constant bit) and the valid bit
+    assert (features.register_bits, only.ffs) == (9, 9)
+    assert only.luts == round(sum(COEFFICIENTS[name] * getattr(features, name) for name in FEATURES))
+    assert (estimate.luts, estimate.ffs, estimate.carry4) == (only.luts, only.ffs, only.carry4)
+
+
+def test_registers_follow_the_pipeline_and_drop_constant_bits() -> None:
+    layer = linear([[3, 0], [1, -1]], [0, 0], acc_width=6)
+    relu = FixedReLU(S4, S4)  # signed output of a ReLU: the sign bit is always 0, Yosys drops its flip-flop
+    design = graph(layer, relu)
+    by_pipeline = {pipeline: [layer.ffs for layer in estimate_design(design, pipeline=pipeline).layers]
+                   for pipeline in ("none", "layer", "split")}
+    assert by_pipeline["none"] == [0, 0]
+    assert by_pipeline["layer"] == [2 * 4 + 1, 2 * 3 + 1]
+    # split: also the row sums (2 rows of the widest sum, 6 bits) and their valid bit
+    assert by_pipeline["split"] == [2 * 4 + 1 + 2 * 6 + 1, 2 * 3 + 1]
+
+
+def test_padded_low_bits_share_one_flip_flop_when_the_value_saturates_high() -> None:
+    fmt = FixedFormat(8, 4, True)
+    assert held_bits(fmt, -128, 127, 0) == 8
+    assert held_bits(fmt, -128, 112, 4) == 4  # the low 4 bits are always zero
+    assert held_bits(fmt, -128, 127, 4) == 5  # ... except at the saturated maximum 0111_1111: one shared bit
+
+
+def test_constant_bits_of_a_code_range() -> None:
+    fmt = FixedFormat(8, 0, True)
+    assert constant_bits(fmt, 0, 127) == 1  # the sign bit
+    assert constant_bits(fmt, 0, 5) == 5  # 0..5 needs 3 bits
+    assert constant_bits(fmt, -3, 5) == 0  # both signs
+    assert constant_bits(fmt, -128, -1) == 1
+    assert constant_bits(fmt, 7, 7) == 8
+
+
+def test_per_layer_figures_add_up_to_the_total() -> None:
+    generator = torch.Generator().manual_seed(0)
+    first = linear(torch.randint(-8, 8, (6, 5), generator=generator).tolist(), [3] * 6, acc_width=12)
+    second = FixedReLU(S4, FixedFormat(3, 0, False))
+    estimate = estimate_design(graph(first, second))
+    assert [layer.kind for layer in estimate.layers] == ["fixed_linear", "fixed_relu"]
+    assert estimate.luts == sum(layer.luts for layer in estimate.layers)
+    assert estimate.ffs == sum(layer.ffs for layer in estimate.layers)
+    payload = estimate.as_dict()
+    assert payload["luts"] == estimate.luts and len(payload["layers"]) == 2
+
+
+@pytest.mark.parametrize("size", [2, 5, 8])
+def test_more_csd_digits_cost_more_luts(size: int) -> None:
+    """Rows of one weight with 1, 2, 3 and 4 nonzero CSD digits (1, 3, 11, 43), same input format."""
+    fmt = FixedFormat(8, 0, True)
+    luts = []
+    for weight in (1, 3, 11, 43):
+        layer = FixedLinear(torch.full((2, size), weight), torch.zeros(2, dtype=torch.int64), fmt,
+                            FixedFormat(8, 0, True), FixedFormat(20, 0, True), fmt)
+        luts.append(estimate_design(graph(layer, in_format=fmt)).luts)
+    assert luts == sorted(luts) and len(set(luts)) == len(luts)
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_wider_inputs_cost_more_luts(signed: bool) -> None:
+    generator = torch.Generator().manual_seed(1)
+    weight = torch.randint(-8, 8, (8, 8), generator=generator)
+    luts = []
+    for width in (3, 6, 9, 12):
+        fmt = FixedFormat(width, 0, signed)
+        layer = FixedLinear(weight, torch.zeros(8, dtype=torch.int64), fmt, FixedFormat(4, 0, True),
+                            FixedFormat(20, 0, True), FixedFormat(8, 0, True))
+        luts.append(estimate_design(graph(layer, in_format=fmt)).luts)
+    assert luts == sorted(luts) and len(set(luts)) == len(luts)
+
+
+def _calibration() -> list[dict]:
+    return json.loads(DATA.read_text())["designs"]
+
+
+def _errors(role: str, what: str) -> list[float]:
+    """|estimate - Yosys| / Yosys of each design's total LUTs (from the features and COEFFICIENTS) or FFs."""
+    errors = []
+    for entry in _calibration():
+        if entry["role"] != role:
+            continue
+        features = [LayerFeatures(**layer["features"]) for layer in entry["layers"]]
+        if what == "luts":
+            predicted = round(sum(COEFFICIENTS[name] * getattr(f, name) for f in features for name in FEATURES))
+        else:
+            predicted = sum(f.register_bits for f in features)
+        errors.append(abs(predicted - entry["yosys"][what]) / entry["yosys"][what])
+    return errors
+
+
+def test_the_calibration_covers_enough_designs_from_one_yosys() -> None:
+    entries = _calibration()
+    roles = [entry["role"] for entry in entries]
+    assert roles.count("fit") >= 30 and roles.count("held_out") >= 10
+    assert {entry["yosys_version"] for entry in entries} == {"Yosys 0.23 (git sha1 7ce5011c24b)"}
+    assert all("-nodsp" in entry["command"].split() for entry in entries)
+    zoo = {entry["description"]["model"] for entry in entries if entry["description"]["kind"] == "zoo"}
+    assert zoo == {"jsc-tiny", "jsc-toy"} and all(entry["role"] == "held_out" for entry in entries
+                                                  if entry["description"]["kind"] == "zoo")
+
+
+def test_the_documented_held_out_error_is_the_datas() -> None:
+    """docs/hardware.md states the held-out median and worst LUT error; they are what the data gives."""
+    text = DOCS.read_text()
+    for what, label in (("luts", "LUTs"), ("ffs", "FFs")):
+        errors = _errors("held_out", what)
+        match = re.search(rf"{label} on the held-out designs: median ([\d.]+) %, worst ([\d.]+) %", text)
+        assert match is not None, f"docs/hardware.md must state the held-out {label} error"
+        assert float(match.group(1)) == pytest.approx(100 * float(np.median(errors)), abs=0.05)
+        assert float(match.group(2)) == pytest.approx(100 * max(errors), abs=0.05)
