@@ -36,6 +36,7 @@ from torch import Tensor, nn
 
 from chop.dataset.cache import cache_root
 from chop.errors import ConfigError, MachopError, unknown
+from chop.hardware.estimate import estimate_design
 from chop.hardware.ops import FixedInput
 from chop.hardware.reference import accuracy_before_after, integer_reference, prepared_codes
 from chop.hardware.rtl import PIPELINES, PRODUCT_STYLES, RtlDesign, plan_rtl
@@ -279,7 +280,9 @@ def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data
 
     ``passes`` are the config's ``[passes.*]`` tables, ``data`` a ``DatasetSplits``, ``project_dir``
     the folder ``hardware/`` goes into; ``progress`` receives each long step as it starts;
-    ``estimate`` is passed to the synthesis step (see ``synthesize_design``).
+    ``estimate``, the design's LUTs as far as known, is passed to the synthesis step (see
+    ``synthesize_design``), which warns before a long Yosys run; by default it is the fast
+    estimate of ``chop.hardware.estimate``.
     """
     if command not in COMMANDS:
         raise MachopError(unknown("hardware command", command, COMMANDS))
@@ -290,6 +293,8 @@ def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data
     find_tool("verilator")  # the testbench's build.sh names it
     if command in SYNTHESISING:
         find_tool("yosys")
+        if estimate is None:
+            estimate = estimate_design(prepared.model, pipeline=options.pipeline).luts
     hardware_dir = Path(project_dir) / HARDWARE_DIR
     kept = move_aside(hardware_dir)
     try:

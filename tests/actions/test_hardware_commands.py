@@ -309,3 +309,23 @@ def test_a_mismatch_is_exit_1_with_one_line(tmp_path: Path, capsys: pytest.Captu
     assert error_line(captured.err) == (f"ch: error: the RTL differs from the integer reference on 3 of 10 rows; "
                                         f"rerun `{run_sh}` to see them, and report it as a bug")
     assert print_outcome(outcome, as_json=False) == 0
+
+
+def test_a_design_too_large_for_a_quick_synthesis_is_announced_with_its_estimate_first(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, config: Path, checkpoint: Path, log_lines: Any) -> None:
+    import logging
+    from types import SimpleNamespace
+
+    import chop.workflows.hardware as flow
+    from chop.hardware.synth import LARGE_DESIGN_LUTS
+
+    big = LARGE_DESIGN_LUTS + 1  # as the estimate of jsc-s with 8-bit weights would be
+    monkeypatch.setattr(flow, "estimate_design", lambda prepared, **kwargs: SimpleNamespace(luts=big))
+    real, started = flow.synthesize, []
+    monkeypatch.setattr(flow, "synthesize", lambda *args, **kwargs: started.append(len(warnings.messages)) or real(*args, **kwargs))
+    warnings = log_lines("chop.hardware.synth", logging.WARNING)
+    code, _, err = cli(["hardware", "synth", *common(config, checkpoint, tmp_path, "p"), "--rows", "10", "--nodsp"])
+    assert code == 0, err
+    assert started == [0]  # nothing warned before synthesis was asked for
+    assert warnings.messages == [f"design 'top': about {big:,} LUTs estimated, above {LARGE_DESIGN_LUTS:,}; "
+                                 "Yosys may take many minutes (Ctrl-C stops it)"]
