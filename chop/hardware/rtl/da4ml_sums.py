@@ -19,7 +19,7 @@ from chop.hardware.da4ml_backend import da4ml_linear_verilog
 from chop.hardware.ops import FixedLinear
 from chop.hardware.rtl.netlist import Step
 from chop.hardware.rtl.products import InputWires, RowSum, row_range
-from chop.hardware.rtl.verilog import vector
+from chop.hardware.rtl.verilog import signed_width, vector
 
 LINEAR_IMPLS = ("machop", "da4ml")
 """``machop``: the row sums as machop's constant products (the ``products`` style, CSD by default);
@@ -44,7 +44,10 @@ def da4ml_sums(step: Step, module: str, packed: str) -> SumBlock:
     groups = step.inputs[0].size // in_features
     cmvm = da4ml_linear_verilog(op.weight, op.in_format, f"{module}_cmvm", weight_frac=op.weight_format.frac)
     acc = cmvm.acc_format
-    width = acc.width + (0 if acc.signed else 1)
+    inputs = InputWires((), 0, op.in_format.lo, op.in_format.hi)  # only the code range matters here
+    ranges = [row_range(list(enumerate(row)), inputs) for row in op.weight.tolist()]
+    # signed: da4ml's width; unsigned: one bit more, except for an all-zero matrix (one bit holds 0)
+    width = signed_width(min(lo for lo, _ in ranges), max(hi for _, hi in ranges))
     in_bits, out_bits = in_features * op.in_format.width, out_features * width
     lines = [f"    // row sums x @ W^T ({acc.width}-bit {'signed' if acc.signed else 'unsigned'} accumulators "
              f"at fraction bits {acc.frac}), from da4ml's",
@@ -61,11 +64,7 @@ def da4ml_sums(step: Step, module: str, packed: str) -> SumBlock:
         lines.append(f"    {cmvm.name} u_cmvm{suffix} (.data_in({data_in}), .data_out({target}));")
         if not acc.signed:
             lines += [f"    assign {packed}[{(g * out_features + j) * width} +: {width}] = "
-                      f"{{1'b0, {target}[{j * acc.width} +: {acc.width}]}};" for j in range(out_features)]
-    inputs = InputWires((), 0, op.in_format.lo, op.in_format.hi)  # only the code range matters here
-    sums = []
-    for g in range(groups):
-        for j, row in enumerate(op.weight.tolist()):
-            lo, hi = row_range(list(enumerate(row)), inputs)
-            sums.append(RowSum(f"{packed}[{(g * out_features + j) * width} +: {width}]", width, lo, hi))
+                      f"{width}'({{1'b0, {target}[{j * acc.width} +: {acc.width}]}});" for j in range(out_features)]
+    sums = [RowSum(f"{packed}[{(g * out_features + j) * width} +: {width}]", width, lo, hi)
+            for g in range(groups) for j, (lo, hi) in enumerate(ranges)]
     return SumBlock(lines, sums, width, cmvm.files)
