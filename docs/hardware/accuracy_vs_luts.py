@@ -1,5 +1,7 @@
 """Draw ``docs/hardware/accuracy_vs_luts.png``: jsc-toy's RTL accuracy against its LUTs, weights 2..8 bits.
 
+The JSON and the plot are rewritten after each width, so a run cut short keeps what it measured.
+
 Run from the repository root: ``.venv/bin/python docs/hardware/accuracy_vs_luts.py``. jsc-toy is
 trained as ``benchmarks/hardware.py`` trains it (jsc-pythia, 5 epochs, batch 256, learning rate
 1e-3, seed 0), then quantised at each weight width ``w`` (fraction bits ``w - 2``: weights in
@@ -33,13 +35,13 @@ from chop.hardware.synth import synthesize  # noqa: E402
 from chop.passes.graph.transforms import quantize_transform_pass  # noqa: E402
 from chop.workflows.transform import graph_with_metadata  # noqa: E402
 
-WIDTHS = range(2, 9)
+WIDTHS = (2, 3, 4, 5, 6, 8)
 EPOCHS = 5
 HERE = Path(__file__).resolve().parent
 WORK = ROOT / "benchmarks" / ".hardware-work" / "accuracy-vs-luts"
 
 
-def measure() -> dict:
+def measure() -> None:
     data = load_dataset("jsc-pythia")
     x, y = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test).long()
     model, _ = train("jsc-toy", EPOCHS)
@@ -63,7 +65,8 @@ def measure() -> dict:
             point[impl] = {"luts": report.total.luts, "rtl_accuracy": accuracy(outputs, y)}
         print(point, flush=True)
         figures["points"].append(point)
-    return figures
+        (HERE / "accuracy_vs_luts.json").write_text(json.dumps(figures, indent=1) + "\n")
+        plot(figures, HERE / "accuracy_vs_luts.png")
 
 
 def plot(figures: dict, path: Path) -> None:
@@ -84,7 +87,7 @@ def plot(figures: dict, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("LUTs (Yosys 0.23 synth_xilinx, 7-series LUT6)")
     ax.set_ylabel("accuracy on jsc-pythia's test split (%)")
-    ax.set_title("jsc-toy, data 8/4, weights 2..8 bits: RTL accuracy against LUTs")
+    ax.set_title("jsc-toy, data 8/4, weights 2-8 bits: RTL accuracy against LUTs")
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -92,9 +95,7 @@ def plot(figures: dict, path: Path) -> None:
 
 def main() -> None:
     torch.set_num_threads(1)
-    figures = measure()
-    (HERE / "accuracy_vs_luts.json").write_text(json.dumps(figures, indent=1) + "\n")
-    plot(figures, HERE / "accuracy_vs_luts.png")
+    measure()
 
 
 if __name__ == "__main__":

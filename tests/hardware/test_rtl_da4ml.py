@@ -74,18 +74,20 @@ def test_unsigned_sums_and_a_split_pipeline(tmp_path: Path, runtime_cache: Path)
     gen = torch.Generator().manual_seed(3)
     x, w, out = FixedFormat(6, 2, signed=False), FixedFormat(5, 3, signed=False), FixedFormat(7, 1)
     zeros, bias = torch.zeros(2, 3, dtype=torch.int64), torch.tensor([-3, 5])
-    modules = [FixedInput(x), random_linear(gen, 7, 6, x, w, out, extra_frac=2), FixedReLU(out, x),
-               random_linear(gen, 6, 3, x, FixedFormat(6, 4), out), FixedReLU(out, x),
-               FixedLinear(zeros, bias, x, w, exact_accumulator(zeros, bias, x, 0, 5), out)]
-    module = prepared(nn.Sequential(*modules))
-    design = emit_rtl(module, tmp_path / "rtl", pipeline="split", linear_impl="da4ml")
-    assert "_unsigned" in (tmp_path / "rtl" / "_1_linear.sv").read_text()
-    assert same_modules_and_ports(module, design, pipeline="split")
-    assert lint(design) == ""
+    unsigned = [FixedInput(x), random_linear(gen, 7, 6, x, w, out, extra_frac=2), FixedReLU(out, x),
+                random_linear(gen, 6, 3, x, FixedFormat(6, 4), out)]
+    all_zero = [FixedInput(x), FixedLinear(zeros, bias, x, w, exact_accumulator(zeros, bias, x, 0, 5), out)]
     codes = random_codes(gen, x, ROWS, (7,))
-    result = simulate(design, codes, tmp_path / "sim", runtime_cache=runtime_cache)
-    assert torch.equal(result.outputs, chain(modules[1:], codes))
-    assert result.latency == 7
+    for name, modules, latency in (("unsigned", unsigned, 5), ("all_zero", all_zero, 2)):
+        module = prepared(nn.Sequential(*modules))
+        design = emit_rtl(module, tmp_path / name / "rtl", pipeline="split", linear_impl="da4ml")
+        assert "sums_unsigned" in (design.rtl_dir / "_1_linear.sv").read_text()
+        assert same_modules_and_ports(module, design, pipeline="split")
+        assert lint(design) == ""
+        result = simulate(design, codes[:, :3] if name == "all_zero" else codes, tmp_path / name / "sim",
+                          runtime_cache=runtime_cache)
+        assert torch.equal(result.outputs, chain(modules[1:], codes[:, :3] if name == "all_zero" else codes))
+        assert result.latency == latency
 
 
 @st.composite

@@ -73,10 +73,10 @@ def plan_rtl(prepared: fx.GraphModule, *, top_name: str = "top", pipeline: str =
         raise HardwareError(f"unknown pipeline '{pipeline}'; use one of: {', '.join(PIPELINES)}")
     if products not in PRODUCT_STYLES:
         raise HardwareError(f"unknown products style '{products}'; use one of: {', '.join(PRODUCT_STYLES)}")
-    check_identifier(top_name, "top_name")
-    netlist = build_netlist(prepared)
     if linear_impl not in LINEAR_IMPLS:
         raise HardwareError(f"unknown linear_impl '{linear_impl}'; use one of: {', '.join(LINEAR_IMPLS)}")
+    check_identifier(top_name, "top_name")
+    netlist = build_netlist(prepared)
     layers = tuple(layer_module(step, pipeline, products, linear_impl) for step in netlist.compute)
     components = components_for({layer.kind for layer in layers})
     taken = {name.removesuffix(".sv") for name in components} | {top_name}
