@@ -145,3 +145,16 @@ def test_an_unknown_linear_impl_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(HardwareError, match=r"^unknown linear_impl 'hls'; use one of: machop, da4ml$"):
         emit_rtl(module, tmp_path / "rtl", linear_impl="hls")
     assert not (tmp_path / "rtl").exists()
+
+
+def test_a_row_that_is_one_negated_input_synthesises(tmp_path: Path) -> None:
+    """``row = -x`` once read as a cast to -9 bits in Yosys 0.23 (``-9'(x)``); both implementations synthesise."""
+    from chop.hardware.synth import synthesize
+
+    x = FixedFormat(8, 4)
+    weight, bias = torch.tensor([[0, -1], [1, -2]]), torch.tensor([0, 3])
+    module = prepared(nn.Sequential(FixedInput(x), FixedLinear(weight, bias, x, FixedFormat(2, 0),
+                                                              exact_accumulator(weight, bias, x, 0, 4), x)))
+    for impl in ("machop", "da4ml"):
+        design = emit_rtl(module, tmp_path / impl / "rtl", linear_impl=impl)
+        assert synthesize(design.files, design.top_name, tmp_path / impl / "synth").total.luts > 0

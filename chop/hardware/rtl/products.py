@@ -179,8 +179,9 @@ def _root(root: Operand | None, name: str, total: RowSum) -> list[str]:
         return [f"    wire signed [0:0] {name} = 1'b0;  // every constant of this row is zero"]
     if root.wire == name:
         return []  # the tree's last node
-    sign = "-" if root.negative else ""
-    return [f"    wire signed {vector(total.width)} {name} = {sign}{root.at(total.width)};"]
+    # Yosys 0.23 reads "-9'(x)" as a cast to -9 bits: the negation goes outside parentheses
+    value = f"-({root.at(total.width)})" if root.negative else root.at(total.width)
+    return [f"    wire signed {vector(total.width)} {name} = {value};"]
 
 
 def _row_sum(row: Row, inputs: InputWires, name: str) -> RowSum:
