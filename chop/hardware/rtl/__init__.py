@@ -6,10 +6,11 @@ per layer holding its constants, and ``top.sv``; it returns an ``RtlDesign`` tha
 """
 
 from chop.hardware.rtl.components import dependence_files
+from chop.hardware.rtl.da4ml_sums import LINEAR_IMPLS
 from chop.hardware.rtl.design import RtlDesign, RtlLayer
 from chop.hardware.rtl.emit import RtlPlan, emit_rtl, plan_rtl
 from chop.hardware.rtl.layers import PIPELINES
 from chop.hardware.rtl.products import PRODUCT_STYLES
 
-__all__ = ["PIPELINES", "PRODUCT_STYLES", "RtlDesign", "RtlLayer", "RtlPlan", "dependence_files", "emit_rtl",
-           "plan_rtl"]
+__all__ = ["LINEAR_IMPLS", "PIPELINES", "PRODUCT_STYLES", "RtlDesign", "RtlLayer", "RtlPlan", "dependence_files",
+           "emit_rtl", "plan_rtl"]

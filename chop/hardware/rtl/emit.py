@@ -14,6 +14,7 @@ from torch import fx
 
 from chop.errors import HardwareError
 from chop.hardware.rtl.components import component_text, components_for
+from chop.hardware.rtl.da4ml_sums import LINEAR_IMPLS
 from chop.hardware.rtl.design import RtlDesign, RtlLayer
 from chop.hardware.rtl.layers import PIPELINES, LayerModule, layer_module
 from chop.hardware.rtl.memories import constant_memories
@@ -40,9 +41,13 @@ class RtlPlan:
     def layer_sources(self) -> dict[str, str]:
         return {f"{layer.module}.sv": layer.text for layer in self.layers}
 
+    def layer_files(self) -> dict[str, str]:
+        """The other files the layer modules instantiate (da4ml's adder graphs and helpers, each once)."""
+        return {name: text for layer in self.layers for name, text in layer.files}
+
     def top_sources(self) -> dict[str, str]:
-        """``{top}.sv`` and the layer modules it instantiates (what the design itself is made of)."""
-        return {**self.layer_sources(), f"{self.top_name}.sv": self.top}
+        """``{top}.sv``, the layer modules it instantiates and their files (what the design itself is made of)."""
+        return {**self.layer_files(), **self.layer_sources(), f"{self.top_name}.sv": self.top}
 
     def component_sources(self) -> dict[str, str]:
         return {name: component_text(name) for name in self.components}
@@ -53,7 +58,7 @@ class RtlPlan:
     def design(self, rtl_dir: Path) -> RtlDesign:
         """The design as it lies in ``rtl_dir`` once every source is written there."""
         rtl_dir = Path(rtl_dir)
-        names = [*self.components, *self.layer_sources(), f"{self.top_name}.sv"]
+        names = [*self.components, *self.layer_files(), *self.layer_sources(), f"{self.top_name}.sv"]
         layers = tuple(RtlLayer(layer.node, layer.module, layer.kind, rtl_dir / f"{layer.module}.sv", layer.latency)
                        for layer in self.layers)
         return RtlDesign(self.top_name, rtl_dir, tuple(rtl_dir / name for name in names),
@@ -62,15 +67,17 @@ class RtlPlan:
 
 
 def plan_rtl(prepared: fx.GraphModule, *, top_name: str = "top", pipeline: str = "layer",
-             products: str = "csd") -> RtlPlan:
+             products: str = "csd", linear_impl: str = "machop") -> RtlPlan:
     """The text of every file of ``prepared``'s design; see ``emit_rtl`` for the options."""
     if pipeline not in PIPELINES:
         raise HardwareError(f"unknown pipeline '{pipeline}'; use one of: {', '.join(PIPELINES)}")
     if products not in PRODUCT_STYLES:
         raise HardwareError(f"unknown products style '{products}'; use one of: {', '.join(PRODUCT_STYLES)}")
+    if linear_impl not in LINEAR_IMPLS:
+        raise HardwareError(f"unknown linear_impl '{linear_impl}'; use one of: {', '.join(LINEAR_IMPLS)}")
     check_identifier(top_name, "top_name")
     netlist = build_netlist(prepared)
-    layers = tuple(layer_module(step, pipeline, products) for step in netlist.compute)
+    layers = tuple(layer_module(step, pipeline, products, linear_impl) for step in netlist.compute)
     components = components_for({layer.kind for layer in layers})
     taken = {name.removesuffix(".sv") for name in components} | {top_name}
     for layer in layers:
@@ -92,15 +99,18 @@ def write_sources(sources: dict[str, str], directory: Path) -> list[Path]:
 
 
 def emit_rtl(prepared: fx.GraphModule, rtl_dir: Path, *, top_name: str = "top", pipeline: str = "layer",
-             products: str = "csd") -> RtlDesign:
+             products: str = "csd", linear_impl: str = "machop") -> RtlDesign:
     """Write the SystemVerilog of ``prepared`` to ``rtl_dir``: components, one module per layer, ``{top_name}.sv``.
 
     ``pipeline``: ``"layer"`` (a register after each layer), ``"none"`` (combinational) or
     ``"split"`` (also a register before the requantiser of linear and affine layers).
     ``products``: ``"csd"`` (shift-and-add trees of canonical signed digits) or ``"multiply"``.
+    ``linear_impl``: ``"machop"`` (linear layers' row sums as ``products`` says) or ``"da4ml"``
+    (da4ml's adder graph of each weight matrix, ``{layer}_cmvm.v`` and its ``.v`` helpers; the
+    bias, requantiser and register stage stay machop's, so the codes are the same).
     An earlier ``rtl_dir`` is moved aside to ``rtl_dir-vN``, never mixed with the new files.
     """
-    plan = plan_rtl(prepared, top_name=top_name, pipeline=pipeline, products=products)
+    plan = plan_rtl(prepared, top_name=top_name, pipeline=pipeline, products=products, linear_impl=linear_impl)
     rtl_dir = Path(rtl_dir)
     keep_earlier_run(rtl_dir)
     write_sources({**plan.component_sources(), **plan.top_sources()}, rtl_dir)

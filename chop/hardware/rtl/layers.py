@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from chop.errors import HardwareError
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
+from chop.hardware.rtl.da4ml_sums import LINEAR_IMPLS, SumBlock, da4ml_sums
 from chop.hardware.rtl.netlist import Step, Wire
 from chop.hardware.rtl.products import InputWires, product_rows
 from chop.hardware.rtl.verilog import decimal_list, describe, packed_constants, signed_width, vector
@@ -34,6 +35,8 @@ class LayerModule:
     kind: str
     text: str
     latency: int
+    # other files the module instantiates, (name, text): da4ml's adder graph and its helpers
+    files: tuple[tuple[str, str], ...] = ()
 
 
 def module_name(step: Step) -> str:
@@ -122,33 +125,45 @@ class ConstantLayer:
     offset: str  # the component's offset parameter: "BIAS", "SHIFT"
 
 
-def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLayer) -> LayerModule:
+def _tree_sums(step: Step, products: str, layer: ConstantLayer) -> SumBlock:
+    """The packed row values as machop's constant products (CSD trees or ``*``), one wire per row."""
+    inputs, inputs_lines = _input_wires(step.inputs[0], {i for row in layer.rows for i, c in row if c != 0})
+    product_lines, sums = product_rows(layer.rows, inputs, layer.row, products, layer.labels)
+    sum_width = max(s.width for s in sums)
+    what = "row sum" if layer.row == "row" else layer.row
+    style = "canonical signed digits" if products == "csd" else "constant multiplications"
+    lines = [*inputs_lines, "",
+             f"    // constant products ({style}); the formula of each {what} comes first", *product_lines, "",
+             f"    // the {what}s side by side, sign-extended to {layer.width}",
+             f"    logic {vector(len(layer.rows) * sum_width)} {layer.vector};",
+             *(f"    assign {layer.vector}[{j * sum_width} +: {sum_width}] = {sum_width}'({s.wire});"
+               for j, s in enumerate(sums))]
+    return SumBlock(lines, sums, sum_width, ())
+
+
+def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLayer,
+                    linear_impl: str = "machop") -> LayerModule:
     """A linear or affine layer: constant products, packed side by side, then ``fixed_linear`` /
-    ``fixed_affine`` (offset, requantise), then the register stage."""
+    ``fixed_affine`` (offset, requantise), then the register stage. With ``linear_impl="da4ml"``
+    da4ml's adder graph computes the packed row sums instead."""
     if layer.shift < 0:
         raise HardwareError(f"node '{step.node}': the accumulator has fewer fraction bits than its products "
                             f"(shift {layer.shift}); re-run prepare_hardware_transform_pass")
     latency = {"none": 0, "layer": 1, "split": 2}[pipeline]
-    inputs, inputs_lines = _input_wires(step.inputs[0], {i for row in layer.rows for i, c in row if c != 0})
-    product_lines, sums = product_rows(layer.rows, inputs, layer.row, products, layer.labels)
-    sum_width = max(s.width for s in sums)
+    block = (da4ml_sums(step, module_name(step), layer.vector) if linear_impl == "da4ml"
+             else _tree_sums(step, products, layer))
+    sums, sum_width = block.sums, block.sum_width
     offset_width = signed_width(min(layer.offsets), max(layer.offsets))
     acc_lo = min((s.lo << layer.shift) + b for s, b in zip(sums, layer.offsets))
     acc_hi = max((s.hi << layer.shift) + b for s, b in zip(sums, layer.offsets))
     size, out, what = len(layer.rows), step.out, "row sum" if layer.row == "row" else layer.row
-    style = "canonical signed digits" if products == "csd" else "constant multiplications"
     body = [f"    localparam int {layer.size} = {size};",
             f"    localparam int {layer.width} = {sum_width};  // the widest {what}, at fraction bits "
             f"{layer.in_format.frac} + {layer.constant_format.frac}",
             f"    localparam int {layer.offset}_WIDTH = {offset_width};",
             f"    localparam int ACC_WIDTH = {signed_width(acc_lo, acc_hi)};  // exact: {acc_lo}..{acc_hi} at fraction "
             f"bits {layer.acc_format.frac}", "",
-            *inputs_lines, "",
-            f"    // constant products ({style}); the formula of each {what} comes first", *product_lines, "",
-            f"    // the {what}s side by side, sign-extended to {layer.width}",
-            f"    logic {vector(size * sum_width)} {layer.vector};",
-            *(f"    assign {layer.vector}[{j * sum_width} +: {sum_width}] = {sum_width}'({s.wire});"
-              for j, s in enumerate(sums)), "",
+            *block.lines, "",
             f"    // {layer.offset.lower()} codes at fraction bits {layer.acc_format.frac}, {what} 0 first:",
             decimal_list(layer.offsets),
             f"    localparam logic [{layer.size}*{layer.offset}_WIDTH-1:0] {layer.offset} = "
@@ -168,10 +183,10 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
              f"    ) u_{step.kind.removeprefix('fixed_')} (.{layer.vector}({values}), .data_out(result));", "",
              *_stage(0 if pipeline == "none" else 1, valid, "result", out.bits)]
     text = "\n".join([*_header(step, layer.summary, layer.notes, latency), *body, "endmodule", ""])
-    return LayerModule(step.node, module_name(step), step.kind, text, latency)
+    return LayerModule(step.node, module_name(step), step.kind, text, latency, block.files)
 
 
-def linear_layer(step: Step, pipeline: str, products: str) -> LayerModule:
+def linear_layer(step: Step, pipeline: str, products: str, linear_impl: str = "machop") -> LayerModule:
     op = step.op
     assert isinstance(op, FixedLinear)
     weight, bias = op.weight.tolist(), op.bias.tolist()
@@ -190,7 +205,7 @@ def linear_layer(step: Step, pipeline: str, products: str) -> LayerModule:
     layer = ConstantLayer(rows, labels, bias * groups, op.in_format, op.weight_format, op.acc_format, op.product_shift,
                           f"y = requant(x @ W^T + b), {in_features} -> {out_features}", notes,
                           row="row", vector="sums", size="ROWS", width="SUM_WIDTH", offset="BIAS")
-    return _constant_layer(step, pipeline, products, layer)
+    return _constant_layer(step, pipeline, products, layer, linear_impl)
 
 
 def affine_layer(step: Step, pipeline: str, products: str) -> LayerModule:
@@ -269,8 +284,15 @@ LAYERS: dict[str, Callable[[Step, str, str], LayerModule]] = {
 }
 
 
-def layer_module(step: Step, pipeline: str, products: str) -> LayerModule:
-    """The module of one compute step; an op kind without an RTL component is a ``HardwareError``."""
+def layer_module(step: Step, pipeline: str, products: str, linear_impl: str = "machop") -> LayerModule:
+    """The module of one compute step; an op kind without an RTL component is a ``HardwareError``.
+
+    ``linear_impl`` (one of ``LINEAR_IMPLS``) chooses how linear layers compute their row sums.
+    """
+    if linear_impl not in LINEAR_IMPLS:
+        raise HardwareError(f"unknown linear_impl '{linear_impl}'; use one of: {', '.join(LINEAR_IMPLS)}")
+    if step.kind == "fixed_linear":
+        return linear_layer(step, pipeline, products, linear_impl)
     build = LAYERS.get(step.kind)
     if build is None:
         raise HardwareError(f"node '{step.node}': no RTL component for '{step.kind}'; "

@@ -29,6 +29,7 @@ PASS = "emit_verilog_tb_transform_pass"
 OPTIONS = PROJECT_OPTIONS + Options(
     Option("test_inputs", (list, tuple)),
     Option("trans_num", int, 1),
+    Option("linear_impl", str, "machop"),
 )
 
 
@@ -45,12 +46,13 @@ def emit_verilog_tb_transform_pass(graph: MaseGraph, pass_args: dict[str, Any] |
     """Write the testbench; ``info``: ``sim_dir``, ``files``, ``rows``.
 
     Arguments: ``test_inputs`` (a list of input batches, real values), ``trans_num`` (how many of
-    them, default 1), ``project_dir``, ``top_name``.
+    them, default 1), ``project_dir``, ``top_name``, ``linear_impl`` (as given to
+    ``emit_verilog_top_transform_pass``: the build then lists da4ml's files).
     """
     args = check_pass_args(PASS, pass_args, OPTIONS)
     x = _inputs(args["test_inputs"], args["trans_num"])
     prepared = prepared_module(graph)
-    design = plan_rtl(prepared, top_name=args["top_name"]).design(rtl_dir(args))
+    design = plan_rtl(prepared, top_name=args["top_name"], linear_impl=args["linear_impl"]).design(rtl_dir(args))
     first = next(m for m in prepared.modules() if isinstance(m, FixedInput))
     files = write_testbench(design, sim_dir(args), first.integer_forward(x), integer_reference(prepared, x))
     return PassResult(graph, {"sim_dir": sim_dir(args), "files": files, "rows": len(x)})

@@ -22,6 +22,7 @@ PASS = "emit_verilog_top_transform_pass"
 OPTIONS = PROJECT_OPTIONS + Options(
     Option("pipeline", str, "layer"),
     Option("products", str, "csd"),
+    Option("linear_impl", str, "machop"),
 )
 
 
@@ -30,10 +31,12 @@ def emit_verilog_top_transform_pass(graph: MaseGraph, pass_args: dict[str, Any] 
 
     Arguments: ``project_dir`` (default ``"top"``), ``top_name`` (``"top"``), ``pipeline``
     (``"layer"``: a register after each layer; ``"none"``; ``"split"``), ``products`` (``"csd"``
-    shift-and-add trees, or ``"multiply"``).
+    shift-and-add trees, or ``"multiply"``), ``linear_impl`` (``"machop"``, or ``"da4ml"``: linear
+    layers' row sums from da4ml's adder graphs; give ``emit_verilog_tb_transform_pass`` the same).
     """
     args = check_pass_args(PASS, pass_args, OPTIONS)
-    design_plan = plan(graph, args, pipeline=args["pipeline"], products=args["products"])
+    design_plan = plan(graph, args, pipeline=args["pipeline"], products=args["products"],
+                       linear_impl=args["linear_impl"])
     keep_earlier_run(hardware_dir(args))
     files = write_sources(design_plan.top_sources(), rtl_dir(args))
     return PassResult(graph, {"rtl_dir": rtl_dir(args), "files": files, "design": design_plan.design(rtl_dir(args))})
