@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 # flag destination -> [hardware] key; every flag defaults to None ("not given")
-HARDWARE_FLAGS = ("input_format", "fold_batchnorm", "pipeline", "products", "top_name", "nodsp", "rows")
+HARDWARE_FLAGS = ("input_format", "fold_batchnorm", "pipeline", "products", "linear_impl", "top_name", "nodsp", "rows")
 
 
 def add_hardware_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +36,8 @@ def add_hardware_arguments(parser: argparse.ArgumentParser) -> None:
                             "before each requantiser")
     group.add_argument("--products", default=None, metavar="STYLE",
                        help="constant products: csd shift-and-add trees (default) or multiply")
+    group.add_argument("--linear-impl", default=None, metavar="IMPL",
+                       help="linear layers: machop's own adder trees (default) or da4ml's adder graphs (smaller)")
     group.add_argument("--top-name", default=None, metavar="NAME", help="the top module's name (default top)")
     group.add_argument("--nodsp", action=argparse.BooleanOptionalAction, default=None,
                        help="synthesise only with -nodsp (--no-nodsp: only with DSPs; default: both)")

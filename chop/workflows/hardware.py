@@ -39,7 +39,7 @@ from chop.errors import ConfigError, MachopError, unknown
 from chop.hardware.estimate import estimate_design
 from chop.hardware.ops import FixedInput
 from chop.hardware.reference import accuracy_before_after, integer_reference, prepared_codes
-from chop.hardware.rtl import PIPELINES, PRODUCT_STYLES, RtlDesign, plan_rtl
+from chop.hardware.rtl import LINEAR_IMPLS, PIPELINES, PRODUCT_STYLES, RtlDesign, plan_rtl
 from chop.hardware.simulate import simulate
 from chop.hardware.synth import synthesize
 from chop.hardware.synth_report import SynthesisReport
@@ -71,6 +71,7 @@ HARDWARE_OPTIONS = Options(
     Option("fold_batchnorm", bool, True),
     Option("pipeline", str, "layer"),
     Option("products", str, "csd"),
+    Option("linear_impl", str, "machop"),
     Option("top_name", str, "top"),
     Option("nodsp", (bool, str)),
     Option("rows", int),
@@ -90,8 +91,8 @@ class HardwareOptions:
 
     ``input_format``: ``[width, frac]`` or ``[width, frac, signed]`` of the graph input (default:
     the ``data_in`` format of its first quantised consumer); ``fold_batchnorm``: merge batch norms
-    into a neighbouring linear where the algebra allows; ``pipeline``/``products``: the emitter's
-    options; ``top_name``: the top module; ``nodsp``: synthesise only with ``-nodsp`` (True), only
+    into a neighbouring linear where the algebra allows; ``pipeline``/``products``/``linear_impl``:
+    the emitter's options (``linear_impl`` ``da4ml``: linear layers as da4ml's adder graphs); ``top_name``: the top module; ``nodsp``: synthesise only with ``-nodsp`` (True), only
     without (False), or both (None); ``rows``: how many test rows to simulate (None: the whole split).
     """
 
@@ -99,6 +100,7 @@ class HardwareOptions:
     fold_batchnorm: bool = True
     pipeline: str = "layer"
     products: str = "csd"
+    linear_impl: str = "machop"
     top_name: str = "top"
     nodsp: bool | None = None
     rows: int | None = None
@@ -154,6 +156,7 @@ def hardware_options(table: Mapping[str, Any] | None, flags: Mapping[str, Any] |
         fold_batchnorm=values["fold_batchnorm"],
         pipeline=_choice(values["pipeline"], PIPELINES, "pipeline", where),
         products=_choice(values["products"], PRODUCT_STYLES, "products", where),
+        linear_impl=_choice(values["linear_impl"], LINEAR_IMPLS, "linear_impl", where),
         top_name=values["top_name"],
         nodsp=_nodsp(values["nodsp"], where),
         rows=rows,
@@ -208,10 +211,12 @@ def emit_design(prepared: MaseGraph, project_dir: Path, options: HardwareOptions
     """MASE's four emit passes into ``{project_dir}/hardware/``; the testbench holds the rows ``x``."""
     args = {"project_dir": str(project_dir), "top_name": options.top_name}
     _, info = emit_verilog_top_transform_pass(prepared, {**args, "pipeline": options.pipeline,
-                                                         "products": options.products})
+                                                         "products": options.products,
+                                                         "linear_impl": options.linear_impl})
     emit_internal_rtl_transform_pass(prepared, args)
     emit_bram_transform_pass(prepared, args)
-    emit_verilog_tb_transform_pass(prepared, {**args, "test_inputs": [x], "trans_num": 1})
+    emit_verilog_tb_transform_pass(prepared, {**args, "test_inputs": [x], "trans_num": 1,
+                                              "linear_impl": options.linear_impl})
     return info["design"]
 
 
@@ -289,7 +294,8 @@ def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data
     graphs = quantised_graphs(model, passes, data)
     prepared, info = prepare_graph(graphs.quantised, options)
     x, y = split_rows(model, data, options.rows)
-    plan_rtl(prepared.model, top_name=options.top_name, pipeline=options.pipeline, products=options.products)
+    plan_rtl(prepared.model, top_name=options.top_name, pipeline=options.pipeline, products=options.products,
+             linear_impl=options.linear_impl)
     find_tool("verilator")  # the testbench's build.sh names it
     if command in SYNTHESISING:
         find_tool("yosys")

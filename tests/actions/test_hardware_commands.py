@@ -329,3 +329,13 @@ def test_a_design_too_large_for_a_quick_synthesis_is_announced_with_its_estimate
     assert started == [0]  # nothing warned before synthesis was asked for
     assert warnings.messages == [f"design 'top': about {big:,} LUTs estimated, above {LARGE_DESIGN_LUTS:,}; "
                                  "Yosys may take many minutes (Ctrl-C stops it)"]
+
+
+def test_linear_layers_as_da4ml_adder_graphs_simulate_bit_exact(config: Path, checkpoint: Path, tmp_path: Path) -> None:
+    code, out, err = cli(["hardware", "simulate", *common(config, checkpoint, tmp_path, "da4ml"), "--rows", "500",
+                          "--linear-impl", "da4ml", "--json"])
+    assert code == 0, err
+    simulation = json.loads(out)["simulation"]
+    assert simulation["rows"] == 500 and simulation["mismatches"] == 0
+    rtl = tmp_path / "da4ml" / "hardware" / "rtl"
+    assert any("cmvm" in path.name for path in rtl.iterdir())  # da4ml's adder graphs, one per linear layer
