@@ -55,8 +55,9 @@ def test_flags_win_over_the_table_and_a_flag_left_out_keeps_the_tables_value() -
 
 @pytest.mark.parametrize("table, message", [
     ({"pipline": "none"}, "[hardware]: unknown key `pipline` (did you mean 'pipeline'?); known: input_format, "
-                          "fold_batchnorm, pipeline, products, top_name, nodsp, rows"),
+                          "fold_batchnorm, pipeline, products, linear_impl, top_name, nodsp, rows"),
     ({"pipeline": "layers"}, "[hardware]: pipeline = 'layers': unknown pipeline 'layers' (did you mean 'layer'?)"),
+    ({"linear_impl": "hls"}, "[hardware]: linear_impl = 'hls': unknown linear_impl 'hls'"),
     ({"products": "dsp"}, "[hardware]: products = 'dsp': unknown products 'dsp'"),
     ({"input_format": "8"}, "[hardware]: input_format = '8': expected width,frac"),
     ({"input_format": [8, 4.5]}, "[hardware]: input_format = [8, 4.5]: expected width,frac"),
