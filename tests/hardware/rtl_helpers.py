@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import strategies as st
 from torch import Tensor, fx, nn
 
 from chop.hardware.fixed import FixedFormat
-from chop.hardware.ops import FixedLinear, HardwareOp
+from chop.hardware.ops import FixedInput, FixedLinear, FixedReLU, HardwareOp
 from chop.hardware.rtl import RtlDesign
 from chop.hardware.tools import find_tool
 from chop.ir.graph.mase_graph import trace
@@ -73,3 +74,25 @@ def lint(design: RtlDesign) -> str:
 def runtime_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One directory of Verilator runtime objects for every build of the session."""
     return tmp_path_factory.mktemp("verilator-runtime")
+
+
+@st.composite
+def mlps(draw: st.DrawFn, max_width: int = 12, fracs: tuple[int, int] = (-3, 14)) -> list:
+    """FixedInput, then 1-2 linear layers (1..8 features), each maybe followed by a relu; random formats
+    (widths 2..``max_width``, fraction bits in ``fracs``, either signedness)."""
+    def fmt() -> FixedFormat:
+        return FixedFormat(draw(st.integers(2, max_width)), draw(st.integers(*fracs)), draw(st.booleans()))
+
+    gen = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    features = [draw(st.integers(1, 8)) for _ in range(draw(st.integers(1, 2)) + 1)]
+    current = fmt()
+    modules: list[nn.Module] = [FixedInput(current)]
+    for n_in, n_out in zip(features, features[1:]):
+        out = fmt()
+        modules.append(random_linear(gen, n_in, n_out, current, fmt(), out, extra_frac=draw(st.integers(0, 3))))
+        current = out
+        if draw(st.booleans()):
+            out = fmt()
+            modules.append(FixedReLU(current, out))
+            current = out
+    return modules

@@ -18,7 +18,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from prepare_helpers import INTEGER_8_4, calibrated, jsc_test_rows, quantised
-from rtl_helpers import chain, exact_accumulator, lint, prepared, random_codes, random_linear, runtime_cache  # noqa: F401
+from rtl_helpers import chain, exact_accumulator, lint, mlps, prepared, random_codes, random_linear, runtime_cache  # noqa: F401
 from torch import fx, nn
 
 from chop.errors import HardwareError
@@ -90,28 +90,8 @@ def test_unsigned_sums_and_a_split_pipeline(tmp_path: Path, runtime_cache: Path)
         assert result.latency == latency
 
 
-@st.composite
-def mlps(draw: st.DrawFn) -> list:
-    """FixedInput, then 1-2 linear layers (1..8 features), each maybe followed by a relu; random formats."""
-    def fmt() -> FixedFormat:
-        return FixedFormat(draw(st.integers(2, 10)), draw(st.integers(-2, 10)), draw(st.booleans()))
-
-    gen = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
-    features = [draw(st.integers(1, 8)) for _ in range(draw(st.integers(1, 2)) + 1)]
-    current = fmt()
-    modules = [FixedInput(current)]
-    for n_in, n_out in zip(features, features[1:]):
-        out = fmt()
-        modules.append(random_linear(gen, n_in, n_out, current, fmt(), out, extra_frac=draw(st.integers(0, 3))))
-        current = out
-        if draw(st.booleans()):
-            modules.append(FixedReLU(current, fmt()))
-            current = modules[-1].out_format
-    return modules
-
-
 @settings(max_examples=3, deadline=None)
-@given(modules=mlps(), pipeline=st.sampled_from(["none", "layer", "split"]))
+@given(modules=mlps(max_width=10, fracs=(-2, 10)), pipeline=st.sampled_from(["none", "layer", "split"]))
 def test_random_mlps_with_da4ml_linears_match_on_1000_rows(modules: list, pipeline: str,
                                                           tmp_path_factory: pytest.TempPathFactory,
                                                           runtime_cache: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rtl_helpers import chain, exact_accumulator, lint, prepared, random_codes, random_linear, runtime_cache
+from rtl_helpers import chain, exact_accumulator, lint, mlps, prepared, random_codes, random_linear, runtime_cache
 from torch import Tensor, nn
 
 from chop.errors import HardwareError
@@ -154,27 +154,6 @@ def test_a_jsc_sized_design_on_2000_rows(tmp_path: Path, runtime_cache: Path) ->
     result = simulate(design, codes, tmp_path / "sim", runtime_cache=runtime_cache)
     assert torch.equal(result.outputs, chain(modules[1:], codes))
     assert result.latency == 8
-
-
-@st.composite
-def mlps(draw: st.DrawFn) -> list:
-    """FixedInput, then 1-2 linear layers (1..8 features) each maybe followed by a relu, random formats."""
-    def fmt() -> FixedFormat:
-        return FixedFormat(draw(st.integers(2, 12)), draw(st.integers(-3, 14)), draw(st.booleans()))
-
-    gen = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
-    features = [draw(st.integers(1, 8)) for _ in range(draw(st.integers(1, 2)) + 1)]
-    current = fmt()
-    modules = [FixedInput(current)]
-    for n_in, n_out in zip(features, features[1:]):
-        out = fmt()
-        modules.append(random_linear(gen, n_in, n_out, current, fmt(), out, extra_frac=draw(st.integers(0, 3))))
-        current = out
-        if draw(st.booleans()):
-            out = fmt()
-            modules.append(FixedReLU(current, out))
-            current = out
-    return modules
 
 
 @settings(max_examples=5)
