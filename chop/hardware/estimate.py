@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import torch
 from torch import fx
 
 from chop.errors import HardwareError
@@ -43,7 +44,7 @@ FEATURES = ("adder_bits", "extend_bits", "offset_bits", "round_bits", "saturate_
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "adder_bits": 1.0728, "extend_bits": 1.4542, "offset_bits": 0.0, "round_bits": 0.543, "saturate_bits": 0.0, "mux_bits": 0.1167, "clip_bits": 0.0543, "cone_bits": 0.1022,
+    "adder_bits": 0.9682, "extend_bits": 1.792, "offset_bits": 0.0, "round_bits": 0.3343, "saturate_bits": 0.1228, "mux_bits": 0.0, "clip_bits": 0.0845, "cone_bits": 1.0,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
 Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
@@ -155,8 +156,6 @@ def requantised_range(lo: int, hi: int, frac: int, out: FixedFormat) -> tuple[in
 
 
 def _tensor(values: Sequence[int]) -> Any:
-    import torch
-
     return torch.tensor(values, dtype=torch.int64)
 
 
@@ -308,8 +307,6 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
             shift = op.product_shift
         features, (lo, hi), sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
                                                         op.out_format)
-        if isinstance(op, FixedAffine):
-            features = _small_cone(features, op.in_format.width, out.size, out.fmt.width)
         registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - op.acc_format.frac) + 1)
         if pipeline == "split":
             registers += _register(len(rows) * sum_width, 1)
@@ -318,10 +315,12 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
         fmt = op.in_format
         requant = requantiser(fmt.width, fmt.frac, fmt.signed, op.out_format)
         per_element = LayerFeatures(clip_bits=fmt.width if fmt.signed else 0).plus(requant)
-        if predicted_luts(requant, ONES) > 0:
-            per_element = _small_cone(per_element, fmt.width, 1, out.fmt.width)
         lo, hi = requantised_range(max(fmt.lo, 0), fmt.hi, fmt.frac, op.out_format)
-        features = _times(per_element, out.size)
+        if fmt.width <= LUT_INPUTS:
+            luts = _logic_bits(_codes(fmt), op.integer_forward(_codes(fmt)), fmt.width, out.fmt, stage > 0)
+            features = _times(_small_cone(per_element, luts), out.size)
+        else:
+            features = _times(per_element, out.size)
         registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - fmt.frac) + 1)
         return features.plus(LayerFeatures(register_bits=registers))
     if isinstance(op, FixedAdd):
@@ -332,8 +331,13 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
         width = signed_width(lo, hi)
         through = abs(a_shift - b_shift)
         adder = _adders([Adder(width, through, max(min(op.a_format.width, op.b_format.width) - through, 0), True)])
-        per_element = _small_cone(adder.plus(requantiser(width, frac, True, op.out_format)),
-                                  op.a_format.width + op.b_format.width, 1, out.fmt.width)
+        per_element = adder.plus(requantiser(width, frac, True, op.out_format))
+        if op.a_format.width + op.b_format.width <= LUT_INPUTS:
+            a, b = torch.cartesian_prod(_codes(op.a_format), _codes(op.b_format)).unbind(-1)
+            inputs = ((a & ((1 << op.a_format.width) - 1)) << op.b_format.width) | (b & ((1 << op.b_format.width) - 1))
+            luts = _logic_bits(inputs, op.integer_forward(a, b), op.a_format.width + op.b_format.width, out.fmt,
+                               stage > 0)
+            per_element = _small_cone(per_element, luts)
         out_lo, out_hi = requantised_range(lo, hi, frac, op.out_format)
         registers = stage * (out.size * held_bits(out.fmt, out_lo, out_hi, out.fmt.frac - frac) + 1)
         return _times(per_element, out.size).plus(LayerFeatures(register_bits=registers))
@@ -341,19 +345,66 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
                         f"the estimate covers fixed_linear, fixed_affine, fixed_relu and fixed_add")
 
 
-def _small_cone(features: LayerFeatures, input_bits: int, elements: int, out_width: int) -> LayerFeatures:
-    """An element-wise op on at most ``LUT_INPUTS`` input bits: one LUT per output bit, the carry chains kept."""
-    if input_bits > LUT_INPUTS:
-        return features
-    return LayerFeatures(cone_bits=elements * out_width, carry_chains=features.carry_chains,
-                         register_bits=features.register_bits)
+def _codes(fmt: FixedFormat) -> torch.Tensor:
+    """Every code of ``fmt``, lowest first."""
+    return torch.arange(fmt.lo, fmt.hi + 1, dtype=torch.int64)
+
+
+def _logic_bits(inputs: torch.Tensor, outputs: torch.Tensor, in_width: int, out_format: FixedFormat,
+                registered: bool) -> int:
+    """LUTs of an element-wise op on few input bits, from its whole truth table (``outputs`` for every
+    input code in ``inputs``): one per output bit that is not a wire, plus the conditions below.
+
+    Constant bits and copies of an input bit (or of another output bit) are wires. Behind a register
+    stage, a bit that is a wire except where the output saturates (its largest or smallest code) is
+    one too: Yosys puts the saturation on the flip-flop's synchronous set or reset, and the condition,
+    one LUT per element unless it is itself an input bit, is shared by every bit it forces. That is why
+    a ReLU that only clips a format's top half costs nothing after a ``layer`` pipeline."""
+    def column(codes: torch.Tensor, bit: int) -> tuple[int, ...]:
+        return tuple(((codes >> bit) & 1).tolist())
+
+    wires = [column(inputs, bit) for bit in range(in_width)]
+    ends = [outputs == outputs.max(), outputs == outputs.min()] if registered else []
+    needed, conditions = set(), set()
+    for bit in range(out_format.width):
+        values = (outputs >> bit) & 1
+        if len(set(values.tolist())) == 1 or column(outputs, bit) in wires:
+            continue
+        condition = _set_or_reset(values, wires, ends)
+        if condition is None:
+            needed.add(column(outputs, bit))
+        else:
+            conditions.add(condition)
+    return len(needed) + len(conditions - set(wires))
+
+
+def _set_or_reset(values: torch.Tensor, wires: Sequence[tuple[int, ...]], ends: Sequence[torch.Tensor]
+                  ) -> tuple[int, ...] | None:
+    """A condition under which an output bit (``values`` over the truth table) is forced to a constant and
+    outside which it is a wire or a constant; an input bit if one will do (it costs no LUT), else a
+    saturation region of the output. ``None`` when there is none: the bit needs a LUT."""
+    def is_wire(rest: torch.Tensor, where: torch.Tensor) -> bool:
+        return len(set(rest.tolist())) <= 1 or any(rest.tolist() == torch.tensor(w)[where].tolist() for w in wires)
+
+    for condition in [torch.tensor(w, dtype=torch.bool) for w in wires] + list(ends):
+        if condition.all() or not condition.any():
+            continue
+        if len(set(values[condition].tolist())) == 1 and is_wire(values[~condition], ~condition):
+            return tuple(condition.to(torch.int64).tolist())
+    return None
+
+
+def _small_cone(features: LayerFeatures, logic_bits: int) -> LayerFeatures:
+    """An element-wise op on at most ``LUT_INPUTS`` input bits: ABC collapses each output bit into one LUT
+    (its rounding carry included), so it costs one LUT per output bit that is a function of more than one
+    input bit (``_logic_bits``), whatever the op computes. Not used for affine layers: their products and
+    shift are adders that Yosys maps to carry chains before ABC, so they keep their adder count."""
+    return LayerFeatures(cone_bits=logic_bits, register_bits=features.register_bits)
 
 
 def _times(features: LayerFeatures, count: int) -> LayerFeatures:
     return LayerFeatures(**{name: value * count for name, value in features.as_dict().items()})
 
-
-ONES: Mapping[str, float] = {name: 1.0 for name in FEATURES}
 
 
 def predicted_luts(features: LayerFeatures, coefficients: Mapping[str, float] = COEFFICIENTS) -> float:
