@@ -125,7 +125,7 @@ class _QdqGraph:
         self.initializers.append(numpy_helper.from_array(array, name))
         return name
 
-    def _op(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+    def op(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
         from onnx import helper
 
         self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
@@ -145,7 +145,7 @@ class _QdqGraph:
         _check_exact(fmt, where, name.rsplit(".", 1)[-1])
         code_type = _code_type(fmt, where, stored=True)
         stored = self._constant(f"{name}.codes", codes.numpy().astype(helper.tensor_dtype_to_np_dtype(code_type)))
-        return self._op("DequantizeLinear", [stored, *self._scale_zero(name, fmt, code_type)], name)
+        return self.op("DequantizeLinear", [stored, *self._scale_zero(name, fmt, code_type)], name)
 
     def requantized(self, value: str, name: str, source: FixedFormat | None, target: FixedFormat, where: str) -> str:
         """``value`` (exact on ``source``'s grid; real where None) moved to ``target``: round half to even, saturate.
@@ -163,18 +163,18 @@ class _QdqGraph:
         if target.width != bits:
             low = self._constant(f"{name}.lo", np.array(target.lo * target.step, dtype=np.float32))
             high = self._constant(f"{name}.hi", np.array(target.hi * target.step, dtype=np.float32))
-            value = self._op("Clip", [value, low, high], f"{name}.clipped")
+            value = self.op("Clip", [value, low, high], f"{name}.clipped")
         scale_zero = self._scale_zero(f"{name}.q", target, code_type)
-        codes = self._op("QuantizeLinear", [value, *scale_zero], f"{name}.codes")
-        return self._op("DequantizeLinear", [codes, *scale_zero], name)
+        codes = self.op("QuantizeLinear", [value, *scale_zero], f"{name}.codes")
+        return self.op("DequantizeLinear", [codes, *scale_zero], name)
 
     def linear(self, value: str, name: str, module: FixedLinear, where: str) -> str:
         _check_products(module.weight, module.in_format, where)
         weight = self.dequantized(f"{name}.weight", module.weight.T.contiguous(), module.weight_format, where)
-        acc = self._op("MatMul", [value, weight], f"{name}.products")
+        acc = self.op("MatMul", [value, weight], f"{name}.products")
         bias = self.dequantized(f"{name}.bias", module.bias, FixedFormat.holding(
             min(0, int(module.bias.min())), max(0, int(module.bias.max())), module.acc_format.frac), where)
-        acc = self._op("Add", [acc, bias], f"{name}.acc")
+        acc = self.op("Add", [acc, bias], f"{name}.acc")
         return self.requantized(acc, name, module.acc_format, module.out_format, where)
 
     def affine(self, value: str, name: str, module: FixedAffine, where: str) -> str:
@@ -182,7 +182,7 @@ class _QdqGraph:
         scale = self.dequantized(f"{name}.scale_factor", module.scale, module.scale_format, where)
         shift = self.dequantized(f"{name}.shift", module.shift, FixedFormat.holding(
             min(0, int(module.shift.min())), max(0, int(module.shift.max())), module.acc_format.frac), where)
-        acc = self._op("Add", [self._op("Mul", [value, scale], f"{name}.products"), shift], f"{name}.acc")
+        acc = self.op("Add", [self.op("Mul", [value, scale], f"{name}.products"), shift], f"{name}.acc")
         return self.requantized(acc, name, module.acc_format, module.out_format, where)
 
 
@@ -207,7 +207,7 @@ def quantised_onnx(prepared: MaseGraph | fx.GraphModule, input_shape: tuple[int,
             continue
         if node.op == "output":
             result = node.args[0]
-            graph._op("Identity", [names[result]], OUTPUT)
+            graph.op("Identity", [names[result]], OUTPUT)
             continue
         called = module.get_submodule(str(node.target)) if node.op == "call_module" else None
         if not isinstance(called, HardwareOp):
@@ -221,11 +221,11 @@ def quantised_onnx(prepared: MaseGraph | fx.GraphModule, input_shape: tuple[int,
         elif isinstance(called, FixedAffine):
             names[node] = graph.affine(inputs[0], node.name, called, where)
         elif isinstance(called, FixedReLU):
-            relu = graph._op("Relu", inputs, f"{node.name}.relu")
+            relu = graph.op("Relu", inputs, f"{node.name}.relu")
             names[node] = graph.requantized(relu, node.name, called.in_format, called.out_format, where)
         elif isinstance(called, FixedAdd):
             _check_exact(called.acc_format, where, "accumulator")
-            total = graph._op("Add", inputs, f"{node.name}.acc")
+            total = graph.op("Add", inputs, f"{node.name}.acc")
             names[node] = graph.requantized(total, node.name, called.acc_format, called.out_format, where)
         else:
             raise ExportError(f"{where} has no ONNX form in machop's quantised export")
