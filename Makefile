@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 
 $(VENV)/.installed-all: pyproject.toml | $(PY)
 	$(PIP) $(TORCH)
-	$(PIP) -e '.[physics,ray,bench,test,graph,hardware]'
+	$(PIP) -e '.[physics,ray,bench,test,graph,hardware,export]'
 	touch $(VENV)/.installed $@
 
 # Yosys with ABC comes from the system: Debian's package when it is missing and make runs as root

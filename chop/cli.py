@@ -23,6 +23,7 @@ GROUP_HELP = {
     "model": "models: info",
     "graph": "MaseGraph reports and profiles",
     "hardware": "RTL from a quantised model: emit, simulate, synth, report",
+    "export": "the model in formats peer tools read, checked by them: onnx",
     "sweep": "hyper-parameter sweeps: run, report",
 }
 

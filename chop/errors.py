@@ -42,6 +42,10 @@ class HardwareError(MachopError):
     """A graph, format or tool that the hardware flow cannot use as it is (the message says what to do)."""
 
 
+class ExportError(MachopError):
+    """A model, op or number format that an export target (ONNX, ...) cannot express."""
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

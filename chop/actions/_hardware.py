@@ -14,16 +14,21 @@ from typing import Any
 HARDWARE_FLAGS = ("input_format", "fold_batchnorm", "pipeline", "products", "linear_impl", "top_name", "nodsp", "rows")
 
 
-def add_hardware_arguments(parser: argparse.ArgumentParser) -> None:
-    """``ch transform``'s model arguments, the ``[hardware]`` options and ``--json``."""
+def add_model_arguments(parser: argparse.ArgumentParser, outputs: str) -> None:
+    """``ch transform``'s model arguments (MODEL, DATASET, ``--load``, ``--config``...); outputs go under ``outputs``."""
     from chop.actions._graph_actions import USED_FLAGS
     from chop.config.mase_args import MASE_FLAGS
 
-    shown = {**USED_FLAGS, "project_dir": "outputs go under DIR/PROJECT/hardware/ (default ./mase_output)"}
+    shown = {**USED_FLAGS, "project_dir": f"outputs go under DIR/PROJECT/{outputs}/ (default ./mase_output)"}
     parser.add_argument("model", nargs="?", default=None, help="model name or FILE.py:Class (or `model` in the TOML)")
     parser.add_argument("dataset", nargs="?", default=None, help="dataset name (or `dataset` in the TOML)")
     for flags, dest, kwargs in MASE_FLAGS:
         parser.add_argument(*flags, dest=dest, default=None, **{**kwargs, "help": shown.get(dest, argparse.SUPPRESS)})
+
+
+def add_hardware_arguments(parser: argparse.ArgumentParser) -> None:
+    """``ch transform``'s model arguments, the ``[hardware]`` options and ``--json``."""
+    add_model_arguments(parser, "hardware")
     group = parser.add_argument_group("hardware options (also the [hardware] table of the TOML; flags win)")
     group.add_argument("--input-format", metavar="W,F", default=None,
                        help="the graph input's format, width,frac[,signed] (default: the data_in format of its "

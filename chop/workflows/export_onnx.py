@@ -1,0 +1,348 @@
+"""``ch export onnx`` as library calls: the model as ONNX, run by onnxruntime and compared with machop.
+
+Two kinds of model, two ways to write them:
+
+- **float** (no ``[passes.quantize]`` and no quantised node): ``torch.onnx.export`` (the TorchScript
+  exporter, ``dynamo=False``: the new exporter needs ``onnxscript``), opset 17, batch axis dynamic.
+  Checked: onnxruntime's outputs within ``atol`` 1e-5 of machop's and the same argmax on every row.
+- **quantised**: machop's quantisers are straight-through ``autograd.Function``s that do not trace,
+  so the ONNX graph is built with ``onnx.helper`` from the *prepared* graph of ``chop.hardware``
+  (the fixed-point twins whose integer reference the RTL matches), opset 21, in float32 QDQ form:
+  constants are integer codes behind ``DequantizeLinear`` (scale 2^-frac, zero point 0), and every
+  requantisation is ``Clip`` (to the format's range, left out where the integer type's range is it)
+  then ``QuantizeLinear``/``DequantizeLinear`` to int8/uint8 or int16/uint16, whose rounding the
+  ONNX spec fixes as round half to even with saturation: machop's. Checked: the output codes equal
+  machop's integer reference on every row (exact float equality).
+
+A quantised graph is representable when every requantised format has at most 16 bits (the widest
+``QuantizeLinear`` integer) and every value, constant and accumulator (with its partial sums) fits
+the 24-bit significand of float32, so that every ONNX op computes it exactly in any order; other
+formats, and ops with no twin, are one-line ``ExportError``s naming the node.
+
+Outputs go to ``{project_dir}/export/onnx/`` (``model.onnx``, then ``summary.json``); an earlier
+export there is moved aside to ``onnx-vN`` first, and a failed write puts it back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, fx, nn
+
+from chop.errors import ExportError, HardwareError
+from chop.hardware.fixed import FixedFormat
+from chop.hardware.ops import FixedAdd, FixedAffine, FixedInput, FixedLinear, FixedReLU, HardwareOp
+from chop.hardware.prepare import linear_bounds
+from chop.hardware.reference import integer_reference, output_format
+from chop.ir.graph.mase_graph import MaseGraph
+from chop.quantized import QuantizedModule
+from chop.tools.atomic import atomic_write, atomic_write_text
+from chop.tools.modes import eval_mode
+from chop.tools.versions import move_aside
+from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs, split_rows
+
+EXPORT_DIR, MODEL_FILE, SUMMARY_FILE = Path("export") / "onnx", "model.onnx", "summary.json"
+FLOAT_OPSET, QUANTISED_OPSET = 17, 21
+FLOAT_ATOL = 1e-5
+FLOAT32_BITS = 24  # float32's significand: integers up to 2^24 are exact
+INPUT, OUTPUT = "x", "y"
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise ExportError("ch export onnx needs onnx and onnxruntime: pip install 'machop[export]'") from None
+    return onnx
+
+
+# --- float models ----------------------------------------------------------------------------------------
+
+def float_onnx(model: nn.Module, example: Tensor) -> bytes:
+    """``model`` as ONNX (opset 17, dynamic batch) by ``torch.onnx.export``; ``example`` is one batch it takes."""
+    import io
+    import warnings
+
+    _onnx()
+    buffer = io.BytesIO()
+    axes = {INPUT: {0: "batch"}, OUTPUT: {0: "batch"}}
+    with torch.no_grad(), eval_mode(model), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter's notice of the new one
+        try:
+            torch.onnx.export(model, (example,), buffer, dynamo=False, opset_version=FLOAT_OPSET,
+                              input_names=[INPUT], output_names=[OUTPUT], dynamic_axes=axes)
+        except Exception as error:  # torch.onnx raises several types, with multi-line messages
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ExportError(f"torch.onnx cannot export the float model: {first}") from None
+    return buffer.getvalue()
+
+
+# --- quantised (prepared) graphs -------------------------------------------------------------------------
+
+def _code_type(fmt: FixedFormat, where: str, *, stored: bool) -> int:
+    """The ONNX integer type of ``fmt``'s codes: 8 or 16 bits; constants (``stored``) may also be int32."""
+    from onnx import TensorProto
+
+    for bits, signed_type, unsigned_type in ((8, TensorProto.INT8, TensorProto.UINT8),
+                                             (16, TensorProto.INT16, TensorProto.UINT16)):
+        if fmt.width <= bits:
+            return signed_type if fmt.signed else unsigned_type
+    if stored and fmt.width <= 31:
+        return TensorProto.INT32
+    raise ExportError(f"{where}: format {fmt} has no ONNX form: QuantizeLinear rounds to at most 16-bit integers; "
+                      f"quantise it to at most 16 bits")
+
+
+def _check_exact(fmt: FixedFormat, where: str, operand: str) -> None:
+    if fmt.width > FLOAT32_BITS:
+        raise ExportError(f"{where}: the {operand} format {fmt} has no exact ONNX float32 form (at most "
+                          f"{FLOAT32_BITS} bits); use narrower weights or inputs")
+
+
+def _where(node: fx.Node, module: nn.Module) -> str:
+    kind = module.kind if isinstance(module, HardwareOp) else type(module).__name__
+    return f"node '{node.name}' ({kind})"
+
+
+class _QdqGraph:
+    """The ONNX nodes and initializers of one prepared graph, built node by node."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def _constant(self, name: str, array: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(array, name))
+        return name
+
+    def op(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
+        return output
+
+    def _scale_zero(self, name: str, fmt: FixedFormat, code_type: int) -> list[str]:
+        from onnx import helper
+
+        scale = self._constant(f"{name}.scale", np.array(fmt.step, dtype=np.float32))
+        zero = self._constant(f"{name}.zero", np.array(0, dtype=helper.tensor_dtype_to_np_dtype(code_type)))
+        return [scale, zero]
+
+    def dequantized(self, name: str, codes: Tensor, fmt: FixedFormat, where: str) -> str:
+        """A constant: its integer codes stored in their narrowest ONNX type, dequantised to float32."""
+        from onnx import helper
+
+        _check_exact(fmt, where, name.rsplit(".", 1)[-1])
+        code_type = _code_type(fmt, where, stored=True)
+        stored = self._constant(f"{name}.codes", codes.numpy().astype(helper.tensor_dtype_to_np_dtype(code_type)))
+        return self.op("DequantizeLinear", [stored, *self._scale_zero(name, fmt, code_type)], name)
+
+    def requantized(self, value: str, name: str, source: FixedFormat | None, target: FixedFormat, where: str) -> str:
+        """``value`` (exact on ``source``'s grid; real where None) moved to ``target``: round half to even, saturate.
+
+        Nothing is emitted where every value of ``source`` is one of ``target`` (e.g. the output's
+        exact accumulator); a ``Clip`` only where ``target`` is narrower than its integer type.
+        """
+        _check_exact(target, where, "output")
+        if source is not None:
+            shift = target.frac - source.frac
+            if shift >= 0 and target.lo <= source.lo << shift and source.hi << shift <= target.hi:
+                return value
+        code_type = _code_type(target, where, stored=False)
+        bits = 8 if target.width <= 8 else 16
+        if target.width != bits:
+            low = self._constant(f"{name}.lo", np.array(target.lo * target.step, dtype=np.float32))
+            high = self._constant(f"{name}.hi", np.array(target.hi * target.step, dtype=np.float32))
+            value = self.op("Clip", [value, low, high], f"{name}.clipped")
+        scale_zero = self._scale_zero(f"{name}.q", target, code_type)
+        codes = self.op("QuantizeLinear", [value, *scale_zero], f"{name}.codes")
+        return self.op("DequantizeLinear", [codes, *scale_zero], name)
+
+    def linear(self, value: str, name: str, module: FixedLinear, where: str) -> str:
+        _check_products(module.weight, module.in_format, where)
+        weight = self.dequantized(f"{name}.weight", module.weight.T.contiguous(), module.weight_format, where)
+        acc = self.op("MatMul", [value, weight], f"{name}.products")
+        bias = self.dequantized(f"{name}.bias", module.bias, FixedFormat.holding(
+            min(0, int(module.bias.min())), max(0, int(module.bias.max())), module.acc_format.frac), where)
+        acc = self.op("Add", [acc, bias], f"{name}.acc")
+        return self.requantized(acc, name, module.acc_format, module.out_format, where)
+
+    def affine(self, value: str, name: str, module: FixedAffine, where: str) -> str:
+        _check_products(module.scale.unsqueeze(1), module.in_format, where)
+        scale = self.dequantized(f"{name}.scale_factor", module.scale, module.scale_format, where)
+        shift = self.dequantized(f"{name}.shift", module.shift, FixedFormat.holding(
+            min(0, int(module.shift.min())), max(0, int(module.shift.max())), module.acc_format.frac), where)
+        acc = self.op("Add", [self.op("Mul", [value, scale], f"{name}.products"), shift], f"{name}.acc")
+        return self.requantized(acc, name, module.acc_format, module.out_format, where)
+
+
+def _check_products(weight: Tensor, in_format: FixedFormat, where: str) -> None:
+    """Every partial sum of ``x @ W^T`` (before the bias) must be exact in float32 (any summation order)."""
+    low, high = linear_bounds(weight, torch.zeros(len(weight), dtype=torch.int64), in_format, 0)
+    if max(-low, high) > 2**FLOAT32_BITS:
+        raise ExportError(f"{where}: its products reach {max(-low, high):,} codes, more than float32 holds exactly "
+                          f"(2^{FLOAT32_BITS}); use narrower weights or inputs")
+
+
+def quantised_onnx(prepared: MaseGraph | fx.GraphModule, input_shape: tuple[int, ...]) -> bytes:
+    """The prepared graph as a float32 QDQ ONNX model (opset 21); ``input_shape`` excludes the batch axis."""
+    onnx = _onnx()
+    from onnx import TensorProto, helper
+
+    module = prepared.model if isinstance(prepared, MaseGraph) else prepared
+    graph, names = _QdqGraph(), {}
+    for node in module.graph.nodes:
+        if node.op == "placeholder":
+            names[node] = INPUT
+            continue
+        if node.op == "output":
+            result = node.args[0]
+            graph.op("Identity", [names[result]], OUTPUT)
+            continue
+        called = module.get_submodule(str(node.target)) if node.op == "call_module" else None
+        if not isinstance(called, HardwareOp):
+            raise ExportError(f"node '{node.name}' ({node.op} {getattr(node.target, '__name__', node.target)}) has no "
+                              f"ONNX form in machop's quantised export; only the hardware twins do")
+        where, inputs = _where(node, called), [names[arg] for arg in node.args]
+        if isinstance(called, FixedInput):
+            names[node] = graph.requantized(inputs[0], node.name, None, called.out_format, where)
+        elif isinstance(called, FixedLinear):
+            names[node] = graph.linear(inputs[0], node.name, called, where)
+        elif isinstance(called, FixedAffine):
+            names[node] = graph.affine(inputs[0], node.name, called, where)
+        elif isinstance(called, FixedReLU):
+            relu = graph.op("Relu", inputs, f"{node.name}.relu")
+            names[node] = graph.requantized(relu, node.name, called.in_format, called.out_format, where)
+        elif isinstance(called, FixedAdd):
+            _check_exact(called.acc_format, where, "accumulator")
+            total = graph.op("Add", inputs, f"{node.name}.acc")
+            names[node] = graph.requantized(total, node.name, called.acc_format, called.out_format, where)
+        else:
+            raise ExportError(f"{where} has no ONNX form in machop's quantised export")
+    with torch.no_grad(), eval_mode(module):
+        output_shape = tuple(module(torch.zeros((1, *input_shape), dtype=torch.float64)).shape[1:])
+    inputs = [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["batch", *input_shape])]
+    outputs = [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", *output_shape])]
+    model = helper.make_model(
+        helper.make_graph(graph.nodes, "machop_quantised", inputs, outputs, graph.initializers),
+        opset_imports=[helper.make_opsetid("", QUANTISED_OPSET)], producer_name="machop")
+    onnx.checker.check_model(model, full_check=True)
+    return model.SerializeToString()
+
+
+# --- running and comparing -------------------------------------------------------------------------------
+
+def run_onnx(model: bytes, x: Tensor) -> np.ndarray:
+    """onnxruntime's outputs (CPU, its default optimisations) for the float32 batch ``x``."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ExportError("ch export onnx needs onnx and onnxruntime: pip install 'machop[export]'") from None
+    session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+    return session.run([OUTPUT], {INPUT: x.to(torch.float32).numpy()})[0]
+
+
+@dataclass(frozen=True)
+class OnnxComparison:
+    """onnxruntime's outputs against machop's on ``rows`` test rows.
+
+    ``tolerance`` 0.0 means exact (quantised); ``mismatching_rows`` counts rows with an output
+    further than ``tolerance`` from machop's or a different argmax.
+    """
+
+    rows: int
+    tolerance: float
+    max_abs_difference: float
+    argmax_agreement: float
+    mismatching_rows: int
+    onnx_accuracy: float
+    machop_accuracy: float
+
+
+def compare(onnx_out: np.ndarray, machop_out: Tensor, y: Tensor, tolerance: float) -> OnnxComparison:
+    """How ``onnx_out`` and ``machop_out`` (one row per test row) differ, and their accuracies on labels ``y``."""
+    ours = machop_out.detach().to(torch.float64).reshape(len(y), -1)
+    theirs = torch.as_tensor(onnx_out, dtype=torch.float64).reshape(len(y), -1)
+    difference = (theirs - ours).abs()
+    same_class = theirs.argmax(dim=1) == ours.argmax(dim=1)
+    differing = (difference > tolerance).any(dim=1) | ~same_class
+    return OnnxComparison(len(y), tolerance, float(difference.max()), float(same_class.double().mean()),
+                          int(differing.sum()), float((theirs.argmax(dim=1) == y).double().mean()),
+                          float((ours.argmax(dim=1) == y).double().mean()))
+
+
+@dataclass(frozen=True)
+class OnnxExport:
+    """What ``run_export_onnx`` wrote and found; ``as_json`` is ``summary.json``."""
+
+    export_dir: Path
+    kept: Path | None
+    kind: str  # "float" or "quantised"
+    opset: int
+    file_bytes: int
+    export_seconds: float
+    comparison: OnnxComparison
+
+    def as_json(self) -> dict[str, Any]:
+        return {"target": "onnx", "kind": self.kind, "opset": self.opset, "model": str(self.export_dir / MODEL_FILE),
+                "file_bytes": self.file_bytes, "export_seconds": self.export_seconds, **asdict(self.comparison)}
+
+
+def is_quantised(graph: MaseGraph) -> bool:
+    """Whether any module of ``graph`` is one of machop's quantised twins."""
+    return any(isinstance(module, QuantizedModule) for module in graph.model.modules())
+
+
+def export_model(model: nn.Module, passes: Mapping[str, Any], data: Any,
+                 options: HardwareOptions = HardwareOptions()) -> tuple[str, bytes, float, OnnxComparison]:
+    """Build the ONNX model (float or quantised, see the module docstring) and compare it on the test split.
+
+    Returns the kind, the serialised model, the seconds the export took and the comparison.
+    ``options``: the hardware preparation's (``input_format``, ``fold_batchnorm``) for quantised graphs.
+    """
+    graphs = quantised_graphs(model, passes, data)
+    x, y = split_rows(model, data, None)
+    started = time.perf_counter()
+    if not is_quantised(graphs.quantised):
+        onnx_model = float_onnx(model, x[:2])
+        seconds = time.perf_counter() - started
+        with torch.no_grad(), eval_mode(model):
+            reference = model(x)
+        return "float", onnx_model, seconds, compare(run_onnx(onnx_model, x), reference, y, FLOAT_ATOL)
+    try:
+        prepared, _ = prepare_graph(graphs.quantised, options)
+    except HardwareError as error:
+        raise ExportError(f"quantised ONNX export (through the hardware preparation): {error}") from None
+    onnx_model = quantised_onnx(prepared, tuple(x.shape[1:]))
+    seconds = time.perf_counter() - started
+    reference = output_format(prepared).to_real(integer_reference(prepared, x))
+    return "quantised", onnx_model, seconds, compare(run_onnx(onnx_model, x), reference, y, 0.0)
+
+
+def run_export_onnx(model: nn.Module, passes: Mapping[str, Any], data: Any, project_dir: str | Path,
+                    options: HardwareOptions = HardwareOptions()) -> OnnxExport:
+    """``ch export onnx``: export, compare on the whole test split, then write ``{project_dir}/export/onnx/``."""
+    kind, onnx_model, seconds, comparison = export_model(model, passes, data, options)
+    export_dir = Path(project_dir) / EXPORT_DIR
+    kept = move_aside(export_dir)
+    try:
+        atomic_write(export_dir / MODEL_FILE, lambda handle: handle.write(onnx_model))
+        outcome = OnnxExport(export_dir, kept, kind, FLOAT_OPSET if kind == "float" else QUANTISED_OPSET,
+                             len(onnx_model), round(seconds, 3), comparison)
+        atomic_write_text(export_dir / SUMMARY_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
+    except BaseException:
+        shutil.rmtree(export_dir, ignore_errors=True)
+        if kept is not None and not export_dir.exists():
+            kept.rename(export_dir)
+        raise
+    return outcome
