@@ -5,16 +5,14 @@ The figures are checked against onnxruntime run here on the written ``model.onnx
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
 import torch
+from cli_helpers import cli, error_line
 
-from chop.cli import main
 from chop.dataset import load_dataset
 from chop.models import get_model
 
@@ -42,19 +40,6 @@ class Net(nn.Module):
     def forward(self, x):
         return torch.sigmoid(self.fc(x))
 """
-
-
-def cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
-def error_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.startswith("ch: error:")]
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 def config(tmp_path: Path, name: str = "integer", second: str = "frac_width") -> Path:

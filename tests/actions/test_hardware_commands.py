@@ -7,16 +7,14 @@ accuracy comes from the engine's evaluation of the checkpoint.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import cli, error_line
 import torch
 
-from chop.cli import main
 from chop.dataset import load_dataset
 from chop.engine import evaluate_models
 from chop.hardware import tools
@@ -43,20 +41,6 @@ bias_width = 8
 bias_frac_width = 4
 """
 LAYERS = ["seq_blocks_0", "seq_blocks_1", "seq_blocks_2", "seq_blocks_3"]  # affine, relu, linear, relu
-
-
-def cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
-
-
-def error_line(err: str) -> str:
-    """The one ``ch: error:`` line of a failed command (there must be exactly one)."""
-    lines = [line for line in err.splitlines() if line.startswith("ch: error:")]
-    assert len(lines) == 1, err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
