@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from chop.errors import MachopError
@@ -56,3 +59,22 @@ def keep_earlier_run(*paths: Path) -> tuple[Path, ...]:
     if moves:
         log.info("earlier run kept: %s", ", ".join(f"{path} -> {moved.name}" for path, moved in moves))
     return tuple(moved for _, moved in moves)
+
+
+@contextmanager
+def replacing(path: str | Path) -> Iterator[Path | None]:
+    """Make room at ``path`` for a new run: the earlier one is moved aside (the value is where it went,
+    or None). If the new run fails or is interrupted, its partial output is removed and the earlier run
+    put back, so ``path`` never holds half a run."""
+    path = Path(path)
+    kept = move_aside(path)
+    try:
+        yield kept
+    except BaseException:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        if kept is not None and not path.exists():
+            kept.rename(path)
+        raise

@@ -26,7 +26,6 @@ export there is moved aside to ``onnx-vN`` first, and a failed write puts it bac
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -46,7 +45,7 @@ from chop.ir.graph.mase_graph import MaseGraph
 from chop.quantized import QuantizedModule
 from chop.tools.atomic import atomic_write, atomic_write_text
 from chop.tools.modes import eval_mode
-from chop.tools.versions import move_aside
+from chop.tools.versions import replacing
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs, split_rows
 
 EXPORT_DIR, MODEL_FILE, SUMMARY_FILE = Path("export") / "onnx", "model.onnx", "summary.json"
@@ -334,15 +333,9 @@ def run_export_onnx(model: nn.Module, passes: Mapping[str, Any], data: Any, proj
     """``ch export onnx``: export, compare on the whole test split, then write ``{project_dir}/export/onnx/``."""
     kind, onnx_model, seconds, comparison = export_model(model, passes, data, options)
     export_dir = Path(project_dir) / EXPORT_DIR
-    kept = move_aside(export_dir)
-    try:
+    with replacing(export_dir) as kept:
         atomic_write(export_dir / MODEL_FILE, lambda handle: handle.write(onnx_model))
         outcome = OnnxExport(export_dir, kept, kind, FLOAT_OPSET if kind == "float" else QUANTISED_OPSET,
                              len(onnx_model), round(seconds, 3), comparison)
         atomic_write_text(export_dir / SUMMARY_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
-    except BaseException:
-        shutil.rmtree(export_dir, ignore_errors=True)
-        if kept is not None and not export_dir.exists():
-            kept.rename(export_dir)
-        raise
     return outcome

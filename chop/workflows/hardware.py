@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,7 +52,7 @@ from chop.tools.atomic import atomic_write_text
 from chop.tools.logger import get_logger
 from chop.tools.modes import eval_mode
 from chop.tools.options import Option, Options, Wording
-from chop.tools.versions import move_aside
+from chop.tools.versions import replacing
 from chop.workflows.hardware_report import SYNTH_MODES, Accuracy, HardwareOutcome, SimulationOutcome
 from chop.workflows.transform import TRANSFORM_PASSES, dummy_input, graph_with_metadata
 
@@ -270,13 +269,6 @@ def stage_accuracy(graphs: QuantisedGraphs, prepared: MaseGraph, x: Tensor, y: T
                     len(compared["differing_rows"]))
 
 
-def _discard(hardware_dir: Path, kept: Path | None) -> None:
-    """Remove a run's partial output and put the earlier run back where it was."""
-    shutil.rmtree(hardware_dir, ignore_errors=True)
-    if kept is not None and not hardware_dir.exists():
-        kept.rename(hardware_dir)
-
-
 def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data: Any, project_dir: str | Path,
                  options: HardwareOptions = HardwareOptions(), *, progress: Progress | None = None,
                  estimate: int | None = None) -> HardwareOutcome:
@@ -302,8 +294,7 @@ def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data
         if estimate is None:
             estimate = estimate_design(prepared.model, pipeline=options.pipeline).luts
     hardware_dir = Path(project_dir) / HARDWARE_DIR
-    kept = move_aside(hardware_dir)
-    try:
+    with replacing(hardware_dir) as kept:
         if progress is not None:
             progress("emitting the RTL and the testbench")
         started = time.perf_counter()
@@ -319,7 +310,4 @@ def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data
         outcome = HardwareOutcome(command, hardware_dir, kept, info, design, sim_dir, emit_seconds, simulation,
                                   synthesis, accuracy)
         atomic_write_text(hardware_dir / REPORT_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
-    except BaseException:
-        _discard(hardware_dir, kept)
-        raise
     return outcome

@@ -5,10 +5,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chop.tools.versions import move_aside, versioned_name, versions
+from chop.tools.versions import move_aside, replacing, versioned_name, versions
 
 
 def test_versioned_name_follows_lightning() -> None:
@@ -46,3 +47,19 @@ def test_a_file_moves_one_above_the_highest_version(existing: list[int]) -> None
         moved = move_aside(directory / "quantize_report.json")
         assert moved == directory / f"quantize_report.json-v{max(existing, default=0) + 1}"
         assert moved.read_text() == "latest"
+
+
+def test_replacing_puts_the_earlier_run_back_when_the_new_one_fails(tmp_path: Path) -> None:
+    run = tmp_path / "hardware"
+    run.mkdir()
+    (run / "report.json").write_text("earlier")
+    with pytest.raises(KeyboardInterrupt), replacing(run) as kept:
+        assert kept == tmp_path / "hardware-v1" and not run.exists()
+        run.mkdir()
+        (run / "partial.sv").write_text("half")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hardware"]
+    assert [p.name for p in run.iterdir()] == ["report.json"] and (run / "report.json").read_text() == "earlier"
+    with replacing(run) as kept:  # a run that succeeds keeps the earlier one aside
+        run.mkdir()
+    assert kept == tmp_path / "hardware-v1" and (kept / "report.json").read_text() == "earlier"
