@@ -93,8 +93,12 @@ def da4ml_linear_verilog(weight_codes: Tensor, in_format: FixedFormat, module_na
     ``weight_frac`` (the weights' fraction bits) only sets ``acc_format.frac``; the module computes
     on integer codes either way.
     """
-    from da4ml.codegen.rtl.verilog import comb_logic_gen
-    from da4ml.trace import FixedVariableArray, comb_trace
+    try:
+        from da4ml.codegen.rtl.verilog import comb_logic_gen
+        from da4ml.trace import FixedVariableArray, comb_trace
+    except ImportError:
+        raise HardwareError("linear layers as da4ml adder graphs need da4ml: pip install 'machop[hardware]' "
+                            "(or use linear_impl = \"machop\")") from None
 
     weight = _checked_weights(weight_codes, module_name)
     if not _IDENTIFIER.fullmatch(module_name):

@@ -11,6 +11,7 @@ that several da4ml modules live in one design.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +208,9 @@ def test_bad_weights_are_one_line_errors(weight: Tensor, message: str) -> None:
 def test_module_name_must_be_a_verilog_identifier() -> None:
     with pytest.raises(HardwareError, match="'2fc' is not a Verilog identifier"):
         da4ml_linear_verilog(torch.tensor([[1]]), FixedFormat(8, 0), "2fc")
+
+
+def test_without_da4ml_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "da4ml.trace", None)  # what Python does for a package that is not installed
+    with pytest.raises(HardwareError, match=r"need da4ml: pip install 'machop\[hardware\]'"):
+        da4ml_linear_verilog(torch.tensor([[1, 2]]), FixedFormat(4, 0), "probe")
