@@ -21,6 +21,7 @@ clash with machop's components; they are the same for every da4ml module, so a d
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,19 @@ def da4ml_linear_verilog(weight_codes: Tensor, in_format: FixedFormat, module_na
     ``weight_frac`` (the weights' fraction bits) only sets ``acc_format.frac``; the module computes
     on integer codes either way.
     """
+    weight = _checked_weights(weight_codes, module_name)
+    if not _IDENTIFIER.fullmatch(module_name):
+        raise HardwareError(f"da4ml module name '{module_name}' is not a Verilog identifier; use letters, "
+                            f"digits and '_'")
+    return _solved(weight.numpy().tobytes(), tuple(weight.shape), in_format, module_name, weight_frac)
+
+
+@functools.lru_cache(maxsize=256)
+def _solved(codes: bytes, shape: tuple[int, int], in_format: FixedFormat, module_name: str,
+            weight_frac: int) -> Da4mlModule:
+    """The solve, remembered by value: MASE's emit passes each plan the design (and ``ch hardware``
+    checks the plan before it moves an earlier run aside), and a solve takes seconds for a jsc-s
+    layer; the module is frozen, so sharing it is safe."""
     try:
         from da4ml.codegen.rtl.verilog import comb_logic_gen
         from da4ml.trace import FixedVariableArray, comb_trace
@@ -100,10 +114,7 @@ def da4ml_linear_verilog(weight_codes: Tensor, in_format: FixedFormat, module_na
         raise HardwareError("linear layers as da4ml adder graphs need da4ml: pip install 'machop[hardware]' "
                             "(or use linear_impl = \"machop\")") from None
 
-    weight = _checked_weights(weight_codes, module_name)
-    if not _IDENTIFIER.fullmatch(module_name):
-        raise HardwareError(f"da4ml module name '{module_name}' is not a Verilog identifier; use letters, "
-                            f"digits and '_'")
+    weight = torch.from_numpy(np.frombuffer(codes, dtype=np.int64).reshape(shape).copy())
     outputs, inputs = weight.shape
     acc_format = accumulator_format(weight, in_format, weight_frac)
     x = FixedVariableArray.from_lhs(np.full(inputs, float(in_format.lo)), np.full(inputs, float(in_format.hi)),

@@ -214,3 +214,12 @@ def test_without_da4ml_the_error_says_how_to_install_it(monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "da4ml.trace", None)  # what Python does for a package that is not installed
     with pytest.raises(HardwareError, match=r"need da4ml: pip install 'machop\[hardware\]'"):
         da4ml_linear_verilog(torch.tensor([[1, 2]]), FixedFormat(4, 0), "probe")
+
+
+def test_the_same_weights_are_solved_once() -> None:
+    weights = torch.tensor([[3, -1, 0], [2, 2, -4]])
+    first = da4ml_linear_verilog(weights, FixedFormat(6, 2), "twice")
+    again = da4ml_linear_verilog(weights.clone(), FixedFormat(6, 2), "twice")  # equal values, another tensor
+    assert again is first
+    other = da4ml_linear_verilog(weights, FixedFormat(7, 2), "twice")
+    assert other is not first and other.in_format == FixedFormat(7, 2)
