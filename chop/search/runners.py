@@ -80,14 +80,19 @@ def basic_evaluation(model: nn.Module, rows: EvaluationRows, eval_mode: bool = T
 
 def average_bitwidth(graph: Any, compare_to: float) -> dict[str, float]:
     """``{"average_bitwidth", "memory_density"}`` from the graph's recorded weight precisions."""
-    bits = elements = 0
+    widths = []
     for node in graph.fx_graph.nodes:
         common = node.meta["mase"].parameters.common
         weight = common.args.get("weight")
         if common.mase_op in MAC_OPS and isinstance(weight, TensorMeta):
-            count = math.prod(weight.shape)
-            bits += count * int(weight.precision[0])
-            elements += count
+            widths.append((math.prod(weight.shape), int(weight.precision[0])))
+    return bitwidth_metrics(widths, compare_to)
+
+
+def bitwidth_metrics(widths: list[tuple[int, int]], compare_to: float) -> dict[str, float]:
+    """``{"average_bitwidth", "memory_density"}`` of weights given as (elements, width) per layer."""
+    bits = sum(count * width for count, width in widths)
+    elements = sum(count for count, _ in widths)
     average = bits / elements if elements else float(FLOAT_WIDTH)  # MASE: 32 when there is nothing to count
     return {"average_bitwidth": average, "memory_density": compare_to / average}
 
