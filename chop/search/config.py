@@ -34,6 +34,8 @@ DATA_LOADERS = {"val_dataloader": "validation", "train_dataloader": "train", "te
 SW_RUNNERS = {"basic_evaluation": ("loss", "accuracy")}
 HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density")}
 DEFAULT_SEED = "default"
+# trials sampled and scored together (chop.search.batched_trials); 1 is one trial at a time
+DEFAULT_BATCH_SIZE = 32
 
 SEARCH_KEYS = Wording(
     error=ConfigError, logger=log,
@@ -51,7 +53,8 @@ SPACE_TABLE = Options.names("name", "setup", "seed")
 SPACE_SETUP_TABLE = Options.names("by", "model_parallel")
 SEED_TABLE = Options.names("config")
 STRATEGY_TABLE = Options.names("name", "eval_mode", "setup", "metrics", "sw_runner", "hw_runner")
-STRATEGY_SETUP_TABLE = Options.names("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction") + Options(
+STRATEGY_SETUP_TABLE = Options.names("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction",
+                                     "batch_size") + Options(
     Option("n_jobs", ignored=_SERIAL, quiet_value=1),
     *(Option(key, ignored=_SERIAL) for key in ("model_parallel", "runner_style", "pkl_ckpt", "save_every_n_trials")),
 )
@@ -117,6 +120,7 @@ class StrategyConfig:
     eval_mode: bool
     evaluation: EvaluationConfig | None
     bitwidth: BitwidthConfig | None
+    batch_size: int = DEFAULT_BATCH_SIZE
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -239,6 +243,7 @@ def _parse_strategy(table: _Table) -> StrategyConfig:
     setup = table.table("setup", STRATEGY_SETUP_TABLE)
     sampler = setup.choice("sampler", SAMPLERS, default="tpe")
     n_trials = setup.integer("n_trials", 1)
+    batch_size = setup.integer("batch_size", 1, default=DEFAULT_BATCH_SIZE)
     timeout = setup.number("timeout", None, positive=True)
     summed = setup.boolean("sum_scaled_metrics", False)
     direction = None
@@ -250,7 +255,8 @@ def _parse_strategy(table: _Table) -> StrategyConfig:
     evaluation, bitwidth = _parse_runners(table)
     metrics = _parse_metrics(table, summed, evaluation is not None, bitwidth is not None)
     directions = (direction,) if direction is not None else tuple(m.direction for m in metrics)
-    return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth)
+    return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth,
+                          batch_size)
 
 
 def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConfig | None]:

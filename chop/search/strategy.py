@@ -30,6 +30,7 @@ import optuna
 
 from chop.errors import PassError
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
+from chop.search.batched_trials import TrialBatches
 from chop.search.config import StrategyConfig
 from chop.search.runners import Runners
 from chop.search.space import MixedPrecisionSpace
@@ -97,16 +98,24 @@ class Search:
         self._start = time.perf_counter()
         # point -> (software, hardware) metrics, or the reason it is unusable: evaluation is
         # deterministic, and samplers revisit points (TPE on the 18-point example does so half the time)
-        self._measured: dict[tuple[int, ...], tuple[dict[str, float], dict[str, float]] | str] = {}
+        self.measured: dict[tuple[int, ...], tuple[dict[str, float], dict[str, float]] | str] = {}
 
     def objective(self, trial: optuna.trial.Trial) -> float | list[float]:
+        point, config = self.sample(trial)
+        if point not in self.measured:
+            self.measured[point] = self.measure(config)
+        return self.score(trial, point)
+
+    def sample(self, trial: optuna.trial.Trial) -> tuple[tuple[int, ...], dict[str, Any]]:
+        """The trial's point (one index per choice) and its quantise-pass config, kept on the trial."""
         indexes = {c.name: trial.suggest_int(c.name, 0, len(c.values) - 1) for c in self.space.choices}
         config = self.space.pass_config(indexes)
         trial.set_user_attr("sampled_config", config)
-        point = tuple(indexes.values())
-        if point not in self._measured:
-            self._measured[point] = self._measure(config)
-        measured_point = self._measured[point]
+        return tuple(indexes.values()), config
+
+    def score(self, trial: optuna.trial.Trial, point: tuple[int, ...]) -> float | list[float]:
+        """The objective value(s) of a measured point; raises ``TrialPruned`` for an unusable one."""
+        measured_point = self.measured[point]
         if isinstance(measured_point, str):
             trial.set_user_attr("error", measured_point)
             raise optuna.TrialPruned(measured_point)
@@ -120,7 +129,7 @@ class Search:
             return sum(scaled.values())
         return list(scaled.values())
 
-    def _measure(self, config: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]] | str:
+    def measure(self, config: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]] | str:
         """Quantise a copy of the float graph as ``config`` says and run the runners on it."""
         graph = trial_graph(self.graph, self.space.nodes, shares_modules=self.strategy.eval_mode)
         try:
@@ -139,6 +148,7 @@ class Search:
         instead of 130. A second Ctrl-C, or a ``KeyboardInterrupt`` raised by code, stops at once.
         """
         stop = threading.Event()
+        batches = TrialBatches(self, self.strategy.batch_size) if self.strategy.batch_size > 1 else None
 
         def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
             self._add(_record(trial))
@@ -155,8 +165,12 @@ class Search:
                                         directions=list(self.strategy.directions))
             self._records, self._best, self._start = [], [], time.perf_counter()
             with _stop_on_sigint(stop):
-                study.optimize(self.objective, n_trials=self.strategy.n_trials, timeout=self.strategy.timeout,
-                               callbacks=[after_trial])
+                if batches is None:
+                    study.optimize(self.objective, n_trials=self.strategy.n_trials, timeout=self.strategy.timeout,
+                                   callbacks=[after_trial])
+                else:  # each trial optimize runs opens a batch of trials scored together
+                    study.optimize(batches.objective, timeout=self.strategy.timeout,
+                                   callbacks=[batches.then(after_trial)])
         except KeyboardInterrupt:
             return self._result(interrupted=True)
         finally:

@@ -151,7 +151,7 @@ def test_a_point_sampled_again_reuses_its_measurement(toy_model, splits, tmp_pat
     quantize = strategy.quantize_transform_pass
     monkeypatch.setattr(strategy, "quantize_transform_pass", lambda graph, config: calls.append(1) or quantize(graph, config))
     seed = dict(SMALL_SEED, data_in_width=[8], weight_width=[2, 8])
-    table = search_table(by="name", seeds={"seq_blocks_5": seed}, setup={"n_trials": 8, "sampler": "tpe"})
+    table = search_table(by="name", seeds={"seq_blocks_5": seed}, setup={"n_trials": 8, "sampler": "tpe", "batch_size": 1})
     outcome = _run(toy_model, splits, table, tmp_path)
     by_point: dict[str, set[str]] = {}
     for trial in outcome.result.trials:
@@ -180,7 +180,7 @@ def test_ctrl_c_inside_optunas_bookkeeping_stops_after_that_trial(toy_model, spl
         return tell(**kwargs)
 
     monkeypatch.setattr(optimize, "_tell_with_warning", tell_with_ctrl_c)
-    outcome = _run(toy_model, splits, search_table(setup={"n_trials": 50, "sampler": "random"}), tmp_path)
+    outcome = _run(toy_model, splits, search_table(setup={"n_trials": 50, "sampler": "random", "batch_size": 1}), tmp_path)
     assert outcome.result.interrupted and len(calls) == 3
     assert [e["state"] for e in json.loads(outcome.log_path.read_text()).values()] == ["COMPLETE"] * 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
