@@ -31,6 +31,7 @@ from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedInput, FixedLinear, FixedReLU, HardwareOp
 from chop.hardware.prepare import linear_bounds
 from chop.ir.graph.mase_graph import MaseGraph
+from chop.quantized import QuantizedModule
 from chop.tools.atomic import atomic_write, atomic_write_text
 from chop.tools.modes import eval_mode
 from chop.tools.versions import replacing
@@ -164,6 +165,11 @@ def output_shape(module: fx.GraphModule, input_shape: tuple[int, ...]) -> tuple[
     """The shape of one row of ``module``'s output, for rows of ``input_shape``."""
     with torch.no_grad(), eval_mode(module):
         return tuple(module(torch.zeros((1, *input_shape), dtype=torch.float64)).shape[1:])
+
+
+def is_quantised(graph: MaseGraph) -> bool:
+    """Whether any module of ``graph`` is one of machop's quantised twins."""
+    return any(isinstance(module, QuantizedModule) for module in graph.model.modules())
 
 
 def prepared_for_export(quantised: MaseGraph, options: HardwareOptions, target: str) -> MaseGraph:

@@ -39,10 +39,9 @@ from chop.errors import ExportError
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.reference import integer_reference, output_format
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.quantized import QuantizedModule
 from chop.tools.modes import eval_mode
 from chop.workflows.export_common import (INPUT, OUTPUT, Comparison, PreparedOnnxGraph, check_exact, compare,
-                                          output_shape, prepared_for_export, write_export, write_prepared)
+                                          is_quantised, output_shape, prepared_for_export, write_export, write_prepared)
 from chop.workflows.hardware import HardwareOptions, quantised_graphs, split_rows
 
 EXPORT_DIR, MODEL_FILE = Path("export") / "onnx", "model.onnx"
@@ -181,11 +180,6 @@ class OnnxExport:
     def as_json(self) -> dict[str, Any]:
         return {"target": "onnx", "kind": self.kind, "opset": self.opset, "model": str(self.export_dir / MODEL_FILE),
                 "file_bytes": self.file_bytes, "export_seconds": self.export_seconds, **self.comparison.as_json("onnx")}
-
-
-def is_quantised(graph: MaseGraph) -> bool:
-    """Whether any module of ``graph`` is one of machop's quantised twins."""
-    return any(isinstance(module, QuantizedModule) for module in graph.model.modules())
 
 
 def export_model(model: nn.Module, passes: Mapping[str, Any], data: Any,
