@@ -106,6 +106,7 @@ class PreparedOnnxGraph:
 
     def linear(self, value: str, name: str, module: FixedLinear, where: str, output_only: bool) -> str:
         check_products(module.weight, module.in_format, where)
+        check_exact(module.acc_format, where, "accumulator", self.target)
         weight = self.quantised_constant(f"{name}.weight", module.weight.T.contiguous(), module.weight_format, where)
         acc = self.op("MatMul", [value, weight], f"{name}.products")
         bias = self.quantised_constant(f"{name}.bias", module.bias,
@@ -115,6 +116,7 @@ class PreparedOnnxGraph:
 
     def affine(self, value: str, name: str, module: FixedAffine, where: str, output_only: bool) -> str:
         check_products(module.scale.unsqueeze(1), module.in_format, where)
+        check_exact(module.acc_format, where, "accumulator", self.target)
         scale = self.quantised_constant(f"{name}.scale_factor", module.scale, module.scale_format, where)
         shift = self.quantised_constant(f"{name}.shift", module.shift,
                                         constant_format(module.shift, module.acc_format.frac), where)
