@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from chop.errors import ModelError
 from chop.hardware.fixed import FixedFormat
@@ -148,7 +149,8 @@ def _constant(node: Any, wrapper: Any, values: np.ndarray) -> QuantConstant:
 def _layer_name(node: Any, taken: set[str]) -> str:
     """A Python identifier for the layer, from the node's name up to its first dot (the exporter's node names)."""
     stem = re.sub(r"\W+", "_", (node.name or node.output[0]).split(".")[0]).strip("_") or node.op_type.lower()
-    stem = f"{node.op_type.lower()}_{stem}" if stem[0].isdigit() else stem
+    if stem[0].isdigit() or hasattr(nn.Module, stem):  # a module name must be an identifier and no Module attribute
+        stem = f"{node.op_type.lower()}_{stem}"
     name, count = stem, 1
     while name in taken:
         name, count = f"{stem}_{count}", count + 1
@@ -164,7 +166,7 @@ class _Reader:
         self.mlp = QonnxMlp()
         self.values: dict[str, Value | QuantConstant] = {}
         self.layers: dict[str, QonnxLayer] = {}
-        self.names: set[str] = set()
+        self.names: set[str] = {"x", "output"}  # the fx graph's input and output nodes
         self.read_quants: set[str] = set()  # Quant nodes whose value an op reads
 
     def constant(self, name: str) -> np.ndarray | None:
