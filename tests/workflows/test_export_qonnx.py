@@ -26,7 +26,7 @@ from torch import nn
 from chop.dataset import load_dataset
 from chop.errors import ExportError
 from chop.hardware.fixed import FixedFormat
-from chop.hardware.ops import FixedInput
+from chop.hardware.ops import FixedInput, FixedLinear
 from chop.hardware.reference import integer_reference, output_format
 from chop.models import get_model
 from chop.models.input_shape import example_batch
@@ -95,6 +95,19 @@ def test_a_1_bit_signed_quant_is_bipolar_in_qonnx_so_it_is_an_export_error() -> 
     assert str(error.value) == ("node '_0' (fixed_input): format fixed<1,0> has no QONNX form: a 1-bit signed "
                                 "Quant is bipolar (-1, +1) in QONNX, machop's codes are (-1, 0); quantise it to at "
                                 "least 2 bits")
+
+
+def test_a_constant_of_1_signed_bit_is_stored_as_a_2_bit_quant_and_stays_exact() -> None:
+    in_format = FixedFormat(4, 2)
+    linear = FixedLinear(torch.tensor([[1, -2], [3, 0]]), torch.tensor([-1, 0]), in_format, FixedFormat(3, 1),
+                         FixedFormat(8, 3), FixedFormat(8, 3))  # the bias codes -1, 0: fixed<1,3>
+    module = prepared(nn.Sequential(FixedInput(in_format), linear))
+    exported = qonnx_model(module, (2,))
+    bias = [scalars for node, _, scalars in quant_nodes(exported) if node.output[0].endswith(".bias")]
+    assert bias == [{"scale": 2.0**-3, "zeropt": 0.0, "bitwidth": 2.0}]
+    x = torch.tensor([[a / 4, b / 4] for a in range(-9, 9) for b in range(-9, 9)], dtype=torch.float64)
+    expected = output_format(module).to_real(integer_reference(module, x)).numpy()
+    assert np.array_equal(qonnx_outputs(exported, x.float()).astype(np.float64), expected)
 
 
 def expected_outputs(name: str, config: dict[str, Any], data: Any) -> tuple[np.ndarray, torch.Tensor]:

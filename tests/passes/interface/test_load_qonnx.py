@@ -194,6 +194,20 @@ def test_a_qonnx_mlp_written_with_onnx_helper_reads_into_machops_formats_and_com
     assert kinds == ["fixed_input", "fixed_affine", "fixed_relu", "fixed_linear", "fixed_linear", "fixed_add"]
 
 
+def test_bipolar_weights_read_as_2_bit_codes_of_plus_and_minus_one(tmp_path: Path) -> None:
+    f = QonnxFile()
+    weights = np.random.default_rng(2).normal(0, 1, (6, 5))
+    xq = f.quant("inp", "xq", 6, 3)
+    out = f.op("MatMul", [xq, f.quant(f.constant("w", weights), "fc.weight", 1, 0)], "fc")
+    path = f.save(tmp_path / "bipolar.onnx", out)
+    graph = MaseGraph.from_qonnx(path)
+    assert precisions(graph) == {"fc": {"data_in_0": [6, 3, 1], "weight": [2, 0, 1]}}
+    assert torch.equal(graph.model.get_submodule("fc").weight.detach(),
+                       torch.from_numpy(np.where(weights >= 0, 1.0, -1.0).T).float())
+    x = torch.randn((256, 6), generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 3
+    assert np.array_equal(machop_outputs(graph, x), qonnx_outputs(path, x))
+
+
 @pytest.mark.parametrize(("defect", "message"), [
     ("scale", "node 'xq' (Quant): scale 0.3 is not a power of two; machop's fixed-point formats have scales 2^-frac"),
     ("zeropt", "node 'xq' (Quant): zero point 1 is not 0; machop's fixed-point formats have none"),
