@@ -158,9 +158,11 @@ def written_mlp(path: Path, defect: str = "") -> Path:
     scale = f.quant(f.constant("bn.s", gen.uniform(0.5, 1.5, 6)), "bn.scale", 6, 4)
     shift = f.quant(f.constant("bn.t", gen.normal(0, 0.5, 6)), "bn.shift", 10, 7)
     bn = f.quant(f.op("Add", [f.op("Mul", [xq, scale], "bn"), shift], "bn.acc"), "bn.q", 8, 4)
+    bn = f.quant(bn, "bn.q2", 8, 3) if defect == "twice" else bn
     relu = f.op("Sigmoid" if defect == "op" else "Relu", [bn], "relu")
     relu_q = relu if defect == "no-quant" else f.quant(relu, "relu.q", 7, 4, signed=False,
-                                                       rounding_mode="FLOOR" if defect == "floor" else "ROUND")
+                                                       rounding_mode="FLOOR" if defect == "floor" else "ROUND",
+                                                       narrow=int(defect == "narrow"))
     w1 = f.quant(f.constant("fc1.w", gen.normal(0, 0.6, (5, 6))), "fc1.weight", 5, 3)  # rounded by its Quant
     b1 = f.quant(f.constant("fc1.b", gen.normal(0, 0.5, 5)), "fc1.bias", 12, 7)
     fc1 = f.quant(f.op("Gemm", [relu_q, w1, b1], "fc1", transB=1), "fc1.q", 8, 3)
@@ -216,6 +218,10 @@ def test_bipolar_weights_read_as_2_bit_codes_of_plus_and_minus_one(tmp_path: Pat
     ("no-quant", "node 'fc1' (Gemm) reads 'relu', which no Quant node quantises; machop quantises the input of every "
                  "op (its data_in format): put a Quant before it"),
     ("floor", "node 'relu.q' (Quant): rounding_mode FLOOR is not machop's round half to even (ROUND)"),
+    ("narrow", "node 'relu.q' (Quant): narrow = 1 (a range one code short of ufixed<7,4>'s) has no machop format; "
+               "use narrow = 0"),
+    ("twice", "node 'bn.q2' (Quant) requantises the output of Quant 'bn.q'; machop rounds once between two ops: "
+              "remove one of them"),
     ("output-quant", "node 'out.q' (Quant) requantises the graph output, which machop's graph does not (its output "
                      "keeps the exact format of its last op); remove it"),
 ])

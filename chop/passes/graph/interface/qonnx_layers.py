@@ -112,16 +112,21 @@ def quant_format(node: Any, wrapper: Any) -> FixedFormat:
     return FixedFormat(int(bits), 1 - exponent, bool(_attributes(node).get("signed", 1)))
 
 
+def _rounding_mode(attributes: dict[str, Any]) -> str:
+    mode = attributes.get("rounding_mode", "ROUND")  # QONNX's default
+    return mode.decode() if isinstance(mode, bytes) else str(mode)
+
+
 def _requantisation(node: Any, wrapper: Any) -> FixedFormat:
     """The format of a ``Quant`` of a value, which must round and saturate as machop's quantiser does."""
     attributes = _attributes(node)
     fmt = quant_format(node, wrapper)
-    mode = attributes.get("rounding_mode", b"ROUND")
-    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    mode = _rounding_mode(attributes)
     if mode.upper() not in ROUND_HALF_EVEN:
         raise ModelError(f"{_where(node)}: rounding_mode {mode} is not machop's round half to even (ROUND)")
     if attributes.get("narrow", 0):
-        raise ModelError(f"{_where(node)}: narrow = 1 (a range without {fmt.lo}) has no machop format; use narrow = 0")
+        raise ModelError(f"{_where(node)}: narrow = 1 (a range one code short of {fmt}'s) has no machop format; "
+                         f"use narrow = 0")
     if fmt.signed and fmt.width == 1:
         raise ModelError(f"{_where(node)}: a 1-bit signed Quant is bipolar (-1, +1), which no machop format is")
     if fmt.frac > fmt.width:
@@ -136,9 +141,8 @@ def _constant(node: Any, wrapper: Any, values: np.ndarray) -> QuantConstant:
 
     attributes = _attributes(node)
     fmt = quant_format(node, wrapper)
-    mode = attributes.get("rounding_mode", b"ROUND")
     quantised = quant(values.astype(np.float32), *(wrapper.get_initializer(name) for name in node.input[1:]),
-                      int(fmt.signed), int(attributes.get("narrow", 0)), mode.decode() if isinstance(mode, bytes) else mode)
+                      int(fmt.signed), int(attributes.get("narrow", 0)), _rounding_mode(attributes))
     codes = torch.from_numpy(np.asarray(quantised, dtype=np.float64) * 2.0**fmt.frac).round().to(torch.int64)
     # the codes are fmt's, but machop's integer quantiser needs frac <= width, and a 1-bit signed Quant
     # is bipolar (+-1): hold the same codes in the narrowest format it takes
