@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         for column in ("rows", "max |difference|", "argmax agreement", "mismatching rows", "onnx acc", "machop acc"):
             table.add_column(column, justify="right")
         table.add_row(f"{c.rows:,}", f"{c.max_abs_difference:.3g}", f"{c.argmax_agreement:.4f}",
-                      f"{c.mismatching_rows:,}", f"{c.onnx_accuracy:.4f}", f"{c.machop_accuracy:.4f}")
+                      f"{c.mismatching_rows:,}", f"{c.peer_accuracy:.4f}", f"{c.machop_accuracy:.4f}")
         out.print(table)
         if outcome.kept is not None:
             out.print(f"earlier export kept: {outcome.export_dir} -> {outcome.kept.name}", soft_wrap=True)
