@@ -41,7 +41,7 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
 
     ``source`` names the TOML in error messages; ``on_trial`` sees the result after every trial.
     ``storage`` keeps the study at that optuna URL under ``study_name`` (default: the model's class and
-    the space's name), to resume or share it.
+    the space's name), to resume or share it, when the strategy keeps one (``keeps_study``: the optuna ones).
     """
     from chop.models.input_shape import input_shape_of
     from chop.search.fingerprint import search_fingerprint
@@ -71,4 +71,6 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
     strategy = config.strategy_class()(space, runners, config.strategy, seed, place)
     result = strategy.search(after_trial)
     log_path, best_path = write_results(result, save_dir)
-    return SearchOutcome(result, space.size, log_path, best_path, kept, storage, place.name if place else None)
+    if place is None or not strategy.keeps_study:
+        return SearchOutcome(result, space.size, log_path, best_path, kept)
+    return SearchOutcome(result, space.size, log_path, best_path, kept, storage, place.name)

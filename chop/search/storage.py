@@ -16,7 +16,10 @@ and its point queued again (``RetryHeartbeatStaleTrialCallback``), so no point i
 
 from __future__ import annotations
 
+import fcntl
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +32,11 @@ from chop.tools.atomic import ensure_writable
 
 STUDY_FILE = "study.sqlite"
 FINGERPRINT_ATTR = "machop_fingerprint"
+FINGERPRINT_PARTS = "model = the weights, space = the choices, objectives = metrics and runners, data = the evaluated rows"
 HEARTBEAT_S = 1
 RETRIES = 3  # a point whose trial is lost this many times (it may be what kills the worker) is not queued again
-SQLITE_TIMEOUT_S = 60  # how long a worker waits for another's write lock on a shared SQLite file
+SQLITE_TIMEOUT_S = 60
+SCHEMA_ATTEMPTS = 3  # how long a worker waits for another's write lock on a shared SQLite file
 
 
 class StorageError(MachopError):
@@ -60,18 +65,44 @@ def open_storage(url: str, grace_period: int) -> optuna.storages.RDBStorage:
         ensure_writable(Path(url.removeprefix("sqlite:///")).parent, StorageError,
                         f"--storage {url} needs a folder it can write the study file in")
         engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
-            storage = optuna.storages.RDBStorage(
-                url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=grace_period,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=RETRIES))
-    except Exception as error:  # sqlalchemy's URL, driver and connection errors have no common base with ImportError
-        raise StorageError(f"--storage {url}: cannot open the study storage ({_first_line(error)})") from error
+    with _creating(url):
+        for attempt in range(SCHEMA_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
+                    storage = optuna.storages.RDBStorage(
+                        url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=grace_period,
+                        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=RETRIES))
+                break
+            except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError) as error:
+                # workers on a database server creating its tables at once: the later ones find them made; again
+                if attempt == SCHEMA_ATTEMPTS - 1 or not _schema_race(error):
+                    raise StorageError(f"--storage {url}: cannot open the study storage ({_first_line(error)})") from error
+            except Exception as error:  # sqlalchemy's URL, driver and connection errors share no base with ImportError
+                raise StorageError(f"--storage {url}: cannot open the study storage ({_first_line(error)})") from error
     if url.startswith("sqlite:///"):
         sqlalchemy.event.listen(storage.engine, "connect", _write_ahead_log)
         storage.engine.dispose()  # the connection optuna opened has not run the listener
     return storage
+
+
+@contextmanager
+def _creating(url: str) -> Iterator[None]:
+    """For a SQLite file, one worker at a time opens it (optuna creates the tables of a new file without a lock)."""
+    if not url.startswith("sqlite:///"):
+        yield
+        return
+    with open(url.removeprefix("sqlite:///"), "ab") as handle:  # SQLite takes an empty file for a new database
+        fcntl.flock(handle, fcntl.LOCK_EX)  # independent of SQLite's own (POSIX record) locks
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _schema_race(error: Exception) -> bool:
+    text = str(error)
+    return "already exists" in text or "UNIQUE constraint" in text or "duplicate key" in text
 
 
 def _write_ahead_log(connection: Any, record: Any) -> None:
@@ -101,9 +132,11 @@ def open_study(place: StudyPlace, sampler: optuna.samplers.BaseSampler, directio
             study.set_user_attr(FINGERPRINT_ATTR, place.fingerprint)
         elif stored != place.fingerprint:
             differ = [part for part in place.fingerprint if stored.get(part) != place.fingerprint[part]]
+            parts = differ[0] if len(differ) == 1 else f"{', '.join(differ[:-1])} and {differ[-1]}"
+            verb = "differs" if len(differ) == 1 else "differ"
             raise StorageError(f"--storage {place.url}: study '{place.name}' belongs to another search (its "
-                               f"{', '.join(differ) or 'fingerprint'} differ from this one's); resume it with the same "
-                               "model, weights, space and objectives, or pass --storage with another file or database")
+                               f"{parts} {verb} from this one's: {FINGERPRINT_PARTS}); resume it as it "
+                               "was, or pass --storage with another file or database")
     except StorageError:
         raise
     except Exception as error:  # the database went away, a lock timed out, a schema of another optuna version

@@ -24,6 +24,7 @@ so the study always ends with exactly ``n_trials`` finished trials.
 
 from __future__ import annotations
 
+import datetime
 import signal
 import threading
 import time
@@ -78,12 +79,21 @@ def _logged(trial: optuna.trial.FrozenTrial) -> bool:
     return trial.state in (*FINISHED, TrialState.FAIL) and not trial.user_attrs.get(SURPLUS)
 
 
-def _count(study: optuna.Study, states: tuple[TrialState, ...]) -> int:
-    return len(study.get_trials(deepcopy=False, states=states))
+def _lost(trial: optuna.trial.FrozenTrial, grace_period: float) -> bool:
+    """A running trial without parameters long after it began: its worker died between ``ask`` and the objective.
+
+    Optuna's heartbeat starts just before the objective, whose first step samples the parameters, so
+    such a trial never goes stale; it is left as it is (failing a trial without parameters would break
+    optuna's brute-force sampler for the whole study) and not counted.
+    """
+    return (trial.state == TrialState.RUNNING and not trial.params and trial.datetime_start is not None
+            and (datetime.datetime.now() - trial.datetime_start).total_seconds() > grace_period)
 
 
 class Search(SearchStrategyBase):
     """MASE's ``SearchStrategyOptuna``: optuna samples the space; ``study`` says where the study is kept."""
+
+    keeps_study = True
 
     def __init__(self, space: Any, runners: Any, config: StrategyConfig, seed: int,
                  study: StudyPlace | None = None) -> None:
@@ -128,8 +138,15 @@ class Search(SearchStrategyBase):
         """
         if self.study_place is None:
             return False
-        not_counted = trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL, TrialState.WAITING))
-        return trial.number - sum(t.number < trial.number for t in not_counted) >= self.config.n_trials
+        others = trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL, TrialState.WAITING, TrialState.RUNNING))
+        not_counted = sum(t.number < trial.number and (t.state != TrialState.RUNNING or self._lost(t)) for t in others)
+        return trial.number - not_counted >= self.config.n_trials
+
+    def _lost(self, trial: optuna.trial.FrozenTrial) -> bool:
+        return self.study_place is not None and _lost(trial, self.study_place.grace_period)
+
+    def _count(self, study: optuna.Study, states: tuple[TrialState, ...]) -> int:
+        return sum(not self._lost(t) for t in study.get_trials(deepcopy=False, states=states))
 
     def search(self, on_trial: Callable[[SearchResult], None] | None = None) -> SearchResult:
         return self.run(on_trial)
@@ -190,7 +207,7 @@ class Search(SearchStrategyBase):
         """Run trials until ``n_trials`` are finished, the sampler has no point left, time is up or Ctrl-C."""
         deadline = None if self.config.timeout is None else time.monotonic() + self.config.timeout
         while not stop.is_set():
-            left = self.config.n_trials - _count(study, STARTED)
+            left = self.config.n_trials - self._count(study, STARTED)
             if left > 0:
                 self._asked, self._surplus = 0, False
                 study.optimize(self.objective, n_trials=left, callbacks=[after_trial], catch=(_Surplus,),
@@ -198,7 +215,7 @@ class Search(SearchStrategyBase):
                 if not self._surplus and self._asked < left:
                     return  # the sampler stopped the study (every point visited), the time is up, or Ctrl-C
                 continue  # all asked, or another worker took the last places: count again
-            if self.study_place is None or _count(study, FINISHED) >= self.config.n_trials:
+            if self.study_place is None or self._count(study, FINISHED) >= self.config.n_trials:
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return

@@ -89,6 +89,7 @@ class SearchStrategyBase(ABC):
     """Subclasses implement ``search``; ``_post_init_setup`` (optional, as in MASE) runs at the end of ``__init__``."""
 
     setup_keys: ClassVar[tuple[str, ...]] = ()
+    keeps_study: ClassVar[bool] = False  # whether ``search`` keeps its trials at ``study`` (to resume, to share)
 
     def __init__(self, space: SearchSpaceBase, runners: Any, config: StrategyConfig, seed: int,
                  study: StudyPlace | None = None) -> None:

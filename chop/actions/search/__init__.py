@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"{summary['trials']} trials{skipped} in {result.seconds:.1f} s{rate}; "
               f"space of {summary['space_size']:,} points")
     out.print(f"log: {outcome.log_path}\nbest: {outcome.best_path}")
-    resumed = f" (resumed: {result.resumed} trials were already done)" if result.resumed else ""
-    out.print(f"study: {outcome.study_name} in {outcome.storage}{resumed}")
+    if outcome.storage is not None:
+        resumed = f"; resumed with {result.resumed} trials already done" if result.resumed else ""
+        out.print(f"study: {outcome.study_name} in {outcome.storage}{resumed}", soft_wrap=True)
     return 0
