@@ -36,7 +36,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from chop.search.config import StrategyConfig
+from chop.search.config import BRUTE_FORCE, StrategyConfig
 from chop.search.storage import HEARTBEAT_S, StudyPlace, open_study
 from chop.search.strategy_base import Leaderboard, Measured, SearchResult, SearchStrategyBase, TrialRecord
 
@@ -109,6 +109,11 @@ class Search(SearchStrategyBase):
     def sampler(self) -> optuna.samplers.BaseSampler:
         return make_sampler(self.config.sampler, self.seed)
 
+    def n_trials(self) -> int:
+        """How many finished trials the study is to have: ``n_trials``, at most the space's size for brute force."""
+        exhaustive = self.config.sampler in BRUTE_FORCE
+        return min(self.config.n_trials, self.space.size) if exhaustive else self.config.n_trials
+
     def objective(self, trial: optuna.trial.Trial) -> float | list[float]:
         indexes = {name: trial.suggest_int(name, 0, n - 1) for name, n in self.space.choice_lengths_flattened.items()}
         if self._over_budget(trial):
@@ -140,7 +145,7 @@ class Search(SearchStrategyBase):
             return False
         others = trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL, TrialState.WAITING, TrialState.RUNNING))
         not_counted = sum(t.number < trial.number and (t.state != TrialState.RUNNING or self._lost(t)) for t in others)
-        return trial.number - not_counted >= self.config.n_trials
+        return trial.number - not_counted >= self.n_trials()
 
     def _lost(self, trial: optuna.trial.FrozenTrial) -> bool:
         return self.study_place is not None and _lost(trial, self.study_place.grace_period)
@@ -199,7 +204,7 @@ class Search(SearchStrategyBase):
         for trial in study.get_trials(deepcopy=False):
             if _logged(trial):
                 self._add(_record(trial))
-        self._resumed = sum(r.state != "FAIL" for r in self._records)
+        self._resumed = len(self._records)
         self._start = time.perf_counter()
         return study
 
@@ -207,7 +212,7 @@ class Search(SearchStrategyBase):
         """Run trials until ``n_trials`` are finished, the sampler has no point left, time is up or Ctrl-C."""
         deadline = None if self.config.timeout is None else time.monotonic() + self.config.timeout
         while not stop.is_set():
-            left = self.config.n_trials - self._count(study, STARTED)
+            left = self.n_trials() - self._count(study, STARTED)
             if left > 0:
                 self._asked, self._surplus = 0, False
                 study.optimize(self.objective, n_trials=left, callbacks=[after_trial], catch=(_Surplus,),
@@ -215,7 +220,7 @@ class Search(SearchStrategyBase):
                 if not self._surplus and self._asked < left:
                     return  # the sampler stopped the study (every point visited), the time is up, or Ctrl-C
                 continue  # all asked, or another worker took the last places: count again
-            if self.study_place is None or self._count(study, FINISHED) >= self.config.n_trials:
+            if self.study_place is None or self._count(study, FINISHED) >= self.n_trials():
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return
@@ -247,6 +252,9 @@ class BruteForceSearch(Search):
 
     def sampler(self) -> optuna.samplers.BaseSampler:
         return make_sampler("brute_force", self.seed)
+
+    def n_trials(self) -> int:
+        return min(self.config.n_trials, self.space.size)
 
 
 @contextmanager

@@ -51,7 +51,7 @@ class SearchResult:
     multi_objective: bool
     seconds: float
     interrupted: bool = False
-    resumed: int = 0                      # finished trials the study already had when this run began
+    resumed: int = 0                      # trials the study already had when this run began (in ``trials`` too)
 
 
 class Leaderboard:

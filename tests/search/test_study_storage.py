@@ -168,3 +168,12 @@ def test_the_toml_names_the_storage_and_the_flag_beats_it(tmp_path: Path, capsys
                                    "--storage", flag])
     assert code == 0, err
     assert json.loads(out)["storage"] == flag and len(_trials(flag)) == 2 and len(_trials(from_toml)) == 2
+
+
+def test_storage_memory_keeps_no_study_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code, out, err = _run(capsys, ["search", "--config", str(_config(tmp_path, 3)), "--project-dir", str(tmp_path),
+                                   "--project", "p", "--storage", "memory", "--json"])
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["storage"], result["study"], result["trials"]) == (None, None, 3)
+    assert sorted(p.name for p in (tmp_path / "p" / "software" / "search_ckpts").iterdir()) == ["best.json", "log.json"]

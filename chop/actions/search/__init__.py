@@ -16,6 +16,7 @@ COMMAND = ("search",)
 HELP = "design-space search ([search.*] of the TOML): study and results in software/search_ckpts/"
 SEARCH_DIR = "search_ckpts"
 STUDY_FILE = "study.sqlite"  # chop.search.storage.STUDY_FILE, named here without importing optuna
+IN_MEMORY = "memory"  # --storage memory: the study is not stored (no resume, no database round trips)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--storage", metavar="URL",
                         help="optuna storage of the study, resumed and shared by workers given the same URL (e.g. "
                              "sqlite:///s.sqlite, postgresql://host/db; default: search_ckpts/study.sqlite, or "
-                             "[search.strategy.setup] storage)")
+                             "[search.strategy.setup] storage); `memory` keeps it in memory: faster, not resumable")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -50,7 +51,8 @@ def _summary(outcome: Any) -> dict[str, Any]:
         "resumed": result.resumed,
         "space_size": outcome.space_size, "trials": len(states), "complete": states.count("COMPLETE"),
         "pruned": states.count("PRUNED"), "seconds": result.seconds,
-        "trials_per_second": len(states) / result.seconds if result.seconds > 0 else None,
+        "trials_per_second": (len(states) - result.resumed) / result.seconds
+        if result.seconds > 0 and len(states) > result.resumed else None,
         "metrics": list(result.metric_names), "multi_objective": result.multi_objective,
         "best_trials": list(best_json(result).values()),
     }
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     model = initial_model(build, settings, "search")
     save_dir = settings.software_dir(datetime.date.today().isoformat()) / SEARCH_DIR
     storage = args.storage or config.strategy.storage or sqlite_url(save_dir / STUDY_FILE)
+    storage = None if storage == IN_MEMORY else storage
     study_name = f"{settings.model_file or settings.model}/{config.space_name}"
     with _progress(not args.json) as progress:
         task = progress.add_task("search", total=config.strategy.n_trials)
@@ -104,10 +107,10 @@ def run(args: argparse.Namespace) -> int:
     out.print(best_table(result))
     skipped = f", {summary['pruned']} skipped (unusable combination, see log.json)" if summary["pruned"] else ""
     rate = f" ({summary['trials_per_second']:.1f} trials/s)" if summary["trials_per_second"] else ""
-    out.print(f"{summary['trials']} trials{skipped} in {result.seconds:.1f} s{rate}; "
+    earlier = f" ({result.resumed} of them from earlier runs)" if result.resumed else ""
+    out.print(f"{summary['trials']} trials{earlier}{skipped} in {result.seconds:.1f} s{rate}; "
               f"space of {summary['space_size']:,} points")
     out.print(f"log: {outcome.log_path}\nbest: {outcome.best_path}")
     if outcome.storage is not None:
-        resumed = f"; resumed with {result.resumed} trials already done" if result.resumed else ""
-        out.print(f"study: {outcome.study_name} in {outcome.storage}{resumed}", soft_wrap=True)
+        out.print(f"study: {outcome.study_name} in {outcome.storage}", soft_wrap=True)
     return 0
