@@ -226,7 +226,9 @@ class Search(SearchStrategyBase):
                 return
             # trials of other workers are running, or of a lost one that will go stale and be queued again
             time.sleep(HEARTBEAT_S)
-            optuna.storages.fail_stale_trials(study)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
 
     def _add(self, record: TrialRecord) -> None:
         self._records.append(record)
