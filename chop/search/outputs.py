@@ -72,7 +72,8 @@ def best_json(result: SearchResult) -> dict[str, dict[str, Any]]:
 
 
 def keep_earlier_results(directory: str | Path) -> tuple[Path, ...]:
-    """Rename an earlier run's ``log.json`` / ``best.json`` to ``log-vN.json`` / ``best-vN.json``; returns where they went."""
+    """Rename an earlier run's ``log.json`` / ``best.json`` to ``log-vN.json`` / ``best-vN.json``; returns where
+    they went."""
     directory = Path(directory)
     files = [directory / name for name in (LOG_FILE, BEST_FILE) if (directory / name).exists()]
     if not files:

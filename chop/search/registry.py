@@ -48,7 +48,8 @@ def get_search_strategy_cls(name: str, relative_to: str | Path | None = None) ->
 def _lookup(kind: str, name: Any, built_in: dict[str, str], base: type, relative_to: str | Path | None,
             base_module: str) -> type:
     if not isinstance(name, str):
-        raise ConfigError(f"a {kind} name must be a string, got {name!r}; known: {', '.join(built_in)}, or {USER_CLASS}")
+        raise ConfigError(f"a {kind} name must be a string, got {name!r}; known: {', '.join(built_in)}, "
+                          f"or {USER_CLASS}")
     if name in built_in:
         module, _, attribute = built_in[name].partition(":")
         return getattr(importlib.import_module(module), attribute)

@@ -86,6 +86,7 @@ class SearchSpaceBase(ABC):
             yield dict(zip(names, indexes))
 
     def identity(self) -> str:
-        """What makes two spaces the same search: the class and every choice with its values (for the study's fingerprint)."""
+        """What makes two spaces the same search: the class and every choice with its values (the study's
+        fingerprint)."""
         choices = {name: [repr(v) for v in values] for name, values in self.choices_flattened.items()}
         return json.dumps({"class": type(self).__qualname__, "choices": choices}, sort_keys=True)

@@ -32,7 +32,8 @@ from chop.tools.atomic import ensure_writable
 
 STUDY_FILE = "study.sqlite"
 FINGERPRINT_ATTR = "machop_fingerprint"
-FINGERPRINT_PARTS = "model = the weights, space = the choices, objectives = metrics and runners, data = the evaluated rows"
+FINGERPRINT_PARTS = ("model = the weights, space = the choices, objectives = metrics and runners, "
+                     "data = the evaluated rows")
 HEARTBEAT_S = 1
 RETRIES = 3  # a point whose trial is lost this many times (it may be what kills the worker) is not queued again
 SQLITE_TIMEOUT_S = 60
@@ -72,12 +73,14 @@ def open_storage(url: str, grace_period: int) -> optuna.storages.RDBStorage:
                     warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
                     storage = optuna.storages.RDBStorage(
                         url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=grace_period,
-                        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=RETRIES))
+                        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                            max_retry=RETRIES))
                 break
             except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.IntegrityError) as error:
                 # workers on a database server creating its tables at once: the later ones find them made; again
                 if attempt == SCHEMA_ATTEMPTS - 1 or not _schema_race(error):
-                    raise StorageError(f"--storage {url}: cannot open the study storage ({_first_line(error)})") from error
+                    raise StorageError(f"--storage {url}: cannot open the study storage "
+                                       f"({_first_line(error)})") from error
             except Exception as error:  # sqlalchemy's URL, driver and connection errors share no base with ImportError
                 raise StorageError(f"--storage {url}: cannot open the study storage ({_first_line(error)})") from error
     if url.startswith("sqlite:///"):

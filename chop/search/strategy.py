@@ -143,7 +143,8 @@ class Search(SearchStrategyBase):
         """
         if self.study_place is None:
             return False
-        others = trial.study.get_trials(deepcopy=False, states=(TrialState.FAIL, TrialState.WAITING, TrialState.RUNNING))
+        others = trial.study.get_trials(deepcopy=False,
+                                        states=(TrialState.FAIL, TrialState.WAITING, TrialState.RUNNING))
         not_counted = sum(t.number < trial.number and (t.state != TrialState.RUNNING or self._lost(t)) for t in others)
         return trial.number - not_counted >= self.n_trials()
 
@@ -250,7 +251,8 @@ class Search(SearchStrategyBase):
 
 
 class BruteForceSearch(Search):
-    """``[search.strategy] name = "brute_force"`` (lab 3 Q3): every point of the space once, whatever ``sampler`` says."""
+    """``[search.strategy] name = "brute_force"`` (lab 3 Q3): every point of the space once, whatever ``sampler``
+    says."""
 
     def sampler(self) -> optuna.samplers.BaseSampler:
         return make_sampler("brute_force", self.seed)

@@ -1,8 +1,9 @@
 """What every search strategy is (MASE's ``SearchStrategyBase``): it samples a space and measures points.
 
 A strategy is built with the space, the runners (what a trial measures), the parsed
-``[search.strategy]`` table and the run's seed; ``search()`` returns a :class:`SearchResult`, which
-``ch search`` writes to ``log.json`` / ``best.json``. ``study`` (a ``StudyPlace``) says where the optuna strategies keep their study. The base does the parts every strategy shares:
+``[search.strategy]`` table, the run's seed and ``study`` (a ``StudyPlace``: where the optuna
+strategies keep their study); ``search()`` returns a :class:`SearchResult`, which ``ch search``
+writes to ``log.json`` / ``best.json``. The base does the parts every strategy shares:
 ``evaluate(number, indexes)`` measures one point into a :class:`TrialRecord` (a point no quantiser
 accepts is ``PRUNED`` with the reason), and ``result(records)`` keeps the best trial, or the Pareto
 set of several objectives. A strategy of the user's own is a subclass in their file, named in the
@@ -113,7 +114,8 @@ class SearchStrategyBase(ABC):
             return str(error)
         return self.runners.software(graph), self.runners.hardware(graph)
 
-    def objectives(self, software: Mapping[str, float], hardware: Mapping[str, float]) -> tuple[dict[str, float], tuple[float, ...]]:
+    def objectives(self, software: Mapping[str, float],
+                   hardware: Mapping[str, float]) -> tuple[dict[str, float], tuple[float, ...]]:
         """The scaled metrics and the objective values: their sum, or one per metric (MASE's sorted order)."""
         measured = {**software, **hardware}
         scaled = {m.name: m.scale * measured[m.name] for m in self.config.metrics}
