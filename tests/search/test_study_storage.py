@@ -177,3 +177,50 @@ def test_storage_memory_keeps_no_study_file(tmp_path: Path, capsys: pytest.Captu
     result = json.loads(out)
     assert (result["storage"], result["study"], result["trials"]) == (None, None, 3)
     assert sorted(p.name for p in (tmp_path / "p" / "software" / "search_ckpts").iterdir()) == ["best.json", "log.json"]
+
+
+# Workers that die as kill -9 would (no tell: the trial stays RUNNING): in the middle of a trial, after
+# sampling one choice and sending its first heartbeat; or between asking for a trial and starting it.
+DYING_WORKER = '''
+import os, sys
+import optuna
+from chop.search.storage import open_storage
+
+study = optuna.load_study(study_name=sys.argv[2], storage=open_storage(sys.argv[1], grace_period=2))
+if sys.argv[3] == "mid-trial":
+    def objective(trial):
+        trial.suggest_int("seq_blocks_2/config/weight_width", 0, 2)
+        os._exit(0)
+
+    study.optimize(objective, n_trials=1)
+study.ask()
+os._exit(0)
+'''
+
+
+@pytest.mark.parametrize("when", ["mid-trial", "before-its-objective"])
+def test_a_lost_trial_does_not_count_and_its_point_is_run_again(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                when: str) -> None:
+    """Mid-trial: its heartbeat goes stale, it is failed and its point queued again. Before its objective (no
+    heartbeat, no parameters): it is not counted once the grace period is over, and left as it is."""
+    search_dir = tmp_path / "p" / "software" / "search_ckpts"
+    url = f"sqlite:///{search_dir / 'study.sqlite'}"
+    base = ["search", "--config", str(_config(tmp_path, 3)), "--project-dir", str(tmp_path), "--project", "p", "--json"]
+    assert _run(capsys, base)[0] == 0
+    (tmp_path / "dying.py").write_text(DYING_WORKER)
+    subprocess.run([sys.executable, str(tmp_path / "dying.py"), url, STUDY, when], check=True, timeout=120)
+    [lost] = [t for t in _trials(url) if t.state.name == "RUNNING"]
+    code, out, err = _run(capsys, [*base[:2], str(_config(tmp_path, 6, name="six.toml")), *base[3:]])
+    assert code == 0, err
+    result = json.loads(out)
+    assert (result["resumed"], result["complete"]) == (3, 6)
+    after = {t.number: t for t in _trials(url)}
+    retries = [t for t in after.values() if t.system_attrs.get("failed_trial") == lost.number]
+    if when == "mid-trial":
+        assert after[lost.number].state.name == "FAIL"
+        [retry] = retries
+        assert lost.params and lost.params.items() <= retry.params.items() and retry.state.name == "COMPLETE"
+        assert Counter(t.state.name for t in after.values()) == {"COMPLETE": 6, "FAIL": 1}
+    else:
+        assert after[lost.number].state.name == "RUNNING" and not after[lost.number].params and retries == []
+        assert Counter(t.state.name for t in after.values()) == {"COMPLETE": 6, "RUNNING": 1}
