@@ -240,7 +240,7 @@ def parse_search_config(search: Any, source: str) -> SearchConfig:
     strategy_table.data.setdefault("name", strategy_name)
     strategy_cls = _named_class(strategy_table, STRATEGY_NAMES, get_search_strategy_cls, folder)
     return SearchConfig(space_cls.parse_config(space_table.data, source),
-                        _parse_strategy(strategy_table, strategy_name, getattr(strategy_cls, "setup_keys", ())),
+                        _parse_strategy(strategy_table, strategy_name, strategy_cls.setup_keys),
                         space_name, strategy_name, space_cls, strategy_cls)
 
 
