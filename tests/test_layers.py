@@ -37,12 +37,15 @@ LAYERS: list[tuple[str, ...]] = [
 ]
 RANK = {prefix: rank for rank, prefixes in enumerate(LAYERS) for prefix in prefixes}
 
-# (importing module, imported module): why MASE's API needs the upward edge
+# (importing module, imported module): why the API (MASE's, or issue 14's MaseGraph.from_qonnx) needs the upward edge
 UPWARD_FOR_MASE = {
     ("chop.models.registry", "chop.passes.graph"):
         "MASE's get_model(..., quant_config=) returns the quantised graph; imported only when it is given",
     ("chop.models.registry", "chop.ir.graph.mase_graph"):
         "the same quant_config path traces the model into a MaseGraph",
+    ("chop.ir.graph.mase_graph", "chop.passes.graph.interface.load_qonnx"):
+        "MaseGraph.from_qonnx (issue 14's import, in MaseGraph's own style) returns a graph the metadata and quantise "
+        "passes built; imported only when it is called",
 }
 
 

@@ -238,6 +238,32 @@ def check_class_of(model_name: str) -> Callable[[Any], None]:
     return registered_class
 
 
+def check_get_search_space_cls(get_search_space_cls: Any) -> None:
+    from chop.search.config import parse_search_config
+
+    cls = get_search_space_cls("graph/quantize/mixed_precision_ptq")
+    assert cls is resolve("chop.actions.search.search_space:GraphSearchSpaceMixedPrecisionPTQ")
+    table = {"search_space": {"name": "graph/quantize/mixed_precision_ptq", "setup": {"by": "type"},
+                              "seed": {"linear": {"config": {"name": ["integer"], "data_in_width": [4, 8],
+                                                             "weight_width": [2, 4, 8], "bias_width": [8]}}}},
+             "strategy": {"setup": {"n_trials": 1}, "hw_runner": {"average_bitwidth": {"compare_to": 32}},
+                          "metrics": {"average_bitwidth": {"direction": "minimize"}}}}
+    space = cls(parse_search_config(table, "t.toml").space, tiny_graph(), "t.toml")
+    assert space.choice_lengths_flattened == {"seq_blocks_2/config/name": 1, "seq_blocks_2/config/data_in_width": 2,
+                                              "seq_blocks_2/config/weight_width": 3, "seq_blocks_2/config/bias_width": 1}
+    assert space.size == 6
+    assert isinstance(space, resolve("chop.actions.search.search_space:SearchSpaceBase"))
+
+
+def check_get_search_strategy_cls(get_search_strategy_cls: Any) -> None:
+    assert get_search_strategy_cls("optuna") is resolve("chop.actions.search.strategies.optuna:SearchStrategyOptuna")
+    assert issubclass(get_search_strategy_cls("brute_force"), resolve("chop.actions.search.strategies:SearchStrategyBase"))
+
+
+def check_search_runners(runners: Any) -> None:
+    assert runners.average_bitwidth(tiny_graph(), 32) == {"average_bitwidth": 32.0, "memory_density": 1.0}  # float
+
+
 OWN: list[tuple[str, Callable[..., None]]] = [
     ("chop.dataset:MaseDataModule", check_data_module),
     ("chop.dataset:get_dataset_info", check_dataset_info),
@@ -285,6 +311,12 @@ OWN: list[tuple[str, Callable[..., None]]] = [
     ("chop.dataset.physical.jsc:MaseDataModule", same_as("chop.dataset:MaseDataModule")),
     ("chop.dataset.physical.jsc:get_dataset_info", check_dataset_info),
     ("chop.dataset.physical.jsc:load_dataset", same_as("chop.dataset:load_dataset")),
+    ("chop.actions.search.search_space:SearchSpaceBase", same_as("chop.search.space_base:SearchSpaceBase")),
+    ("chop.actions.search.search_space:get_search_space_cls", check_get_search_space_cls),
+    ("chop.actions.search.strategies:SearchStrategyBase", same_as("chop.search.strategy_base:SearchStrategyBase")),
+    ("chop.actions.search.strategies:get_search_strategy_cls", check_get_search_strategy_cls),
+    ("chop.actions.search.strategies.optuna:SearchStrategyOptuna", same_as("chop.search.strategy:Search")),
+    ("chop.actions.search.strategies.runners", check_search_runners),
 ]
 
 

@@ -64,13 +64,14 @@ def run_hardware_command(args: argparse.Namespace, command: str) -> int:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from chop.actions._graph_actions import initial_model, warn_unused_flags
-    from chop.actions._training import prepare
+    from chop.actions._training import load_data, resolve
     from chop.workflows.hardware import hardware_options, run_hardware
 
     action = f"hardware {command}"
     warn_unused_flags(args, action)
-    resolved, data, build = prepare(args, action=action)
+    resolved, build = resolve(args, action=action)
     options = hardware_options(resolved.sections.get("hardware"), {key: getattr(args, key) for key in HARDWARE_FLAGS})
+    data = load_data(resolved)
     settings = resolved.args
     model = initial_model(build, settings, action)
     project_dir = Path(settings.project_dir) / settings.project_name(datetime.date.today().isoformat())

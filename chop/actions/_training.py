@@ -17,14 +17,27 @@ def saved_graph(load_name: str | None, load_type: str | None) -> bool:
 
 
 def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
-    """Resolve flags + TOML, print the effective-arguments table, build the model factory, load data.
+    """Resolve flags + TOML, print the effective-arguments table, build the model factory, load data."""
+    resolved, build = resolve(args, action)
+    return resolved, load_data(resolved), build
+
+
+def load_data(resolved: Any) -> Any:
+    """The dataset the resolved arguments name (the slow step: an action checks its own TOML tables first)."""
+    from chop.dataset import load_dataset
+
+    return load_dataset(resolved.args.dataset, resolved.args.data_path)
+
+
+def resolve(args: argparse.Namespace, action: str) -> tuple[Any, Any]:
+    """Resolve flags + TOML, print the effective-arguments table and build the model factory.
 
     With ``--load`` of a ``.mz`` graph MODEL is optional: the graph is the model; given, it must match.
     """
     from chop.tools.console import console
 
     from chop.config.mase_args import render_arguments_table, resolve_mase_args
-    from chop.dataset import get_dataset_info, known_datasets, load_dataset
+    from chop.dataset import get_dataset_info, known_datasets
     from chop.errors import ConfigError
     from chop.models import known_models, model_builder, model_source
     from chop.models.builder import ModelFile
@@ -59,8 +72,7 @@ def prepare(args: argparse.Namespace, action: str) -> tuple[Any, Any, Any]:
         build = model_builder(settings.model, settings.model_file, info)
     resolved = dataclasses.replace(resolved, args=settings)
     console(stderr=getattr(args, "json", False)).print(render_arguments_table(resolved.rows))
-    data = load_dataset(settings.dataset, settings.data_path)
-    return resolved, data, build
+    return resolved, build
 
 
 def final_table(outcome: Any) -> Any:

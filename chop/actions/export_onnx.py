@@ -28,19 +28,20 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from chop.actions._graph_actions import initial_model, warn_unused_flags
-    from chop.actions._training import prepare
+    from chop.actions._training import load_data, resolve
     from chop.tools.console import console
     from chop.workflows.export_onnx import run_export_onnx
     from chop.workflows.hardware import hardware_options
 
     action = "export onnx"
     warn_unused_flags(args, action)
-    resolved, data, build = prepare(args, action=action)
+    resolved, build = resolve(args, action=action)
+    options = hardware_options(resolved.sections.get("hardware"))
+    data = load_data(resolved)
     settings = resolved.args
     model = initial_model(build, settings, action)
     project_dir = Path(settings.project_dir) / settings.project_name(datetime.date.today().isoformat())
-    outcome = run_export_onnx(model, resolved.sections.get("passes", {}), data, project_dir,
-                              hardware_options(resolved.sections.get("hardware")))
+    outcome = run_export_onnx(model, resolved.sections.get("passes", {}), data, project_dir, options)
     c = outcome.comparison
     if args.json:
         print(json.dumps(outcome.as_json()))
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         for column in ("rows", "max |difference|", "argmax agreement", "mismatching rows", "onnx acc", "machop acc"):
             table.add_column(column, justify="right")
         table.add_row(f"{c.rows:,}", f"{c.max_abs_difference:.3g}", f"{c.argmax_agreement:.4f}",
-                      f"{c.mismatching_rows:,}", f"{c.onnx_accuracy:.4f}", f"{c.machop_accuracy:.4f}")
+                      f"{c.mismatching_rows:,}", f"{c.peer_accuracy:.4f}", f"{c.machop_accuracy:.4f}")
         out.print(table)
         if outcome.kept is not None:
             out.print(f"earlier export kept: {outcome.export_dir} -> {outcome.kept.name}", soft_wrap=True)

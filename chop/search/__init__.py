@@ -1,9 +1,13 @@
-"""``ch search`` as a library call: mixed-precision post-training-quantisation search (lab-api §7).
+"""``ch search`` as a library call: a search space over a trained model, a strategy, runners (lab-api §7).
 
 ``run_search(model, config, data, save_dir, seed)`` traces the float model once, builds the search
-space over its quantisable nodes, runs the optuna strategy and writes ``log.json`` / ``best.json``
-to ``save_dir`` (``{project_dir}/{project}/software/search_ckpts`` from the CLI); an earlier run's
-``save_dir`` is first renamed to the next free ``search_ckpts-vN``. It works the same from a notebook; ``parse_search_config`` turns a TOML's ``[search]`` table into the config.
+space the config names (MASE's mixed-precision PTQ space, or a class of the user's own), runs the
+strategy (optuna, brute force, or the user's) and writes ``log.json`` / ``best.json`` to ``save_dir``
+(``{project_dir}/{project}/software/search_ckpts`` from the CLI). An earlier run's files there are
+first renamed to the next free ``log-vN.json`` / ``best-vN.json``. With ``storage`` (an optuna URL;
+``ch search`` passes ``sqlite:///.../search_ckpts/study.sqlite``) the study is kept there: a rerun
+resumes it, and workers given the same URL share it (``chop.search.storage``). It works the same from
+a notebook; ``parse_search_config`` turns a TOML's ``[search]`` table into the config.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chop.search.config import SearchConfig, parse_search_config
-from chop.search.strategy import SearchResult
+from chop.search.strategy_base import SearchResult
 
 __all__ = ["SearchConfig", "SearchOutcome", "SearchResult", "parse_search_config", "run_search"]
 
@@ -25,28 +29,38 @@ class SearchOutcome:
     space_size: int
     log_path: Path
     best_path: Path
-    kept: Path | None = None  # where an earlier run in save_dir was moved, if there was one
+    kept: tuple[Path, ...] = ()       # where an earlier run's log.json / best.json were moved
+    storage: str | None = None        # the study's storage URL (None: in memory)
+    study_name: str | None = None
 
 
 def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path, seed: int = 0,
-               source: str = "search config", on_trial: Callable[[SearchResult], None] | None = None) -> SearchOutcome:
+               source: str = "search config", on_trial: Callable[[SearchResult], None] | None = None,
+               storage: str | None = None, study_name: str | None = None) -> SearchOutcome:
     """Search ``config``'s space on ``model`` (float, trained) with ``data`` (a ``DatasetSplits``).
 
     ``source`` names the TOML in error messages; ``on_trial`` sees the result after every trial.
+    ``storage`` keeps the study at that optuna URL under ``study_name`` (default: the model's class and
+    the space's name), to resume or share it, when the strategy keeps one (``keeps_study``: the optuna ones).
     """
     from chop.models.input_shape import input_shape_of
-    from chop.workflows.transform import dummy_input, graph_with_metadata
-    from chop.search.outputs import ThrottledWriter, write_results
+    from chop.search.fingerprint import search_fingerprint
+    from chop.search.outputs import ThrottledWriter, keep_earlier_results, write_results
     from chop.search.runners import Runners
-    from chop.search.space import MixedPrecisionSpace
-    from chop.search.strategy import Search
-    from chop.tools.versions import keep_earlier_run
+    from chop.search.storage import StudyPlace
+    from chop.workflows.transform import dummy_input, graph_with_metadata
 
     input_shape = input_shape_of(model, data.x_train.shape[1])
     graph = graph_with_metadata(model, dummy_input(model, data.x_train))
-    space = MixedPrecisionSpace(config.space, graph, source)
+    space = config.space_class()(config.space, graph, source)
     runners = Runners(config.strategy, data, input_shape)
-    kept = keep_earlier_run(Path(save_dir))
+    place = None
+    if storage is not None:
+        name = study_name or f"{type(model).__name__}/{config.space_name}"
+        place = StudyPlace(storage, name, search_fingerprint(model, space, config.strategy, runners.rows),
+                           config.strategy.grace_period)
+    save_dir = Path(save_dir)
+    kept = keep_earlier_results(save_dir)
     writer = ThrottledWriter(save_dir)
 
     def after_trial(result: SearchResult) -> None:
@@ -54,6 +68,9 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
         if on_trial is not None:
             on_trial(result)
 
-    result = Search(space, graph, runners, config.strategy, seed).run(after_trial)
+    strategy = config.strategy_class()(space, runners, config.strategy, seed, place)
+    result = strategy.search(after_trial)
     log_path, best_path = write_results(result, save_dir)
-    return SearchOutcome(result, space.size, log_path, best_path, kept[0] if kept else None)
+    if place is None or not strategy.keeps_study:
+        return SearchOutcome(result, space.size, log_path, best_path, kept)
+    return SearchOutcome(result, space.size, log_path, best_path, kept, storage, place.name)

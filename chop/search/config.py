@@ -14,19 +14,30 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from chop.errors import ConfigError, did_you_mean
+from chop.search.registry import (
+    SEARCH_SPACES,
+    SEARCH_STRATEGIES,
+    USER_CLASS,
+    get_search_space_cls,
+    get_search_strategy_cls,
+    names_user_class,
+)
 from chop.tools.logger import get_logger
 from chop.tools.options import Option, Options, Wording
 
 log = get_logger(__name__)
 
-SPACE_NAMES = ("graph/quantize/mixed_precision_ptq",)
+SPACE_NAMES = tuple(SEARCH_SPACES)
 BY = ("name", "type")
-STRATEGY_NAMES = ("optuna",)
-SAMPLERS = ("tpe", "random", "nsgaii", "nsgaiii", "qmc", "grid")
+STRATEGY_NAMES = tuple(SEARCH_STRATEGIES)
+# brute_force and grid are one sampler: every point of the space once
+SAMPLERS = ("tpe", "random", "nsgaii", "nsgaiii", "qmc", "grid", "brute_force")
+BRUTE_FORCE = ("brute_force", "grid")
 DIRECTIONS = ("minimize", "maximize")
 # MASE's data-loader names -> the DatasetSplits split they read
 DATA_LOADERS = {"val_dataloader": "validation", "train_dataloader": "train", "test_dataloader": "test"}
@@ -53,8 +64,8 @@ SPACE_TABLE = Options.names("name", "setup", "seed")
 SPACE_SETUP_TABLE = Options.names("by", "model_parallel")
 SEED_TABLE = Options.names("config")
 STRATEGY_TABLE = Options.names("name", "eval_mode", "setup", "metrics", "sw_runner", "hw_runner")
-STRATEGY_SETUP_TABLE = Options.names("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction",
-                                     "batch_size") + Options(
+STRATEGY_SETUP_TABLE = Options.names("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction", "storage",
+                                     "grace_period", "batch_size") + Options(
     Option("n_jobs", ignored=_SERIAL, quiet_value=1),
     *(Option(key, ignored=_SERIAL) for key in ("model_parallel", "runner_style", "pkl_ckpt", "save_every_n_trials")),
 )
@@ -120,7 +131,10 @@ class StrategyConfig:
     eval_mode: bool
     evaluation: EvaluationConfig | None
     bitwidth: BitwidthConfig | None
-    batch_size: int = DEFAULT_BATCH_SIZE
+    storage: str | None = None           # the optuna storage URL of the TOML; --storage beats it
+    grace_period: int = 10               # seconds without a heartbeat after which a running trial counts as lost
+    options: Mapping[str, Any] = field(default_factory=dict)  # a user strategy's own setup keys (its setup_keys)
+    batch_size: int = DEFAULT_BATCH_SIZE  # trials sampled and scored together
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -129,8 +143,20 @@ class StrategyConfig:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    space: SearchSpaceConfig
+    """``space`` is the ``[search.search_space]`` table as ``space_cls.parse_config`` read it."""
+
+    space: Any
     strategy: StrategyConfig
+    space_name: str = SPACE_NAMES[0]
+    strategy_name: str = STRATEGY_NAMES[0]
+    space_cls: type | None = None      # None: looked up by name
+    strategy_cls: type | None = None
+
+    def space_class(self) -> type:
+        return self.space_cls or get_search_space_cls(self.space_name)
+
+    def strategy_class(self) -> type:
+        return self.strategy_cls or get_search_strategy_cls(self.strategy_name)
 
 
 def toml_value(value: Any) -> str:
@@ -202,20 +228,41 @@ class _Table:
 
 
 def parse_search_config(search: Any, source: str) -> SearchConfig:
-    """Check the ``[search]`` table of ``source`` (the TOML path, for messages)."""
+    """Check the ``[search]`` table of ``source`` (the TOML path, for messages; ``FILE.py:Class`` names are read
+    from its folder)."""
     if search is None:
         raise ConfigError(f"{source}: no [search] table; `ch search` needs [search.search_space] and "
                           "[search.strategy] (see configs/search/jsc_tiny_mixed_precision.toml)")
     root = _Table(source, "search", search, SEARCH_TABLE)
-    return SearchConfig(_parse_space(root.table("search_space", SPACE_TABLE)),
-                        _parse_strategy(root.table("strategy", STRATEGY_TABLE)))
+    folder = Path(source).parent
+    space_table = root.table("search_space")
+    space_name = space_table.data.get("name")
+    space_cls = _named_class(space_table, SPACE_NAMES, get_search_space_cls, folder)
+    strategy_table = root.table("strategy")
+    strategy_name = strategy_table.data.get("name", STRATEGY_NAMES[0])
+    strategy_table.data.setdefault("name", strategy_name)
+    strategy_cls = _named_class(strategy_table, STRATEGY_NAMES, get_search_strategy_cls, folder)
+    return SearchConfig(space_cls.parse_config(space_table.data, source),
+                        _parse_strategy(strategy_table, strategy_name, strategy_cls.setup_keys),
+                        space_name, strategy_name, space_cls, strategy_cls)
 
 
-def _parse_space(table: _Table) -> SearchSpaceConfig:
+def _named_class(table: _Table, known: tuple[str, ...], lookup: Any, folder: Path) -> type:
+    """The class ``name`` of ``table`` names: a built-in one or ``FILE.py:Class``; anything else lists the known."""
     name = table.data.get("name")
-    if name not in SPACE_NAMES:
-        hint = did_you_mean(name, SPACE_NAMES) if isinstance(name, str) else ""
-        raise table.error("name", f"one of {', '.join(SPACE_NAMES)}{hint}")
+    if not isinstance(name, str) or not (name in known or names_user_class(name)):
+        hint = did_you_mean(name, known) if isinstance(name, str) else ""
+        raise table.error("name", f"one of {', '.join(known)}, or {USER_CLASS}{hint}")
+    try:
+        return lookup(name, folder)
+    except ConfigError as error:
+        raise ConfigError(f"{table.where()} name = {toml_value(name)}: {error}") from error.__cause__
+
+
+def parse_mixed_precision_space(data: Mapping[str, Any], source: str) -> SearchSpaceConfig:
+    """``[search.search_space]`` of ``graph/quantize/mixed_precision_ptq``: ``setup.by`` and the seeds."""
+    table = _Table(source, "search.search_space", data, SPACE_TABLE)
+    name = table.data["name"]
     setup = table.table("setup", SPACE_SETUP_TABLE)
     by = setup.choice("by", BY)
     seed_table = table.table("seed")
@@ -237,12 +284,22 @@ def _parse_space(table: _Table) -> SearchSpaceConfig:
     return SearchSpaceConfig(name, by, tuple(seeds))
 
 
-def _parse_strategy(table: _Table) -> StrategyConfig:
-    table.choice("name", STRATEGY_NAMES, default="optuna")
+def _parse_strategy(table: _Table, name: str, own_keys: tuple[str, ...]) -> StrategyConfig:
+    STRATEGY_TABLE.check(table.data, table.where(), SEARCH_KEYS)
     eval_mode = table.boolean("eval_mode", True)
-    setup = table.table("setup", STRATEGY_SETUP_TABLE)
+    setup = table.table("setup", STRATEGY_SETUP_TABLE + Options.names(*own_keys))
     sampler = setup.choice("sampler", SAMPLERS, default="tpe")
+    if name == "brute_force":
+        if sampler not in BRUTE_FORCE and "sampler" in setup.data:
+            log.warning("%s sampler = %s is ignored: [search.strategy] name = \"brute_force\" visits every point once",
+                        setup.where(), toml_value(setup.data["sampler"]))
+        sampler = "brute_force"
     n_trials = setup.integer("n_trials", 1)
+    storage = setup.data.get("storage")
+    if storage is not None and (not isinstance(storage, str) or not storage):
+        raise setup.error("storage", 'an optuna storage URL, e.g. "sqlite:///study.sqlite"')
+    grace_period = setup.integer("grace_period", 2, default=10)
+    options = {key: setup.data[key] for key in own_keys if key in setup.data}
     batch_size = setup.integer("batch_size", 1, default=DEFAULT_BATCH_SIZE)
     timeout = setup.number("timeout", None, positive=True)
     summed = setup.boolean("sum_scaled_metrics", False)
@@ -256,7 +313,7 @@ def _parse_strategy(table: _Table) -> StrategyConfig:
     metrics = _parse_metrics(table, summed, evaluation is not None, bitwidth is not None)
     directions = (direction,) if direction is not None else tuple(m.direction for m in metrics)
     return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth,
-                          batch_size)
+                          storage, grace_period, options, batch_size)
 
 
 def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConfig | None]:

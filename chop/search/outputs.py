@@ -5,19 +5,27 @@ log entries are optuna's trial-dataframe columns (``number``, ``value`` or ``val
 ``values_1``, ... in sorted-metric order, ``user_attrs_*``, ``state``, ``datetime_*`` in ms since
 the epoch, ``duration`` in ms) and whose best entries are ``number``, ``value`` (a list for a
 Pareto set), ``software_metrics``, ``hardware_metrics``, ``scaled_metrics``, ``sampled_config``.
-Both are rewritten atomically, so a killed search leaves complete, readable files.
+Both are rewritten atomically, so a killed search leaves complete, readable files. A new run first
+renames the earlier run's pair to the next free ``log-vN.json`` / ``best-vN.json`` (one N for both),
+while the study file beside them (``study.sqlite``) stays where it is, to be resumed.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
 
+from chop.errors import MachopError
 from chop.search.strategy import SearchResult, TrialRecord
 from chop.tools.atomic import atomic_write_text
+from chop.tools.logger import get_logger
+from chop.tools.versions import versioned_name, versions
+
+log = get_logger(__name__)
 
 LOG_FILE = "log.json"
 BEST_FILE = "best.json"
@@ -61,6 +69,27 @@ def best_json(result: SearchResult) -> dict[str, dict[str, Any]]:
                         "hardware_metrics": trial.hardware_metrics, "scaled_metrics": trial.scaled_metrics,
                         "sampled_config": trial.sampled_config}
     return rows
+
+
+def keep_earlier_results(directory: str | Path) -> tuple[Path, ...]:
+    """Rename an earlier run's ``log.json`` / ``best.json`` to ``log-vN.json`` / ``best-vN.json``; returns where
+    they went."""
+    directory = Path(directory)
+    files = [directory / name for name in (LOG_FILE, BEST_FILE) if (directory / name).exists()]
+    if not files:
+        return ()
+    version = 1 + max(v for name in (LOG_FILE, BEST_FILE) for v in versions(directory, Path(name).stem, ".json"))
+    kept = []
+    for path in files:
+        target = directory / versioned_name(path.stem, version, path.suffix)
+        try:
+            os.rename(path, target)
+        except OSError as error:
+            raise MachopError(f"cannot move the earlier run's {path} aside to {target}: "
+                              f"{error.strerror or error}") from None
+        kept.append(target)
+    log.info("earlier run kept: %s", ", ".join(f"{path} -> {target.name}" for path, target in zip(files, kept)))
+    return tuple(kept)
 
 
 def write_results(result: SearchResult, directory: str | Path) -> tuple[Path, Path]:

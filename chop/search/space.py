@@ -3,8 +3,10 @@
 As in MASE, every node the quantise pass can handle gets its own copy of a seed's choices: with
 ``by = "name"`` the seed named after the node (else ``default``), with ``by = "type"`` the seed named
 after the node's mase op (else ``default``). The choices are flattened to ``"<node>/config/<key>"``
-names; a point picks one index per name, and ``pass_config(point)`` is the
-``quantize_transform_pass`` config (``by = "name"``, every node spelled out) that realises it.
+names; a point picks one index per name, and ``pass_config(point)`` (MASE's
+``flattened_indexes_to_config``) is the ``quantize_transform_pass`` config (``by = "name"``, every
+node spelled out) that realises it. ``rebuild_model`` quantises a trial copy of the float graph
+(``trial_graph``) with it.
 
 MASE's example TOML carries seeds for both styles (``linear`` and ``seq_blocks_2``) and uses the
 ones that match ``by``; a seed that names neither a quantisable node nor the op of one is a typo
@@ -15,15 +17,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from torch import fx
 
 from chop.errors import ConfigError, PassError, did_you_mean
-from chop.passes.graph.transforms.quantize import check_node_config, quantizable_nodes
-from chop.search.config import DEFAULT_SEED, Seed, SearchSpaceConfig, toml_value
+from chop.passes.graph.transforms.quantize import check_node_config, quantizable_nodes, quantize_transform_pass
+from chop.search.config import DEFAULT_SEED, Seed, SearchSpaceConfig, parse_mixed_precision_space, toml_value
+from chop.search.space_base import SearchSpaceBase
+from chop.search.trial_graph import trial_graph
 from chop.tools.logger import get_logger
 
 log = get_logger(__name__)
@@ -44,29 +48,26 @@ class Choice:
     values: tuple[Any, ...]
 
 
-class MixedPrecisionSpace:
-    """The flattened choices of a traced graph; turns sampled indexes into quantise-pass configs."""
+class MixedPrecisionSpace(SearchSpaceBase):
+    """The flattened choices of a traced graph; turns sampled indexes into quantise-pass configs (MASE's
+    ``GraphSearchSpaceMixedPrecisionPTQ``)."""
 
-    def __init__(self, config: SearchSpaceConfig, graph: Any, source: str) -> None:
-        nodes = quantizable_nodes(graph)
+    config: SearchSpaceConfig
+
+    @classmethod
+    def parse_config(cls, table: Mapping[str, Any], source: str) -> SearchSpaceConfig:
+        return parse_mixed_precision_space(table, source)
+
+    def build_search_space(self) -> None:
+        nodes = quantizable_nodes(self.graph)
         self.nodes = tuple(node.name for node in nodes)
-        seeds = _seeds_by_node(config, nodes, source)
+        seeds = _seeds_by_node(self.config, nodes, self.source)
         for node in nodes:
             if node.name in seeds:
-                _check_seed(graph, node, seeds[node.name], source)
+                _check_seed(self.graph, node, seeds[node.name], self.source)
         self.choices = tuple(Choice(f"{node}/config/{key}", node, key, values)
                              for node in self.nodes if node in seeds for key, values in seeds[node].choices)
-
-    @property
-    def size(self) -> int:
-        """How many distinct points (index combinations) the space has."""
-        return math.prod(len(choice.values) for choice in self.choices)
-
-    def points(self) -> Iterator[dict[str, int]]:
-        """Every point, as ``{flattened name: index}``."""
-        names = [choice.name for choice in self.choices]
-        for indexes in itertools.product(*(range(len(choice.values)) for choice in self.choices)):
-            yield dict(zip(names, indexes))
+        self.choices_flattened = {choice.name: choice.values for choice in self.choices}
 
     def pass_config(self, indexes: Mapping[str, int]) -> dict[str, Any]:
         """The ``quantize_transform_pass`` config of one point (None values: the quantiser's default)."""
@@ -77,6 +78,15 @@ class MixedPrecisionSpace:
         for node, config in configs.items():
             result[node] = {"config": config or dict(SKIP)}
         return result
+
+    def flattened_indexes_to_config(self, indexes: Mapping[str, int]) -> dict[str, Any]:
+        return self.pass_config(indexes)
+
+    def rebuild_model(self, sampled_config: dict[str, Any], is_eval_mode: bool) -> Any:
+        """A trial copy of the float graph, quantised as ``sampled_config`` says (a ``PassError`` if it cannot be)."""
+        graph = trial_graph(self.graph, self.nodes, shares_modules=is_eval_mode)
+        graph, _ = quantize_transform_pass(graph, sampled_config)
+        return graph
 
 
 def _seeds_by_node(config: SearchSpaceConfig, nodes: list[fx.Node], source: str) -> dict[str, Seed]:

@@ -12,6 +12,14 @@ reproducible.
 
 A point whose combination of choices no quantiser accepts (e.g. a frac width above the width)
 ends its trial as PRUNED, with the reason kept in the trial's ``error`` attribute.
+
+The study is in memory, or in an RDB storage (``StudyPlace``, see ``chop.search.storage``) that a
+rerun resumes and several workers share. ``n_trials`` is then the study's total: a worker runs
+trials until that many are finished or running, and the trial numbers optuna hands out one by one
+decide, when two workers ask at once, which trial is one too many (it is failed unrun, marked
+``surplus``). A worker that has nothing left to start waits for the trials others are running: a
+lost one (kill -9) goes stale after the heartbeat's grace period and its point is queued again,
+so the study always ends with exactly ``n_trials`` finished trials.
 """
 
 from __future__ import annotations
@@ -23,52 +31,32 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import optuna
+from optuna.trial import TrialState
 
-from chop.errors import PassError
-from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.search.batched_trials import TrialBatches
-from chop.search.config import StrategyConfig
-from chop.search.runners import Runners
-from chop.search.space import MixedPrecisionSpace
-from chop.search.trial_graph import trial_graph
+from chop.search.config import BRUTE_FORCE, StrategyConfig
+from chop.search.storage import HEARTBEAT_S, StudyPlace, open_study
+from chop.search.strategy_base import Leaderboard, Measured, SearchResult, SearchStrategyBase, TrialRecord
 
+__all__ = ["BruteForceSearch", "Search", "SearchResult", "TrialRecord", "make_sampler"]
 
-@dataclass(frozen=True)
-class TrialRecord:
-    """One finished (or interrupted) trial, in the terms MASE's ``log.json`` uses."""
-
-    number: int
-    state: str                            # COMPLETE, PRUNED (unusable point) or FAIL (interrupted)
-    values: tuple[float, ...] | None      # the objective values, None unless COMPLETE
-    software_metrics: dict[str, float]
-    hardware_metrics: dict[str, float]
-    scaled_metrics: dict[str, float]
-    sampled_config: dict[str, Any]
-    error: str | None
-    datetime_start: datetime.datetime | None
-    datetime_complete: datetime.datetime | None
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    trials: tuple[TrialRecord, ...]
-    best: tuple[TrialRecord, ...]         # the best trial, or the Pareto set of a multi-objective search
-    metric_names: tuple[str, ...]
-    multi_objective: bool
-    seconds: float
-    interrupted: bool = False
-
-
-# [search.strategy.setup] sampler -> optuna's sampler class; ``grid`` tries every point once
+# [search.strategy.setup] sampler -> optuna's sampler class; ``grid`` and ``brute_force`` try every point once
 SAMPLER_CLASSES: dict[str, type[optuna.samplers.BaseSampler]] = {
     "tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler,
     "nsgaii": optuna.samplers.NSGAIISampler, "nsgaiii": optuna.samplers.NSGAIIISampler,
     "qmc": optuna.samplers.QMCSampler, "grid": optuna.samplers.BruteForceSampler,
+    "brute_force": optuna.samplers.BruteForceSampler,
 }
+SURPLUS = "surplus"  # user attr of a trial asked when the study already had n_trials: failed unrun
+STARTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+class _Surplus(Exception):
+    """Raised by a trial that another worker's trials left no room for."""
 
 
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
@@ -80,25 +68,52 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
 
 def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
     attrs = trial.user_attrs
-    values = tuple(trial.values) if trial.state == optuna.trial.TrialState.COMPLETE else None
+    values = tuple(trial.values) if trial.state == TrialState.COMPLETE else None
     return TrialRecord(trial.number, trial.state.name, values, attrs.get("software_metrics", {}),
                        attrs.get("hardware_metrics", {}), attrs.get("scaled_metrics", {}),
                        attrs.get("sampled_config", {}), attrs.get("error"), trial.datetime_start,
                        trial.datetime_complete)
 
 
-class Search:
-    """One search: a space over a traced float graph, the runners and the strategy settings."""
+def _logged(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether a stored trial belongs in ``log.json``: finished or failed, and not a surplus one."""
+    return trial.state in (*FINISHED, TrialState.FAIL) and not trial.user_attrs.get(SURPLUS)
 
-    def __init__(self, space: MixedPrecisionSpace, graph: Any, runners: Runners, strategy: StrategyConfig,
-                 seed: int) -> None:
-        self.space, self.graph, self.runners, self.strategy, self.seed = space, graph, runners, strategy, seed
+
+def _lost(trial: optuna.trial.FrozenTrial, grace_period: float) -> bool:
+    """A running trial without parameters long after it began: its worker died between ``ask`` and the objective.
+
+    Optuna's heartbeat starts just before the objective, whose first step samples the parameters, so
+    such a trial never goes stale; it is left as it is (failing a trial without parameters would break
+    optuna's brute-force sampler for the whole study) and not counted.
+    """
+    return (trial.state == TrialState.RUNNING and not trial.params and trial.datetime_start is not None
+            and (datetime.datetime.now() - trial.datetime_start).total_seconds() > grace_period)
+
+
+class Search(SearchStrategyBase):
+    """MASE's ``SearchStrategyOptuna``: optuna samples the space; ``study`` says where the study is kept."""
+
+    keeps_study = True
+
+    def __init__(self, space: Any, runners: Any, config: StrategyConfig, seed: int,
+                 study: StudyPlace | None = None) -> None:
+        super().__init__(space, runners, config, seed, study)
         self._records: list[TrialRecord] = []
-        self._best: list[TrialRecord] = []
-        self._start = time.perf_counter()
+        self._board = Leaderboard(config.directions)
+        self._resumed = 0
+        self._asked, self._surplus = 0, False  # trials the current optimize call asked; whether one was surplus
         # point -> (software, hardware) metrics, or the reason it is unusable: evaluation is
         # deterministic, and samplers revisit points (TPE on the 18-point example does so half the time)
-        self.measured: dict[tuple[int, ...], tuple[dict[str, float], dict[str, float]] | str] = {}
+        self.measured: dict[tuple[int, ...], Measured | str] = {}
+
+    def sampler(self) -> optuna.samplers.BaseSampler:
+        return make_sampler(self.config.sampler, self.seed)
+
+    def n_trials(self) -> int:
+        """How many finished trials the study is to have: ``n_trials``, at most the space's size for brute force."""
+        exhaustive = self.config.sampler in BRUTE_FORCE
+        return min(self.config.n_trials, self.space.size) if exhaustive else self.config.n_trials
 
     def objective(self, trial: optuna.trial.Trial) -> float | list[float]:
         point, config = self.sample(trial)
@@ -107,9 +122,12 @@ class Search:
         return self.score(trial, point)
 
     def sample(self, trial: optuna.trial.Trial) -> tuple[tuple[int, ...], dict[str, Any]]:
-        """The trial's point (one index per choice) and its quantise-pass config, kept on the trial."""
-        indexes = {c.name: trial.suggest_int(c.name, 0, len(c.values) - 1) for c in self.space.choices}
-        config = self.space.pass_config(indexes)
+        """The trial's point (one index per choice) and its config, kept on the trial; ``_Surplus`` if over budget."""
+        indexes = {name: trial.suggest_int(name, 0, n - 1) for name, n in self.space.choice_lengths_flattened.items()}
+        if self._over_budget(trial):
+            trial.set_user_attr(SURPLUS, True)
+            raise _Surplus
+        config = self.space.flattened_indexes_to_config(indexes)
         trial.set_user_attr("sampled_config", config)
         return tuple(indexes.values()), config
 
@@ -120,23 +138,37 @@ class Search:
             trial.set_user_attr("error", measured_point)
             raise optuna.TrialPruned(measured_point)
         software, hardware = measured_point
-        measured = software | hardware
-        scaled = {m.name: m.scale * measured[m.name] for m in self.strategy.metrics}
+        scaled, values = self.objectives(software, hardware)
         trial.set_user_attr("software_metrics", software)
         trial.set_user_attr("hardware_metrics", hardware)
         trial.set_user_attr("scaled_metrics", scaled)
-        if self.strategy.sum_scaled_metrics:
-            return sum(scaled.values())
-        return list(scaled.values())
+        return values[0] if self.config.sum_scaled_metrics else list(values)
 
-    def measure(self, config: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]] | str:
-        """Quantise a copy of the float graph as ``config`` says and run the runners on it."""
-        graph = trial_graph(self.graph, self.space.nodes, shares_modules=self.strategy.eval_mode)
-        try:
-            graph, _ = quantize_transform_pass(graph, config)
-        except PassError as error:
-            return str(error)
-        return self.runners.software(graph), self.runners.hardware(graph)
+    def _over_budget(self, trial: optuna.trial.Trial) -> bool:
+        """Whether ``n_trials`` trials came before this one (only another worker can have asked them meanwhile).
+
+        Optuna numbers a study's trials one by one, atomically; those before this one that failed,
+        or wait to be retried, do not count.
+        """
+        if self.study_place is None:
+            return False
+        others = trial.study.get_trials(deepcopy=False,
+                                        states=(TrialState.FAIL, TrialState.WAITING, TrialState.RUNNING))
+        not_counted = sum(t.number < trial.number and (t.state != TrialState.RUNNING or self._lost(t)) for t in others)
+        return trial.number - not_counted >= self.n_trials()
+
+    def _lost(self, trial: optuna.trial.FrozenTrial) -> bool:
+        return self.study_place is not None and _lost(trial, self.study_place.grace_period)
+
+    def left(self, study: optuna.Study) -> int:
+        """How many more trials the study has room for (finished and running ones count)."""
+        return self.n_trials() - self._count(study, STARTED)
+
+    def _count(self, study: optuna.Study, states: tuple[TrialState, ...]) -> int:
+        return sum(not self._lost(t) for t in study.get_trials(deepcopy=False, states=states))
+
+    def search(self, on_trial: Callable[[SearchResult], None] | None = None) -> SearchResult:
+        return self.run(on_trial)
 
     def run(self, on_trial: Callable[[SearchResult], None] | None = None) -> SearchResult:
         """Optimise; ``on_trial`` sees the result so far after every trial (e.g. to save ``log.json``).
@@ -148,9 +180,13 @@ class Search:
         instead of 130. A second Ctrl-C, or a ``KeyboardInterrupt`` raised by code, stops at once.
         """
         stop = threading.Event()
-        batches = TrialBatches(self, self.strategy.batch_size) if self.strategy.batch_size > 1 else None
 
         def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+            self._asked += 1
+            if trial.user_attrs.get(SURPLUS):
+                self._surplus = True
+                study.stop()
+                return
             self._add(_record(trial))
             if on_trial is not None:
                 on_trial(self._result())
@@ -160,41 +196,86 @@ class Search:
         # optuna logs every trial (and a traceback for an interrupted one); the records say it all
         verbosity = optuna.logging.get_verbosity()
         optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = None
         try:
-            study = optuna.create_study(sampler=make_sampler(self.strategy.sampler, self.seed),
-                                        directions=list(self.strategy.directions))
-            self._records, self._best, self._start = [], [], time.perf_counter()
+            study = self._open()
             with _stop_on_sigint(stop):
-                if batches is None:
-                    study.optimize(self.objective, n_trials=self.strategy.n_trials, timeout=self.strategy.timeout,
-                                   callbacks=[after_trial])
-                else:  # each trial optimize runs opens a batch of trials scored together
-                    study.optimize(batches.objective, timeout=self.strategy.timeout,
-                                   callbacks=[batches.then(after_trial)])
+                self._optimise(study, stop, after_trial)
         except KeyboardInterrupt:
-            return self._result(interrupted=True)
+            return self._final(study, interrupted=True)
         finally:
             optuna.logging.set_verbosity(verbosity)
-        return self._result(interrupted=stop.is_set())
+        return self._final(study, interrupted=stop.is_set())
+
+    def _open(self) -> optuna.Study:
+        """The study, new or resumed; the trials it already has are the first records."""
+        directions = list(self.config.directions)
+        if self.study_place is None:
+            study = optuna.create_study(sampler=self.sampler(), directions=directions)
+        else:
+            study = open_study(self.study_place, self.sampler(), directions)
+        self._records, self._board = [], Leaderboard(self.config.directions)
+        for trial in study.get_trials(deepcopy=False):
+            if _logged(trial):
+                self._add(_record(trial))
+        self._resumed = len(self._records)
+        self._start = time.perf_counter()
+        return study
+
+    def _optimise(self, study: optuna.Study, stop: threading.Event, after_trial: Callable[..., None]) -> None:
+        """Run trials until ``n_trials`` are finished, the sampler has no point left, time is up or Ctrl-C."""
+        deadline = None if self.config.timeout is None else time.monotonic() + self.config.timeout
+        # batch_size > 1: each trial optimize runs opens a batch of trials scored together
+        batches = TrialBatches(self, self.config.batch_size) if self.config.batch_size > 1 else None
+        objective = self.objective if batches is None else batches.objective
+        callback = after_trial if batches is None else batches.then(after_trial)
+        while not stop.is_set():
+            left = self.left(study)
+            if left > 0:
+                self._asked, self._surplus = 0, False
+                study.optimize(objective, n_trials=left, callbacks=[callback], catch=(_Surplus,),
+                               timeout=None if deadline is None else max(deadline - time.monotonic(), 0.0))
+                if not self._surplus and self._asked < left:
+                    return  # the sampler stopped the study (every point visited), the time is up, or Ctrl-C
+                continue  # all asked, or another worker took the last places: count again
+            if self.study_place is None or self._count(study, FINISHED) >= self.n_trials():
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            # trials of other workers are running, or of a lost one that will go stale and be queued again
+            time.sleep(HEARTBEAT_S)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
 
     def _add(self, record: TrialRecord) -> None:
-        """Keep the trials and, incrementally, the best one or the Pareto set (optuna's own ties rules)."""
         self._records.append(record)
-        if record.values is None:
-            return
-        directions = self.strategy.directions
-        if len(directions) == 1:
-            if not self._best or _dominates(record.values, self._best[0].values, directions):
-                self._best = [record]
-            return
-        if any(_dominates(b.values, record.values, directions) for b in self._best):
-            return
-        self._best = [b for b in self._best if not _dominates(record.values, b.values, directions)] + [record]
+        self._board.add(record)
+
+    def _final(self, study: optuna.Study | None, interrupted: bool) -> SearchResult:
+        """Every trial of the study (those of other workers too), in trial order."""
+        if study is not None and self.study_place is not None:
+            self._records, self._board = [], Leaderboard(self.config.directions)
+            for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
+                if _logged(trial):
+                    self._add(_record(trial))
+        return self._result(interrupted)
 
     def _result(self, interrupted: bool = False) -> SearchResult:
-        multi = len(self.strategy.directions) > 1
-        return SearchResult(tuple(self._records), tuple(self._best), self.strategy.metric_names, multi,
-                            time.perf_counter() - self._start, interrupted)
+        return SearchResult(tuple(self._records), tuple(self._board.best), self.config.metric_names,
+                            len(self.config.directions) > 1, time.perf_counter() - self._start, interrupted,
+                            self._resumed)
+
+
+class BruteForceSearch(Search):
+    """``[search.strategy] name = "brute_force"`` (lab 3 Q3): every point of the space once, whatever ``sampler``
+    says."""
+
+    def sampler(self) -> optuna.samplers.BaseSampler:
+        return make_sampler("brute_force", self.seed)
+
+    def n_trials(self) -> int:
+        return min(self.config.n_trials, self.space.size)
 
 
 @contextmanager
@@ -216,15 +297,3 @@ def _stop_on_sigint(stop: threading.Event) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _dominates(a: tuple[float, ...], b: tuple[float, ...], directions: tuple[str, ...]) -> bool:
-    """``a`` is no worse than ``b`` in every objective and better in one (one objective: strictly better)."""
-    better = no_worse = 0
-    for x, y, direction in zip(a, b, directions):
-        if x == y:
-            no_worse += 1
-        elif (x > y) == (direction == "maximize"):
-            better += 1
-            no_worse += 1
-    return no_worse == len(directions) and better > 0

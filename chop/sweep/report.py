@@ -17,7 +17,7 @@ from typing import Any
 
 from chop.sweep.config import GRID_KEYS
 from chop.sweep.store import FINISHED, StoredRun, SweepStore
-from chop.tools.atomic import atomic_path, atomic_write_text
+from chop.tools.atomic import atomic_save_png, atomic_write_text
 
 METRICS = ("val_acc_last_epoch", "train_acc_last_step", "test_acc")
 # The seed study's three plots, plus the other grid keys when a sweep varies them.
@@ -148,11 +148,6 @@ def _order(value: Any) -> tuple:
     return (0, value, "") if isinstance(value, (int, float)) else (1, 0, str(value))
 
 
-def _save(figure: Any, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-
-
 def plot_metric_vs(summaries: Sequence[ConfigSummary], key: str, swept_keys: Sequence[str], path: Path) -> bool:
     """val_acc_last_epoch against ``key`` with std error bars; False when no two configs differ in it alone."""
     lines = _lines_for(summaries, key, swept_keys)
@@ -183,7 +178,7 @@ def plot_metric_vs(summaries: Sequence[ConfigSummary], key: str, swept_keys: Seq
     axis.grid(alpha=0.3)
     if any(fixed for fixed, _ in lines):
         axis.legend(fontsize=7)
-    _save(figure, path)
+    atomic_save_png(figure, path)
     plt.close(figure)
     return True
 
@@ -219,7 +214,7 @@ def plot_curves(summaries: Sequence[ConfigSummary], path: Path) -> bool:
         axis.grid(alpha=0.3)
     axes[0].set_ylabel("accuracy (mean over repeats)")
     axes[1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    _save(figure, path)
+    atomic_save_png(figure, path)
     plt.close(figure)
     return True
 

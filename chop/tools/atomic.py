@@ -69,6 +69,12 @@ def atomic_write_text(target: str | Path, text: str) -> None:
     atomic_write(target, lambda handle: handle.write(text), mode="w")
 
 
+def atomic_save_png(figure: Any, target: str | Path, *, tight: bool = True) -> None:
+    """Save a matplotlib figure as PNG (110 dpi, as every machop plot), written atomically."""
+    with atomic_path(target) as tmp:
+        figure.savefig(tmp, format="png", dpi=110, **({"bbox_inches": "tight"} if tight else {}))
+
+
 def atomic_torch_save(obj: Any, target: str | Path) -> None:
     import torch
 

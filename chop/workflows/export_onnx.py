@@ -25,10 +25,9 @@ export there is moved aside to ``onnx-vN`` first, and a failed write puts it bac
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +35,18 @@ import numpy as np
 import torch
 from torch import Tensor, fx, nn
 
-from chop.errors import ExportError, HardwareError
+from chop.errors import ExportError
 from chop.hardware.fixed import FixedFormat
-from chop.hardware.ops import FixedAdd, FixedAffine, FixedInput, FixedLinear, FixedReLU, HardwareOp
-from chop.hardware.prepare import linear_bounds
 from chop.hardware.reference import integer_reference, output_format
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.quantized import QuantizedModule
-from chop.tools.atomic import atomic_write, atomic_write_text
 from chop.tools.modes import eval_mode
-from chop.tools.versions import replacing
-from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs, split_rows
+from chop.workflows.export_common import (INPUT, OUTPUT, Comparison, PreparedOnnxGraph, check_exact, compare,
+                                          is_quantised, output_shape, prepared_for_export, write_export, write_prepared)
+from chop.workflows.hardware import HardwareOptions, quantised_graphs, split_rows
 
-EXPORT_DIR, MODEL_FILE, SUMMARY_FILE = Path("export") / "onnx", "model.onnx", "summary.json"
+EXPORT_DIR, MODEL_FILE = Path("export") / "onnx", "model.onnx"
 FLOAT_OPSET, QUANTISED_OPSET = 17, 21
 FLOAT_ATOL = 1e-5
-FLOAT32_BITS = 24  # float32's significand: integers up to 2^24 are exact
-INPUT, OUTPUT = "x", "y"
 
 
 def _onnx() -> Any:
@@ -100,59 +94,33 @@ def _code_type(fmt: FixedFormat, where: str, *, stored: bool) -> int:
                       f"quantise it to at most 16 bits")
 
 
-def _check_exact(fmt: FixedFormat, where: str, operand: str) -> None:
-    if fmt.width > FLOAT32_BITS:
-        raise ExportError(f"{where}: the {operand} format {fmt} has no exact ONNX float32 form (at most "
-                          f"{FLOAT32_BITS} bits); use narrower weights or inputs")
+class QdqGraph(PreparedOnnxGraph):
+    """A prepared graph in float32 QDQ form: codes behind ``DequantizeLinear``, requantisation by ``QuantizeLinear``."""
 
-
-def _where(node: fx.Node, module: nn.Module) -> str:
-    kind = module.kind if isinstance(module, HardwareOp) else type(module).__name__
-    return f"node '{node.name}' ({kind})"
-
-
-class _QdqGraph:
-    """The ONNX nodes and initializers of one prepared graph, built node by node."""
-
-    def __init__(self) -> None:
-        self.nodes: list[Any] = []
-        self.initializers: list[Any] = []
-
-    def _constant(self, name: str, array: np.ndarray) -> str:
-        from onnx import numpy_helper
-
-        self.initializers.append(numpy_helper.from_array(array, name))
-        return name
-
-    def op(self, op: str, inputs: list[str], output: str, **attributes: Any) -> str:
-        from onnx import helper
-
-        self.nodes.append(helper.make_node(op, inputs, [output], name=output, **attributes))
-        return output
+    target = "ONNX"
 
     def _scale_zero(self, name: str, fmt: FixedFormat, code_type: int) -> list[str]:
         from onnx import helper
 
-        scale = self._constant(f"{name}.scale", np.array(fmt.step, dtype=np.float32))
-        zero = self._constant(f"{name}.zero", np.array(0, dtype=helper.tensor_dtype_to_np_dtype(code_type)))
+        scale = self.constant(f"{name}.scale", np.array(fmt.step, dtype=np.float32))
+        zero = self.constant(f"{name}.zero", np.array(0, dtype=helper.tensor_dtype_to_np_dtype(code_type)))
         return [scale, zero]
 
-    def dequantized(self, name: str, codes: Tensor, fmt: FixedFormat, where: str) -> str:
-        """A constant: its integer codes stored in their narrowest ONNX type, dequantised to float32."""
+    def quantised_constant(self, name: str, codes: Tensor, fmt: FixedFormat, where: str) -> str:
+        """The codes stored in their narrowest ONNX integer type, dequantised to float32."""
         from onnx import helper
 
-        _check_exact(fmt, where, name.rsplit(".", 1)[-1])
+        check_exact(fmt, where, name.rsplit(".", 1)[-1], self.target)
         code_type = _code_type(fmt, where, stored=True)
-        stored = self._constant(f"{name}.codes", codes.numpy().astype(helper.tensor_dtype_to_np_dtype(code_type)))
+        stored = self.constant(f"{name}.codes", codes.numpy().astype(helper.tensor_dtype_to_np_dtype(code_type)))
         return self.op("DequantizeLinear", [stored, *self._scale_zero(name, fmt, code_type)], name)
 
-    def requantized(self, value: str, name: str, source: FixedFormat | None, target: FixedFormat, where: str) -> str:
-        """``value`` (exact on ``source``'s grid; real where None) moved to ``target``: round half to even, saturate.
-
-        Nothing is emitted where every value of ``source`` is one of ``target`` (e.g. the output's
-        exact accumulator); a ``Clip`` only where ``target`` is narrower than its integer type.
+    def requantized(self, value: str, name: str, source: FixedFormat | None, target: FixedFormat, where: str,
+                    output_only: bool) -> str:
+        """Nothing is emitted where every value of ``source`` is one of ``target`` (e.g. the output's exact
+        accumulator); a ``Clip`` only where ``target`` is narrower than its integer type.
         """
-        _check_exact(target, where, "output")
+        check_exact(target, where, "output", self.target)
         if source is not None:
             shift = target.frac - source.frac
             if shift >= 0 and target.lo <= source.lo << shift and source.hi << shift <= target.hi:
@@ -160,37 +128,12 @@ class _QdqGraph:
         code_type = _code_type(target, where, stored=False)
         bits = 8 if target.width <= 8 else 16
         if target.width != bits:
-            low = self._constant(f"{name}.lo", np.array(target.lo * target.step, dtype=np.float32))
-            high = self._constant(f"{name}.hi", np.array(target.hi * target.step, dtype=np.float32))
+            low = self.constant(f"{name}.lo", np.array(target.lo * target.step, dtype=np.float32))
+            high = self.constant(f"{name}.hi", np.array(target.hi * target.step, dtype=np.float32))
             value = self.op("Clip", [value, low, high], f"{name}.clipped")
         scale_zero = self._scale_zero(f"{name}.q", target, code_type)
         codes = self.op("QuantizeLinear", [value, *scale_zero], f"{name}.codes")
         return self.op("DequantizeLinear", [codes, *scale_zero], name)
-
-    def linear(self, value: str, name: str, module: FixedLinear, where: str) -> str:
-        _check_products(module.weight, module.in_format, where)
-        weight = self.dequantized(f"{name}.weight", module.weight.T.contiguous(), module.weight_format, where)
-        acc = self.op("MatMul", [value, weight], f"{name}.products")
-        bias = self.dequantized(f"{name}.bias", module.bias, FixedFormat.holding(
-            min(0, int(module.bias.min())), max(0, int(module.bias.max())), module.acc_format.frac), where)
-        acc = self.op("Add", [acc, bias], f"{name}.acc")
-        return self.requantized(acc, name, module.acc_format, module.out_format, where)
-
-    def affine(self, value: str, name: str, module: FixedAffine, where: str) -> str:
-        _check_products(module.scale.unsqueeze(1), module.in_format, where)
-        scale = self.dequantized(f"{name}.scale_factor", module.scale, module.scale_format, where)
-        shift = self.dequantized(f"{name}.shift", module.shift, FixedFormat.holding(
-            min(0, int(module.shift.min())), max(0, int(module.shift.max())), module.acc_format.frac), where)
-        acc = self.op("Add", [self.op("Mul", [value, scale], f"{name}.products"), shift], f"{name}.acc")
-        return self.requantized(acc, name, module.acc_format, module.out_format, where)
-
-
-def _check_products(weight: Tensor, in_format: FixedFormat, where: str) -> None:
-    """Every partial sum of ``x @ W^T`` (before the bias) must be exact in float32 (any summation order)."""
-    low, high = linear_bounds(weight, torch.zeros(len(weight), dtype=torch.int64), in_format, 0)
-    if max(-low, high) > 2**FLOAT32_BITS:
-        raise ExportError(f"{where}: its products reach {max(-low, high):,} codes, more than float32 holds exactly "
-                          f"(2^{FLOAT32_BITS}); use narrower weights or inputs")
 
 
 def quantised_onnx(prepared: MaseGraph | fx.GraphModule, input_shape: tuple[int, ...]) -> bytes:
@@ -199,39 +142,10 @@ def quantised_onnx(prepared: MaseGraph | fx.GraphModule, input_shape: tuple[int,
     from onnx import TensorProto, helper
 
     module = prepared.model if isinstance(prepared, MaseGraph) else prepared
-    graph, names = _QdqGraph(), {}
-    for node in module.graph.nodes:
-        if node.op == "placeholder":
-            names[node] = INPUT
-            continue
-        if node.op == "output":
-            result = node.args[0]
-            graph.op("Identity", [names[result]], OUTPUT)
-            continue
-        called = module.get_submodule(str(node.target)) if node.op == "call_module" else None
-        if not isinstance(called, HardwareOp):
-            raise ExportError(f"node '{node.name}' ({node.op} {getattr(node.target, '__name__', node.target)}) has no "
-                              f"ONNX form in machop's quantised export; only the hardware twins do")
-        where, inputs = _where(node, called), [names[arg] for arg in node.args]
-        if isinstance(called, FixedInput):
-            names[node] = graph.requantized(inputs[0], node.name, None, called.out_format, where)
-        elif isinstance(called, FixedLinear):
-            names[node] = graph.linear(inputs[0], node.name, called, where)
-        elif isinstance(called, FixedAffine):
-            names[node] = graph.affine(inputs[0], node.name, called, where)
-        elif isinstance(called, FixedReLU):
-            relu = graph.op("Relu", inputs, f"{node.name}.relu")
-            names[node] = graph.requantized(relu, node.name, called.in_format, called.out_format, where)
-        elif isinstance(called, FixedAdd):
-            _check_exact(called.acc_format, where, "accumulator")
-            total = graph.op("Add", inputs, f"{node.name}.acc")
-            names[node] = graph.requantized(total, node.name, called.acc_format, called.out_format, where)
-        else:
-            raise ExportError(f"{where} has no ONNX form in machop's quantised export")
-    with torch.no_grad(), eval_mode(module):
-        output_shape = tuple(module(torch.zeros((1, *input_shape), dtype=torch.float64)).shape[1:])
+    graph = QdqGraph()
+    write_prepared(module, graph)
     inputs = [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["batch", *input_shape])]
-    outputs = [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", *output_shape])]
+    outputs = [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", *output_shape(module, input_shape)])]
     model = helper.make_model(
         helper.make_graph(graph.nodes, "machop_quantised", inputs, outputs, graph.initializers),
         opset_imports=[helper.make_opsetid("", QUANTISED_OPSET)], producer_name="machop")
@@ -252,35 +166,6 @@ def run_onnx(model: bytes, x: Tensor) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class OnnxComparison:
-    """onnxruntime's outputs against machop's on ``rows`` test rows.
-
-    ``tolerance`` 0.0 means exact (quantised); ``mismatching_rows`` counts rows with an output
-    further than ``tolerance`` from machop's or a different argmax.
-    """
-
-    rows: int
-    tolerance: float
-    max_abs_difference: float
-    argmax_agreement: float
-    mismatching_rows: int
-    onnx_accuracy: float
-    machop_accuracy: float
-
-
-def compare(onnx_out: np.ndarray, machop_out: Tensor, y: Tensor, tolerance: float) -> OnnxComparison:
-    """How ``onnx_out`` and ``machop_out`` (one row per test row) differ, and their accuracies on labels ``y``."""
-    ours = machop_out.detach().to(torch.float64).reshape(len(y), -1)
-    theirs = torch.as_tensor(onnx_out, dtype=torch.float64).reshape(len(y), -1)
-    difference = (theirs - ours).abs()
-    same_class = theirs.argmax(dim=1) == ours.argmax(dim=1)
-    differing = (difference > tolerance).any(dim=1) | ~same_class
-    return OnnxComparison(len(y), tolerance, float(difference.max()), float(same_class.double().mean()),
-                          int(differing.sum()), float((theirs.argmax(dim=1) == y).double().mean()),
-                          float((ours.argmax(dim=1) == y).double().mean()))
-
-
-@dataclass(frozen=True)
 class OnnxExport:
     """What ``run_export_onnx`` wrote and found; ``as_json`` is ``summary.json``."""
 
@@ -290,20 +175,15 @@ class OnnxExport:
     opset: int
     file_bytes: int
     export_seconds: float
-    comparison: OnnxComparison
+    comparison: Comparison
 
     def as_json(self) -> dict[str, Any]:
         return {"target": "onnx", "kind": self.kind, "opset": self.opset, "model": str(self.export_dir / MODEL_FILE),
-                "file_bytes": self.file_bytes, "export_seconds": self.export_seconds, **asdict(self.comparison)}
-
-
-def is_quantised(graph: MaseGraph) -> bool:
-    """Whether any module of ``graph`` is one of machop's quantised twins."""
-    return any(isinstance(module, QuantizedModule) for module in graph.model.modules())
+                "file_bytes": self.file_bytes, "export_seconds": self.export_seconds, **self.comparison.as_json("onnx")}
 
 
 def export_model(model: nn.Module, passes: Mapping[str, Any], data: Any,
-                 options: HardwareOptions = HardwareOptions()) -> tuple[str, bytes, float, OnnxComparison]:
+                 options: HardwareOptions = HardwareOptions()) -> tuple[str, bytes, float, Comparison]:
     """Build the ONNX model (float or quantised, see the module docstring) and compare it on the test split.
 
     Returns the kind, the serialised model, the seconds the export took and the comparison.
@@ -318,10 +198,7 @@ def export_model(model: nn.Module, passes: Mapping[str, Any], data: Any,
         with torch.no_grad(), eval_mode(model):
             reference = model(x)
         return "float", onnx_model, seconds, compare(run_onnx(onnx_model, x), reference, y, FLOAT_ATOL)
-    try:
-        prepared, _ = prepare_graph(graphs.quantised, options)
-    except HardwareError as error:
-        raise ExportError(f"quantised ONNX export (through the hardware preparation): {error}") from None
+    prepared = prepared_for_export(graphs.quantised, options, "ONNX")
     onnx_model = quantised_onnx(prepared, tuple(x.shape[1:]))
     seconds = time.perf_counter() - started
     reference = output_format(prepared).to_real(integer_reference(prepared, x))
@@ -333,9 +210,7 @@ def run_export_onnx(model: nn.Module, passes: Mapping[str, Any], data: Any, proj
     """``ch export onnx``: export, compare on the whole test split, then write ``{project_dir}/export/onnx/``."""
     kind, onnx_model, seconds, comparison = export_model(model, passes, data, options)
     export_dir = Path(project_dir) / EXPORT_DIR
-    with replacing(export_dir) as kept:
-        atomic_write(export_dir / MODEL_FILE, lambda handle: handle.write(onnx_model))
-        outcome = OnnxExport(export_dir, kept, kind, FLOAT_OPSET if kind == "float" else QUANTISED_OPSET,
-                             len(onnx_model), round(seconds, 3), comparison)
-        atomic_write_text(export_dir / SUMMARY_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
-    return outcome
+    outcome = OnnxExport(export_dir, None, kind, FLOAT_OPSET if kind == "float" else QUANTISED_OPSET,
+                         len(onnx_model), round(seconds, 3), comparison)
+    kept = write_export(export_dir, MODEL_FILE, onnx_model, outcome.as_json())
+    return replace(outcome, kept=kept)

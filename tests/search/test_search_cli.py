@@ -131,7 +131,8 @@ def test_load_evaluates_the_checkpoint_weights(tmp_path: Path, capsys: pytest.Ca
      "[search.search_space.seed.linear.config] weight_width = []: expected a non-empty list of choices"),
     (lambda t: t.replace("n_trials = 20", "n_trials = 0"), "[search.strategy.setup] n_trials = 0: expected an integer"),
     (lambda t: t.replace('sampler = "tpe"', 'sampler = "tpx"'),
-     "[search.strategy.setup] sampler = \"tpx\": expected one of tpe, random, nsgaii, nsgaiii, qmc, grid "
+     "[search.strategy.setup] sampler = \"tpx\": expected one of tpe, random, nsgaii, nsgaiii, qmc, grid, "
+     "brute_force "
      "(did you mean 'tpe'?)"),
     (lambda t: t.replace("accuracy.scale", "acuracy.scale"), "unknown metric `acuracy` (did you mean 'accuracy'?)"),
     (lambda t: t.replace('accuracy.direction = "maximize"', 'accuracy.direction = "up"'),
@@ -207,10 +208,12 @@ def test_lab3_command_line_runs_offline(tmp_path: Path, capsys: pytest.CaptureFi
     assert entry["user_attrs_software_metrics"]["accuracy"] == pytest.approx(accuracy, abs=1e-7)
 
 
-def test_a_rerun_keeps_the_earlier_search_ckpts(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_a_rerun_resumes_the_study_and_keeps_the_earlier_outputs(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """n_trials 2, then 3, then 4 in one project: each rerun adds one trial to the study in study.sqlite,
+    and the earlier log.json / best.json are kept as log-vN.json / best-vN.json beside it."""
     search_dir = tmp_path / "p" / "software" / "search_ckpts"
-    logs = []
+    results = []
     for trials in (2, 3, 4):
         caplog.clear()
         config = tmp_path / f"n{trials}.toml"
@@ -218,12 +221,22 @@ def test_a_rerun_keeps_the_earlier_search_ckpts(tmp_path: Path, capsys: pytest.C
         code, out, err = _run(capsys, ["search", "--config", str(config), "--project-dir", str(tmp_path),
                                        "--project", "p", "--json"])
         assert code == 0, err
-        logs.append(json.loads((search_dir / "log.json").read_text()))
-    assert json.loads(out)["kept"] == str(tmp_path / "p" / "software" / "search_ckpts-v2")
-    assert [m for m in caplog.messages if "earlier run" in m] == [f"earlier run kept: {search_dir} -> search_ckpts-v2"]
-    assert [len(json.loads((search_dir.parent / name / "log.json").read_text()))
-            for name in ("search_ckpts-v1", "search_ckpts-v2", "search_ckpts")] == [2, 3, 4]
-    assert json.loads((search_dir.parent / "search_ckpts-v1" / "log.json").read_text()) == logs[0]
+        results.append(json.loads(out))
+    assert [r["resumed"] for r in results] == [0, 2, 3] and [r["trials"] for r in results] == [2, 3, 4]
+    assert {r["storage"] for r in results} == {f"sqlite:///{search_dir / 'study.sqlite'}"}
+    assert {r["study"] for r in results} == {"jsc-tiny/graph/quantize/mixed_precision_ptq"}
+    assert results[2]["kept"] == [str(search_dir / "log-v2.json"), str(search_dir / "best-v2.json")]
+    assert [m for m in caplog.messages if "earlier run" in m] == [
+        f"earlier run kept: {search_dir / 'log.json'} -> log-v2.json, {search_dir / 'best.json'} -> best-v2.json"]
+    logs = [json.loads((search_dir / name).read_text()) for name in ("log-v1.json", "log-v2.json", "log.json")]
+    assert [len(log) for log in logs] == [2, 3, 4]
+    # the trials done before are not redone: the earlier runs' entries are the first ones of the latest log
+    for earlier in logs[:2]:
+        assert [logs[2][key] for key in earlier] == list(earlier.values())
+    assert [entry["number"] for entry in logs[2].values()] == [0, 1, 2, 3]
+    # (SQLite's write-ahead log, study.sqlite-wal and -shm, sits beside the study while it is open)
+    assert sorted(p.name for p in search_dir.iterdir() if not p.name.startswith("study.sqlite-")) == [
+        "best-v1.json", "best-v2.json", "best.json", "log-v1.json", "log-v2.json", "log.json", "study.sqlite"]
 
 
 def test_without_load_it_warns_that_the_weights_are_untrained(tmp_path: Path, capsys: pytest.CaptureFixture,

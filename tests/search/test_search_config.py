@@ -62,7 +62,8 @@ def _edit(table: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(("path", "value", "message"), [
     ("search_space.name", "graph/quantize/mixed_precision",
      '[search.search_space] name = "graph/quantize/mixed_precision": expected one of '
-     "graph/quantize/mixed_precision_ptq (did you mean 'graph/quantize/mixed_precision_ptq'?)"),
+     "graph/quantize/mixed_precision_ptq, or FILE.py:Class (a class of your own) "
+     "(did you mean 'graph/quantize/mixed_precision_ptq'?)"),
     ("search_space.setup.by", "types",
      "[search.search_space.setup] by = \"types\": expected one of name, type (did you mean 'type'?)"),
     ("search_space.seed.linear.config.weight_width", [],
@@ -75,7 +76,8 @@ def _edit(table: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     ("strategy.setup.n_trials", 0, "[search.strategy.setup] n_trials = 0: expected an integer >= 1"),
     ("strategy.setup.n_trials", ..., "[search.strategy.setup] is missing `n_trials`"),
     ("strategy.setup.sampler", "tpx",
-     '[search.strategy.setup] sampler = "tpx": expected one of tpe, random, nsgaii, nsgaiii, qmc, grid '
+     '[search.strategy.setup] sampler = "tpx": expected one of tpe, random, nsgaii, nsgaiii, qmc, grid, '
+     "brute_force "
      "(did you mean 'tpe'?)"),
     ("strategy.setup.timeout", -5, "[search.strategy.setup] timeout = -5: expected a positive number"),
     ("strategy.setup.sum_scaled_metrics", True,
@@ -98,13 +100,25 @@ def _edit(table: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
      "val_dataloader, train_dataloader, test_dataloader (did you mean 'val_dataloader'?)"),
     ("strategy.hw_runner.average_bitwidth.compare_to", ...,
      "[search.strategy.hw_runner.average_bitwidth] is missing `compare_to`"),
-    ("strategy.name", "rl", '[search.strategy] name = "rl": expected one of optuna'),
+    ("strategy.name", "rl",
+     '[search.strategy] name = "rl": expected one of optuna, brute_force, or FILE.py:Class (a class of your own)'),
+    ("strategy.sw_runner.basic_eval", {"num_samples": 8},
+     "[search.strategy.sw_runner] unknown key `basic_eval` (did you mean 'basic_evaluation'?); known: basic_evaluation"),
+    ("strategy.hw_runner.latency", {},
+     "[search.strategy.hw_runner] unknown key `latency`; known: average_bitwidth"),
+    ("strategy.setup.storage", "", '[search.strategy.setup] storage = "": expected an optuna storage URL'),
+    ("strategy.setup.grace_period", 1, "[search.strategy.setup] grace_period = 1: expected an integer >= 2"),
+    ("strategy.setup.direction", "up", None),
     ("strategy.sw_runners", {}, "[search.strategy] unknown key `sw_runners` (did you mean 'sw_runner'?)"),
     ("strategy", ..., "[search] is missing the table [search.strategy]"),
 ])
-def test_each_mistake_is_one_line_naming_the_key(path: str, value: Any, message: str) -> None:
+def test_each_mistake_is_one_line_naming_the_key(path: str, value: Any, message: str | None) -> None:
+    table = _edit(search_table(), path, value)
+    if message is None:  # a setup direction counts with sum_scaled_metrics = true
+        table["strategy"]["setup"]["sum_scaled_metrics"] = True
+        message = '[search.strategy.setup] direction = "up": expected one of minimize, maximize'
     with pytest.raises(ConfigError) as caught:
-        parse_search_config(_edit(search_table(), path, value), "bad.toml")
+        parse_search_config(table, "bad.toml")
     text = str(caught.value)
     assert text.startswith("bad.toml: ") and message in text and "\n" not in text
 

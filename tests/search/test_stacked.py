@@ -85,7 +85,7 @@ def _search(model: nn.Module, data: DatasetSplits, seeds: dict, eval_mode: bool 
     config = parse_search_config(table, "t.toml")
     graph = graph_with_metadata(model, dummy_input(model, data.x_train))
     space = MixedPrecisionSpace(config.space, graph, "t.toml")
-    return Search(space, graph, Runners(config.strategy, data, (16,)), config.strategy, seed=0)
+    return Search(space, Runners(config.strategy, data, (16,)), config.strategy, seed=0)
 
 
 def _configs(search: Search, count: int, seed: int) -> list[dict]:
@@ -106,7 +106,7 @@ def test_the_rows_span_several_chunks_and_passes() -> None:
 def test_lab_space_candidates_score_exactly_as_one_at_a_time(rows, model_name: str) -> None:
     """MASE's lab-3 space (integer linear layers, 2-8 bits): 24 random candidates, all stacked, all equal."""
     search = _search(_model(model_name, rows), rows, {"linear": LAB_SEED})
-    scorer = StackedScorer(search.graph, search.runners)
+    scorer = StackedScorer(search.space.graph, search.runners)
     configs = _configs(search, 24, seed=7)
     stacked = scorer.score(configs, _one_at_a_time_only)
     assert stacked == [search.measure(config) for config in configs]
@@ -119,7 +119,7 @@ def test_lab_space_candidates_score_exactly_as_one_at_a_time(rows, model_name: s
 def test_every_quantisable_op_and_float_nodes_score_exactly_as_one_at_a_time(rows, model_name: str) -> None:
     """Linear, relu and batch norm quantised or left in float, integer and fixed: 40 candidates, all equal."""
     search = _search(_model(model_name, rows, seed=3), rows, MIXED_SEEDS)
-    scorer = StackedScorer(search.graph, search.runners)
+    scorer = StackedScorer(search.space.graph, search.runners)
     configs = _configs(search, 40, seed=11)
     assert all(scorer.unsupported(config) is None for config in configs)
     assert any(config[node]["config"]["name"] is None for config in configs for node in search.space.nodes
@@ -142,7 +142,7 @@ def test_random_configs_score_exactly_as_one_at_a_time(rows, model_name, weights
     seeds = {"linear": seed, **({"relu": {"name": ["integer", "NA"], "data_in_width": [data_width],
                                           "data_in_frac_width": [min(data_frac, data_width)]}} if relu else {})}
     search = _search(_model(model_name, rows, seed=weights), rows, seeds)
-    scorer = StackedScorer(search.graph, search.runners)
+    scorer = StackedScorer(search.space.graph, search.runners)
     configs = _configs(search, candidates, seed=pick)
     assert scorer.score(configs, search.measure) == [search.measure(config) for config in configs]
 
@@ -150,7 +150,7 @@ def test_random_configs_score_exactly_as_one_at_a_time(rows, model_name, weights
 def test_candidates_it_cannot_stack_go_one_at_a_time_with_the_reason(rows) -> None:
     """Another format, a sum too wide for float32's exact integers, a refused config: scored by the fallback."""
     search = _search(_model("jsc-toy", rows), rows, {"linear": LAB_SEED})
-    scorer = StackedScorer(search.graph, search.runners)
+    scorer = StackedScorer(search.space.graph, search.runners)
     stackable = _configs(search, 3, seed=5)
     minifloat = _configs(search, 1, seed=6)[0]
     minifloat["seq_blocks_5"]["config"] = {"name": "minifloat_ieee", "data_in_width": 8, "data_in_exponent_width": 4,
@@ -177,7 +177,7 @@ def test_graphs_and_settings_it_cannot_stack_are_named(rows) -> None:
     """Training-mode evaluation and graphs with other ops are refused with the reason (the search then
     scores one at a time)."""
     search = _search(_model("jsc-toy", rows), rows, {"linear": LAB_SEED}, eval_mode=False)
-    assert stacking_obstacle(search.graph, search.runners) == \
+    assert stacking_obstacle(search.space.graph, search.runners) == \
         "eval_mode = false evaluates batch norm on each chunk's statistics"
 
     class Residual(nn.Module):
@@ -190,10 +190,10 @@ def test_graphs_and_settings_it_cannot_stack_are_named(rows) -> None:
             return self.out(self.fc(x) + x)
 
     residual = _search(Residual().eval(), rows, {"linear": LAB_SEED})
-    assert stacking_obstacle(residual.graph, residual.runners) == \
+    assert stacking_obstacle(residual.space.graph, residual.runners) == \
         "node add (add, call_function) is not a linear, batch_norm1d or relu module"
     with pytest.raises(ValueError, match="node add"):
-        StackedScorer(residual.graph, residual.runners)
+        StackedScorer(residual.space.graph, residual.runners)
 
 
 def test_candidates_that_agree_on_a_prefix_share_its_lanes(rows) -> None:
@@ -201,7 +201,7 @@ def test_candidates_that_agree_on_a_prefix_share_its_lanes(rows) -> None:
     from chop.search.stacked import _programs
 
     search = _search(_model("jsc-toy", rows), rows, {"linear": LAB_SEED})
-    scorer = StackedScorer(search.graph, search.runners)
+    scorer = StackedScorer(search.space.graph, search.runners)
     parsed = [scorer.node_configs(config) for config in _configs(search, 40, seed=2)]
     lanes = {p.step.node: len(p.lanes) for p in _programs(scorer.plan, parsed)}
     assert lanes["seq_blocks_0"] == lanes["seq_blocks_1"] == 1  # batch norm and relu before any quantiser

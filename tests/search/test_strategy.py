@@ -145,11 +145,11 @@ def test_an_interrupted_search_leaves_complete_readable_files(toy_model, splits,
 
 def test_a_point_sampled_again_reuses_its_measurement(toy_model, splits, tmp_path: Path, monkeypatch) -> None:
     """Two points, eight TPE trials: each point is quantised once, and its repeats report the same metrics."""
-    import chop.search.strategy as strategy
+    import chop.search.space as space
 
     calls = []
-    quantize = strategy.quantize_transform_pass
-    monkeypatch.setattr(strategy, "quantize_transform_pass", lambda graph, config: calls.append(1) or quantize(graph, config))
+    quantize = space.quantize_transform_pass
+    monkeypatch.setattr(space, "quantize_transform_pass", lambda graph, config: calls.append(1) or quantize(graph, config))
     seed = dict(SMALL_SEED, data_in_width=[8], weight_width=[2, 8])
     table = search_table(by="name", seeds={"seq_blocks_5": seed}, setup={"n_trials": 8, "sampler": "tpe", "batch_size": 1})
     outcome = _run(toy_model, splits, table, tmp_path)

@@ -107,6 +107,17 @@ class MaseGraph:
         self.model = model if isinstance(model, fx.GraphModule) else trace(model, cf_args, leaf_modules, leaf_functions)
         _drop_string_annotations(self.model)
 
+    @classmethod
+    def from_qonnx(cls, path: str | Path) -> MaseGraph:
+        """A QONNX MLP (Quant nodes with power-of-two scales) as a quantised MaseGraph.
+
+        ``chop.passes.graph.interface.load_qonnx`` says what is read: the graph is built from torch
+        modules and quantised by machop's own passes, so its metadata is theirs.
+        """
+        from chop.passes.graph.interface.load_qonnx import load_qonnx_graph
+
+        return load_qonnx_graph(path)
+
     @property
     def fx_graph(self) -> fx.Graph:
         return self.model.graph

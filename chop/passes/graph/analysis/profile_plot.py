@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from chop.errors import PassError
-from chop.tools.atomic import atomic_path
+from chop.tools.atomic import atomic_save_png
 
 
 def _magnitudes(values: torch.Tensor, max_values: int) -> list[float]:
@@ -49,7 +49,6 @@ def plot_profile(weights: dict[str, torch.Tensor], activations: dict[str, torch.
         axis.grid(axis="x", which="major", alpha=0.3)
     figure.tight_layout()
     path = Path(path)
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=110)
+    atomic_save_png(figure, path, tight=False)
     plt.close(figure)
     return path

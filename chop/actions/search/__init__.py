@@ -1,4 +1,11 @@
-"""``ch search [MODEL] [DATASET] --config X.toml``: mixed-precision quantisation search (MASE's search)."""
+"""``ch search [MODEL] [DATASET] --config X.toml [--storage URL]``: MASE's search action.
+
+The package also holds MASE's import paths for the search's parts, as light re-exports of
+``chop.search``: ``chop.actions.search.search_space`` (``SearchSpaceBase``, ``get_search_space_cls``),
+``chop.actions.search.strategies`` (``SearchStrategyBase``, ``get_search_strategy_cls``,
+``strategies.optuna.SearchStrategyOptuna``, ``strategies.runners``). This module imports only the
+standard library, so ``ch --help`` stays fast; the submodules load torch and optuna when imported.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,20 @@ import argparse
 from typing import Any
 
 COMMAND = ("search",)
-HELP = "mixed-precision quantisation search ([search.*] of the TOML); saves software/search_ckpts/"
+HELP = "design-space search ([search.*] of the TOML): study and results in software/search_ckpts/"
 SEARCH_DIR = "search_ckpts"
+STUDY_FILE = "study.sqlite"  # chop.search.storage.STUDY_FILE, named here without importing optuna
+IN_MEMORY = "memory"  # --storage memory: the study is not stored (no resume, no database round trips)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from chop.actions._graph_actions import add_graph_action_arguments
 
     add_graph_action_arguments(parser)
+    parser.add_argument("--storage", metavar="URL",
+                        help="optuna storage of the study, resumed and shared by workers given the same URL (e.g. "
+                             "sqlite:///s.sqlite, postgresql://host/db; default: search_ckpts/study.sqlite, or "
+                             "[search.strategy.setup] storage); `memory` keeps it in memory: faster, not resumable")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -34,10 +47,12 @@ def _summary(outcome: Any) -> dict[str, Any]:
     states = [t.state for t in result.trials]
     return {
         "search_ckpts": str(outcome.log_path.parent), "log": str(outcome.log_path), "best": str(outcome.best_path),
-        "kept": str(outcome.kept) if outcome.kept else None,
+        "kept": [str(path) for path in outcome.kept], "storage": outcome.storage, "study": outcome.study_name,
+        "resumed": result.resumed,
         "space_size": outcome.space_size, "trials": len(states), "complete": states.count("COMPLETE"),
         "pruned": states.count("PRUNED"), "seconds": result.seconds,
-        "trials_per_second": len(states) / result.seconds if result.seconds > 0 else None,
+        "trials_per_second": (len(states) - result.resumed) / result.seconds
+        if result.seconds > 0 and len(states) > result.resumed else None,
         "metrics": list(result.metric_names), "multi_objective": result.multi_objective,
         "best_trials": list(best_json(result).values()),
     }
@@ -58,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from chop.errors import ConfigError
     from chop.search import parse_search_config, run_search
     from chop.search.outputs import best_table
+    from chop.search.storage import sqlite_url
 
     if not args.config:
         raise ConfigError("ch search needs --config X.toml with [search.search_space] and [search.strategy] "
@@ -68,10 +84,14 @@ def run(args: argparse.Namespace) -> int:
     settings = resolved.args
     model = initial_model(build, settings, "search")
     save_dir = settings.software_dir(datetime.date.today().isoformat()) / SEARCH_DIR
+    storage = args.storage or config.strategy.storage or sqlite_url(save_dir / STUDY_FILE)
+    storage = None if storage == IN_MEMORY else storage
+    study_name = f"{settings.model_file or settings.model}/{config.space_name}"
     with _progress(not args.json) as progress:
         task = progress.add_task("search", total=config.strategy.n_trials)
         outcome = run_search(model, config, data, save_dir, seed=settings.seed, source=str(args.config),
-                             on_trial=lambda result: progress.update(task, completed=len(result.trials)))
+                             on_trial=lambda result: progress.update(task, completed=len(result.trials)),
+                             storage=storage, study_name=study_name)
     result = outcome.result
     if result.interrupted:
         raise KeyboardInterrupt
@@ -87,7 +107,10 @@ def run(args: argparse.Namespace) -> int:
     out.print(best_table(result))
     skipped = f", {summary['pruned']} skipped (unusable combination, see log.json)" if summary["pruned"] else ""
     rate = f" ({summary['trials_per_second']:.1f} trials/s)" if summary["trials_per_second"] else ""
-    out.print(f"{summary['trials']} trials{skipped} in {result.seconds:.1f} s{rate}; "
+    earlier = f" ({result.resumed} of them from earlier runs)" if result.resumed else ""
+    out.print(f"{summary['trials']} trials{earlier}{skipped} in {result.seconds:.1f} s{rate}; "
               f"space of {summary['space_size']:,} points")
     out.print(f"log: {outcome.log_path}\nbest: {outcome.best_path}")
+    if outcome.storage is not None:
+        out.print(f"study: {outcome.study_name} in {outcome.storage}", soft_wrap=True)
     return 0
