@@ -1,21 +1,33 @@
-"""Search trials per second: machop's ``ch search`` trial against a MASE-style trial, same configs.
+"""Search candidates per CPU-minute: stacked scoring (batches) against one-at-a-time trials, full-size rows.
 
-A trial of MASE's mixed-precision search builds the quantised graph and evaluates it through the
-data module: trace the float model into a ``MaseGraph``, run the metadata passes on a dummy input,
-quantise, then loop over validation batches from a ``DataLoader`` with a torchmetrics accuracy
-until ``num_samples`` rows are seen. machop traces once, deep-copies the traced graph per trial,
-quantises the copy and evaluates the rows as one tensor. Both sides here run the same sampled
-configs (machop's random sampler picks them first) on the same rows, in this process, with one
-intra-op thread; the ratio is what counts.
+Default mode (issue 15, item 4): MASE's lab-3 space (integer linear layers, random sampler, accuracy
+and average bit width) evaluated on a validation split of the full-size shape, 78,945 synthetic
+standardised rows x 16 (10 % of MASE's 789,444 training rows, as ``quantized_inference.py`` makes
+them: the jsc file is not available offline, and speed does not depend on the values). Each model
+runs ``run_search`` twice in this process, with one intra-op thread: one trial at a time
+(``batch_size = 1``, today's path: copy the graph, quantise it, evaluate) and in stacked batches
+(``batch_size = --stack``). CPU time (``time.process_time``) is measured, not wall time, since the
+machine is shared; the random sampler draws the same points either way, so the first trials of
+both runs are the same candidates, and their log entries are checked to be equal.
 
-    python benchmarks/search_trials.py [--model jsc-toy] [--trials 100] [--num-samples 512] [--batch-size 128]
+    python benchmarks/search_trials.py [--models jsc-toy jsc-s] [--candidates 512] [--baseline 32] [--stack 64]
+
+``--against-mase`` runs the earlier comparison instead: ``run_search`` against MASE-style trials
+(trace, metadata passes, quantise, DataLoader + torchmetrics) of the same sampled configs.
+
+    python benchmarks/search_trials.py --against-mase [--model jsc-toy] [--trials 100] [--num-samples 512] [--batch-size 128]
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import json
+import tempfile
 import time
+from pathlib import Path
+
+import numpy as np
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +36,7 @@ from machine import cpu_name
 from torch.utils.data import DataLoader, TensorDataset
 
 from chop.dataset import load_dataset
+from chop.dataset.splits import DatasetInfo, DatasetSplits
 from chop.models import get_model
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.workflows.transform import dummy_input, graph_with_metadata
@@ -66,20 +79,78 @@ def mase_style_trial(model: torch.nn.Module, config: dict, loader: DataLoader, n
     return float(accuracy.compute())
 
 
+FULL_VALIDATION_ROWS = 78_945
+TIME_FIELDS = ("datetime_start", "datetime_complete", "duration")
+
+
+def full_size_rows() -> DatasetSplits:
+    """78,945 synthetic standardised rows x 16 as the validation split (labels drawn uniformly)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((FULL_VALIDATION_ROWS, 16)).astype(np.float32)
+    y = rng.integers(0, 5, FULL_VALIDATION_ROWS)
+    return DatasetSplits(DatasetInfo("jsc"), x[:1000], y[:1000], x, y, x[:1000], y[:1000])
+
+
+def timed_search(model: torch.nn.Module, data: DatasetSplits, trials: int, batch_size: int) -> tuple[float, list[dict]]:
+    """CPU seconds of a whole ``run_search`` (tracing, sampling, scoring, files) and its log entries."""
+    table = search_table(trials, FULL_VALIDATION_ROWS)
+    table["strategy"]["setup"]["batch_size"] = batch_size
+    config = parse_search_config(table, "benchmark")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.process_time()
+        outcome = run_search(model, config, data, tmp, seed=0)
+        seconds = time.process_time() - start
+        log = json.loads(Path(outcome.log_path).read_text())
+    entries = [{k: v for k, v in entry.items() if k not in TIME_FIELDS} for entry in log.values()]
+    return seconds, entries
+
+
+def stacked_against_one_at_a_time(args: argparse.Namespace) -> None:
+    data = full_size_rows()
+    print(f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
+          f"{FULL_VALIDATION_ROWS:,} validation rows x 16 (synthetic, standardised); lab-3 space, random sampler")
+    print("| model | path | candidates | distinct points | CPU s | candidates / CPU-minute |")
+    print("|---|---|---|---|---|---|")
+    for name in args.models:
+        torch.manual_seed(0)
+        model = get_model(name).eval()
+        one_s, one_log = timed_search(model, data, args.baseline, 1)
+        stacked_s, stacked_log = timed_search(model, data, args.candidates, args.stack)
+        common = min(len(one_log), len(stacked_log))
+        assert stacked_log[:common] == one_log[:common], "stacked and one-at-a-time logs differ"
+        rates = []
+        for label, seconds, log in (("one at a time (batch_size = 1)", one_s, one_log),
+                                    (f"stacked (batch_size = {args.stack})", stacked_s, stacked_log)):
+            distinct = len({json.dumps(e["user_attrs_sampled_config"], sort_keys=True) for e in log})
+            rates.append(len(log) / seconds * 60)
+            print(f"| {name} | {label} | {len(log)} | {distinct} | {seconds:.1f} | {rates[-1]:,.0f} |")
+        print(f"| {name} | ratio | | | | {rates[1] / rates[0]:.1f}x (first {common} log entries identical) |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["jsc-toy", "jsc-s"])
+    parser.add_argument("--candidates", type=int, default=512, help="trials of the stacked search")
+    parser.add_argument("--baseline", type=int, default=32, help="trials of the one-at-a-time search")
+    parser.add_argument("--stack", type=int, default=64, help="the stacked search's batch_size")
+    parser.add_argument("--against-mase", action="store_true", help="the earlier comparison with MASE-style trials")
     parser.add_argument("--model", default="jsc-toy")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--num-samples", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=128, help="the baseline's DataLoader batch (MASE's default)")
     args = parser.parse_args()
     configure_threads()
+    if args.against_mase:
+        against_mase(args)
+    else:
+        stacked_against_one_at_a_time(args)
+
+
+def against_mase(args: argparse.Namespace) -> None:
     data = load_dataset("jsc-pythia")
     torch.manual_seed(0)
     model = get_model(args.model).eval()
     config = parse_search_config(search_table(args.trials, args.num_samples), "benchmark")
-
-    import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
