@@ -10,7 +10,7 @@ runs ``run_search`` twice in this process, with one intra-op thread: one trial a
 machine is shared; the random sampler draws the same points either way, so the first trials of
 both runs are the same candidates, and their log entries are checked to be equal.
 
-    python benchmarks/search_trials.py [--models jsc-toy jsc-s] [--candidates 512] [--baseline 32] [--stack 64]
+    python benchmarks/search_trials.py [--models jsc-toy jsc-s] [--candidates 512] [--baseline 32] [--stack 64] [--rows N]
 
 ``--against-mase`` runs the earlier comparison instead: ``run_search`` against MASE-style trials
 (trace, metadata passes, quantise, DataLoader + torchmetrics) of the same sampled configs.
@@ -91,9 +91,10 @@ def full_size_rows() -> DatasetSplits:
     return DatasetSplits(DatasetInfo("jsc"), x[:1000], y[:1000], x, y, x[:1000], y[:1000])
 
 
-def timed_search(model: torch.nn.Module, data: DatasetSplits, trials: int, batch_size: int) -> tuple[float, list[dict]]:
+def timed_search(model: torch.nn.Module, data: DatasetSplits, trials: int, batch_size: int,
+                 rows: int) -> tuple[float, list[dict]]:
     """CPU seconds of a whole ``run_search`` (tracing, sampling, scoring, files) and its log entries."""
-    table = search_table(trials, FULL_VALIDATION_ROWS)
+    table = search_table(trials, rows)
     table["strategy"]["setup"]["batch_size"] = batch_size
     config = parse_search_config(table, "benchmark")
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,14 +109,15 @@ def timed_search(model: torch.nn.Module, data: DatasetSplits, trials: int, batch
 def stacked_against_one_at_a_time(args: argparse.Namespace) -> None:
     data = full_size_rows()
     print(f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
-          f"{FULL_VALIDATION_ROWS:,} validation rows x 16 (synthetic, standardised); lab-3 space, random sampler")
+          f"{args.rows:,} of {FULL_VALIDATION_ROWS:,} validation rows x 16 (synthetic, standardised); "
+          "lab-3 space, random sampler")
     print("| model | path | candidates | distinct points | CPU s | candidates / CPU-minute |")
     print("|---|---|---|---|---|---|")
     for name in args.models:
         torch.manual_seed(0)
         model = get_model(name).eval()
-        one_s, one_log = timed_search(model, data, args.baseline, 1)
-        stacked_s, stacked_log = timed_search(model, data, args.candidates, args.stack)
+        one_s, one_log = timed_search(model, data, args.baseline, 1, args.rows)
+        stacked_s, stacked_log = timed_search(model, data, args.candidates, args.stack, args.rows)
         common = min(len(one_log), len(stacked_log))
         assert stacked_log[:common] == one_log[:common], "stacked and one-at-a-time logs differ"
         rates = []
@@ -133,6 +135,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=512, help="trials of the stacked search")
     parser.add_argument("--baseline", type=int, default=32, help="trials of the one-at-a-time search")
     parser.add_argument("--stack", type=int, default=64, help="the stacked search's batch_size")
+    parser.add_argument("--rows", type=int, default=FULL_VALIDATION_ROWS, help="evaluated rows (num_samples)")
     parser.add_argument("--against-mase", action="store_true", help="the earlier comparison with MASE-style trials")
     parser.add_argument("--model", default="jsc-toy")
     parser.add_argument("--trials", type=int, default=100)
