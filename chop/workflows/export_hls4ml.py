@@ -99,10 +99,11 @@ def dense_accumulator(module: FixedLinear) -> FixedFormat:
     product's range contains 0), so the narrowest format holding both is exact for all of them.
     """
     acc = module.acc_format
-    shift = module.product_shift
-    low, high = linear_bounds(module.weight, torch.zeros(len(module.weight), dtype=torch.int64), module.in_format, shift)
-    return FixedFormat.holding(min(low, acc.lo), max(high, acc.hi), acc.frac) if (low < acc.lo or high > acc.hi) \
-        else acc
+    no_bias = torch.zeros(len(module.weight), dtype=torch.int64)
+    low, high = linear_bounds(module.weight, no_bias, module.in_format, module.product_shift)
+    if acc.lo <= low and high <= acc.hi:
+        return acc
+    return FixedFormat.holding(min(low, acc.lo), max(high, acc.hi), acc.frac)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,9 @@ def check_requantisation(where: str, source: FixedFormat, target: FixedFormat, o
 
     Every value of ``source`` then rounds to 0 (it is below half a step of ``target``), and
     hls4ml's ap_fixed conversion asserts on it ("Attempting to read bit beyond MSB" in ap_private)
-    instead of computing that 0.
+    instead of computing that 0. ``source`` is what hls4ml converts: a Dense's ``accum``, a ReLU's
+    input, a BatchNormalization's exact ``x * scale + bias`` (whose type is at least as wide as
+    machop's accumulator, which stands for it here).
     """
     dropped = source.frac - target.frac
     if dropped > source.width:
@@ -176,8 +179,7 @@ def _mirror_affine(module: FixedAffine) -> tuple[nn.Module, dict[str, FixedForma
 
 def is_identity(module: FixedAffine) -> bool:
     """Whether the affine multiplies by exactly 1 and adds 0 (an untrained batch norm): only its requantisation acts."""
-    return bool((module.scale == 2**module.scale_format.frac).all() and (module.shift == 0).all()) \
-        and module.scale_format.frac >= 0
+    return bool((module.scale == 2**module.scale_format.frac).all() and (module.shift == 0).all())
 
 
 def _mirror_identity(module: FixedAffine) -> tuple[nn.Module, dict[str, FixedFormat], dict[str, np.ndarray]]:
@@ -192,8 +194,6 @@ def _mirror_identity(module: FixedAffine) -> tuple[nn.Module, dict[str, FixedFor
     formats = {"weight": FixedFormat(1, 0, False), "bias": stored_format(zeros, fmt.frac),
                "accum": FixedFormat.holding(fmt.lo, fmt.hi, fmt.frac), "result": module.out_format}
     return linear, formats, _dense_constants(linear)
-
-
 
 
 @dataclass(frozen=True)
@@ -219,11 +219,6 @@ def mirror_model(prepared: MaseGraph | fx.GraphModule) -> Mirror:
             env[node] = env[node.args[0]]  # hls4ml's input layer quantises: its result type is this format
             layers.append(LayerPrecisions(node.args[0].name, called.kind, "Input", {"result": called.out_format}))
         elif isinstance(called, (FixedLinear, FixedAffine, FixedReLU)):
-            where = _where(node, called)
-            if isinstance(called, FixedReLU):
-                check_requantisation(where, called.in_format, called.out_format, "input")
-            else:
-                check_requantisation(where, called.acc_format, called.out_format, "accumulator")
             if isinstance(called, FixedLinear):
                 (twin, formats, constants), hls4ml_class = _mirror_linear(called), "Dense"
             elif isinstance(called, FixedAffine) and is_identity(called):
@@ -232,6 +227,10 @@ def mirror_model(prepared: MaseGraph | fx.GraphModule) -> Mirror:
                 (twin, formats, constants), hls4ml_class = _mirror_affine(called), "BatchNormalization"
             else:
                 (twin, formats, constants), hls4ml_class = (nn.ReLU(), {"result": called.out_format}, {}), "Activation"
+            source, operand = ((formats["accum"], "accumulator") if "accum" in formats else
+                               (called.in_format, "input") if isinstance(called, FixedReLU) else
+                               (called.acc_format, "accumulator"))
+            check_requantisation(_where(node, called), source, called.out_format, operand)
             modules[node.name] = twin
             env[node] = graph.call_module(node.name, (env[node.args[0]],))
             layers.append(LayerPrecisions(node.name, called.kind, hls4ml_class, formats, constants))
@@ -249,11 +248,10 @@ def _first_line(error: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def _hls4ml_quiet() -> Iterator[io.StringIO]:
-    """hls4ml prints its progress ("Interpreting Model ..."); it goes here, not to ``--json``'s stdout."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        yield printed
+def _hls4ml_quiet() -> Iterator[None]:
+    """hls4ml prints its progress ("Interpreting Model ..."); it is dropped, so ``--json``'s stdout stays JSON."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
 
 
 def hls_config(mirror: Mirror, input_shape: tuple[int, ...]) -> dict[str, Any]:
@@ -376,7 +374,7 @@ def build_library(project: Path, stamp: str, cache: Path) -> Library:
     """The emulation library of the written hls4ml ``project``: from ``cache`` or built there by its ``build_lib.sh``.
 
     The build runs in ``cache/<key>.build-<pid>/`` (a copy of the sources) and becomes ``cache/<key>/``
-    by one rename, so a cached entry is always complete. A failed build keeps its log in
+    (the library ``emulation.so`` and ``build.log``) by one rename, so a cached entry is always complete. A failed build keeps its log in
     ``cache/<key>.failed/build.log``, named in the one-line error.
     """
     key = source_hash(project, stamp)
@@ -403,6 +401,11 @@ def build_library(project: Path, stamp: str, cache: Path) -> Library:
         raise ExportError(f"hls4ml's C++ emulation of {project} did not compile ({COMPILER} exit "
                           f"{result.returncode}); see {failed / BUILD_LOG}")
     os.replace(built, work / LIBRARY)
+    for path in work.iterdir():  # the entry keeps the library and its log, not the copied sources
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.name not in (LIBRARY, BUILD_LOG):
+            path.unlink()
     try:
         os.replace(work, entry)
     except OSError:  # another process finished the same build first: its entry is the same library

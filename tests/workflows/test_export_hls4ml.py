@@ -297,7 +297,9 @@ def test_random_mlps_and_formats_are_bit_exact_in_the_emulation(cache: Path, tmp
     prepared = trace(nn.Sequential(*modules), leaf_modules=[HardwareOp])
     x = inputs(modules[0].out_format, features, seed)
     expected = modules[-1].out_format.to_real(integer_reference(prepared, x)).numpy()
-    sources = [(m, m.in_format if isinstance(m, FixedReLU) else m.acc_format) for m in modules[1:]]
+    sources = [(m, m.in_format if isinstance(m, FixedReLU) else m.acc_format if isinstance(m, FixedAffine) else
+                dense_accumulator(m.weight, m.bias, m.in_format, m.product_shift, m.acc_format.frac))
+               for m in modules[1:]]
     degenerate = [(m, source) for m, source in sources if source.frac - m.out_format.frac > source.width]
     if degenerate:  # every output of that layer is 0, and ap_fixed asserts converting it: a one-line error
         with pytest.raises(ExportError, match=f"drops {degenerate[0][1].frac - degenerate[0][0].out_format.frac} "
