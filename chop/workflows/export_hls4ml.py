@@ -7,8 +7,9 @@ whose integer reference the RTL matches), never from hls4ml's defaults:
   names: a ``FixedLinear`` becomes an ``nn.Linear`` holding its dequantised integer constants
   (weight codes × 2^-frac, bias codes at the accumulator's frac), a ``FixedAffine`` (a batch norm
   that did not fold) an ``nn.BatchNorm1d`` with mean 0, variance 1 and eps 0, so that hls4ml's
-  ``gamma / sqrt(var + eps)`` and ``beta - mean * scale`` are exactly the affine's scale and shift,
-  a ``FixedReLU`` an ``nn.ReLU``; the ``FixedInput`` is hls4ml's input layer;
+  ``gamma / sqrt(var + eps)`` and ``beta - mean * scale`` are exactly the affine's scale and shift
+  (an identity affine, which hls4ml would delete, a Dense with the identity matrix), a ``FixedReLU``
+  an ``nn.ReLU``, a ``FixedAdd`` a ``+`` (hls4ml's Merge); the ``FixedInput`` is hls4ml's input layer;
 - ``hls4ml.converters.convert_from_pytorch_model`` reads it with a per-layer config
   (``granularity='name'``) in which every precision is machop's format (``precision_string``):
   machop's ``fixed<W,F>`` (F fraction bits) is hls4ml's ``fixed<W,W-F,RND_CONV,SAT>`` (W-F integer
@@ -19,7 +20,7 @@ whose integer reference the RTL matches), never from hls4ml's defaults:
 
 Every requantisation is then hls4ml's assignment of an exact value to the result type: Dense sums
 exact products into its accumulator and casts it to the result; BatchNormalization computes
-``x * scale + bias`` at full precision and casts it; ReLU assigns ``max(x, 0)``. The one
+``x * scale + bias`` at full precision and casts it; ReLU assigns ``max(x, 0)``, Merge the exact sum. The one
 accumulator that may differ from machop's is a Dense's: hls4ml stores each product and each partial
 sum (bias first) in ``accum_t``, so its range also covers the products without the bias (machop's
 covers the finished sums; see ``dense_accumulator``).
@@ -41,6 +42,7 @@ import ctypes
 import hashlib
 import io
 import json
+import operator
 import os
 import shutil
 import subprocess
@@ -57,7 +59,7 @@ from torch import Tensor, fx, nn
 from chop.dataset.cache import cache_root
 from chop.errors import ExportError, HardwareError
 from chop.hardware.fixed import FixedFormat
-from chop.hardware.ops import FixedAffine, FixedInput, FixedLinear, FixedReLU, HardwareOp
+from chop.hardware.ops import FixedAdd, FixedAffine, FixedInput, FixedLinear, FixedReLU, HardwareOp
 from chop.hardware.prepare import linear_bounds
 from chop.hardware.prepare.constants import stored_format
 from chop.hardware.reference import accuracy_before_after, integer_reference, output_format
@@ -234,9 +236,14 @@ def mirror_model(prepared: MaseGraph | fx.GraphModule) -> Mirror:
             modules[node.name] = twin
             env[node] = graph.call_module(node.name, (env[node.args[0]],))
             layers.append(LayerPrecisions(node.name, called.kind, hls4ml_class, formats, constants))
+        elif isinstance(called, FixedAdd):  # hls4ml's Merge add: the exact sum, cast to the result
+            check_requantisation(_where(node, called), called.acc_format, called.out_format, "accumulator")
+            env[node] = graph.create_node("call_function", operator.add, tuple(env[arg] for arg in node.args),
+                                          name=node.name)
+            layers.append(LayerPrecisions(node.name, called.kind, "Merge", {"result": called.out_format}))
         else:
             raise ExportError(f"{_where(node, called)} has no hls4ml form in machop's export; linear layers, "
-                              f"batch norms (folded or affine) and ReLUs do")
+                              f"batch norms (folded or affine), ReLUs and adds do")
     return Mirror(fx.GraphModule(modules, graph, "machop_hls4ml_mirror").eval(), tuple(layers))
 
 

@@ -168,11 +168,12 @@ def ap_type(fmt: FixedFormat) -> str:
 
 
 def written_types(project: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """``defines.h``'s typedefs (name -> type), and each layer's result type name from ``machop.cpp``'s calls."""
+    """``defines.h``'s typedefs (name -> type), and each layer's result type name from ``machop.cpp``'s calls
+    (the template argument before the config: ``nnet::dense<input_t, layer2_t, config2>(...); // seq_blocks_0``)."""
     typedefs = dict((name, kind) for kind, name in
                     re.findall(r"^typedef (.+) (\w+);$", (project / "firmware" / "defines.h").read_text(), re.M))
     results = {layer: result for result, layer in
-               re.findall(r"nnet::\w+<\w+, (\w+), \w+>\(.*\); // (\w+)$",
+               re.findall(r"nnet::\w+<(?:\w+, )+(\w+), \w+>\(.*\); // (\w+)$",
                           (project / "firmware" / "machop.cpp").read_text(), re.M)}
     return typedefs, results
 
@@ -336,13 +337,29 @@ class Residual(nn.Module):
         return self.out(torch.relu(self.fc(x)) + x)
 
 
-def test_an_op_hls4ml_is_not_given_is_a_one_line_error_naming_the_node(data: Any, tmp_path: Path) -> None:
+def test_a_residual_add_is_hls4mls_merge_and_equals_the_integer_reference(
+        data: Any, cache: Path, tmp_path: Path) -> None:
     torch.manual_seed(0)
+    outcome = run_export_hls4ml(Residual(), quantise(INTEGER_8_4), data, tmp_path, cache=cache)
+    torch.manual_seed(0)
+    prepared, expected = reference(Residual(), quantise(INTEGER_8_4), data, HardwareOptions())
+    got = emulated(outcome.export_dir, data.x_test, 5)
+    assert (got == expected.numpy()).all() and outcome.comparison.mismatching_rows == 0
+    add = prepared.model.get_submodule("add")
+    typedefs, results = written_types(outcome.export_dir)
+    assert typedefs[results["add"]] == ap_type(add.out_format)
+    assert re.search(r"nnet::add<.*// add$", (outcome.export_dir / "firmware" / "machop.cpp").read_text(), re.M)
+
+
+def test_an_op_the_export_does_not_write_is_a_one_line_error_naming_the_node() -> None:
+    fmt = FixedFormat(8, 4)
+    linear = FixedLinear(torch.ones(2, 4, dtype=torch.int64), torch.zeros(2, dtype=torch.int64), fmt, fmt,
+                         FixedFormat(12, 8), fmt)
+    graph = trace(nn.Sequential(FixedInput(fmt), nn.Flatten(), linear), leaf_modules=[HardwareOp])
     with pytest.raises(ExportError) as error:
-        run_export_hls4ml(Residual(), quantise(INTEGER_8_4), data, tmp_path)
-    assert str(error.value) == ("node 'add' (fixed_add) has no hls4ml form in machop's export; linear layers, "
-                                "batch norms (folded or affine) and ReLUs do")
-    assert not (tmp_path / EXPORT_DIR).exists()
+        mirror_model(graph)
+    assert str(error.value) == ("node '_1' (Flatten) has no hls4ml form in machop's export; linear layers, "
+                                "batch norms (folded or affine), ReLUs and adds do")
 
 
 def test_a_float_model_is_a_one_line_error_naming_its_first_float_node(data: Any, tmp_path: Path) -> None:
