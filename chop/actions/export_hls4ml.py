@@ -51,15 +51,16 @@ def run(args: argparse.Namespace) -> int:
         for column in ("layer", "machop", "hls4ml", "precisions"):
             layers.add_column(column)
         for layer in outcome.layers:
-            shown = ", ".join(f"{key} {text.replace(',RND_CONV,SAT', '')}" for key, text in layer.as_json()["precision"].items())
+            precisions = layer.as_json()["precision"].items()
+            shown = ", ".join(f"{key} {text.replace(',RND_CONV,SAT', '')}" for key, text in precisions)
             layers.add_row(layer.name, layer.machop_kind, layer.hls4ml_class, shown)
         out.print(layers)
         compile_note = "cached" if outcome.library.cached else f"{outcome.library.build_seconds:.1f} s"
         table = Table(title=f"hls4ml C++ emulation (g++, compile {compile_note}) vs machop's integer reference, exact")
         for column in ("rows", "mismatching rows", "hls4ml acc", "prepared acc", "quantised acc"):
             table.add_column(column, justify="right")
-        table.add_row(f"{c.rows:,}", f"{c.mismatching_rows:,}", f"{c.hls4ml_accuracy:.4f}", f"{c.prepared_accuracy:.4f}",
-                      f"{c.quantised_accuracy:.4f}")
+        table.add_row(f"{c.rows:,}", f"{c.mismatching_rows:,}", f"{c.hls4ml_accuracy:.4f}",
+                      f"{c.prepared_accuracy:.4f}", f"{c.quantised_accuracy:.4f}")
         out.print(table)
         if outcome.kept is not None:
             out.print(f"earlier export kept: {outcome.export_dir} -> {outcome.kept.name}", soft_wrap=True)

@@ -20,10 +20,10 @@ whose integer reference the RTL matches), never from hls4ml's defaults:
 
 Every requantisation is then hls4ml's assignment of an exact value to the result type: Dense sums
 exact products into its accumulator and casts it to the result; BatchNormalization computes
-``x * scale + bias`` at full precision and casts it; ReLU assigns ``max(x, 0)``, Merge the exact sum. The one
-accumulator that may differ from machop's is a Dense's: hls4ml stores each product and each partial
-sum (bias first) in ``accum_t``, so its range also covers the products without the bias (machop's
-covers the finished sums; see ``dense_accumulator``).
+``x * scale + bias`` at full precision and casts it; ReLU assigns ``max(x, 0)``, Merge the exact
+sum. The one accumulator that may differ from machop's is a Dense's: hls4ml stores each product and
+each partial sum (bias first) in ``accum_t``, so its range also covers the products without the
+bias (machop's covers the finished sums; see ``dense_accumulator``).
 
 hls4ml's ``ModelGraph.compile`` writes the project and runs its ``build_lib.sh`` (g++) in place.
 machop runs that same script in a build folder of its cache (``build_library``), keyed by a hash of
@@ -176,7 +176,8 @@ def _mirror_affine(module: FixedAffine) -> tuple[nn.Module, dict[str, FixedForma
         norm.running_var.fill_(1.0)
     formats = {"scale": module.scale_format, "bias": stored_format(module.shift, module.acc_format.frac),
                "result": module.out_format}
-    return norm.eval(), formats, {"scale": norm.weight.detach().numpy().copy(), "bias": norm.bias.detach().numpy().copy()}
+    constants = {"scale": norm.weight.detach().numpy().copy(), "bias": norm.bias.detach().numpy().copy()}
+    return norm.eval(), formats, constants
 
 
 def is_identity(module: FixedAffine) -> bool:
@@ -381,8 +382,9 @@ def build_library(project: Path, stamp: str, cache: Path) -> Library:
     """The emulation library of the written hls4ml ``project``: from ``cache`` or built there by its ``build_lib.sh``.
 
     The build runs in ``cache/<key>.build-<pid>/`` (a copy of the sources) and becomes ``cache/<key>/``
-    (the library ``emulation.so`` and ``build.log``) by one rename, so a cached entry is always complete. A failed build keeps its log in
-    ``cache/<key>.failed/build.log``, named in the one-line error.
+    (the library ``emulation.so`` and ``build.log``) by one rename, so a cached entry is always
+    complete. A failed build keeps its log in ``cache/<key>.failed/build.log``, named in the
+    one-line error.
     """
     key = source_hash(project, stamp)
     entry = cache / key
@@ -433,7 +435,7 @@ def load_library(model: Any, library: Library, project: Path, stamp: str) -> Pat
 
 
 def write_and_compile(model: Any, project: Path, cache: Path) -> Library:
-    """Write hls4ml's project of ``model`` to ``project`` (its ``output_dir``), build or reuse its emulation, load it."""
+    """Write hls4ml's project of ``model`` to ``project`` (its ``output_dir``), build or reuse its library, load it."""
     with _hls4ml_quiet():
         model.write()
     stamp = model.config.get_config_value("Stamp")
@@ -457,7 +459,8 @@ class Hls4mlComparison:
     quantised_accuracy: float
 
 
-def compare(hls4ml_out: np.ndarray, prepared: MaseGraph, quantised: MaseGraph, x: Tensor, y: Tensor) -> Hls4mlComparison:
+def compare(hls4ml_out: np.ndarray, prepared: MaseGraph, quantised: MaseGraph, x: Tensor,
+            y: Tensor) -> Hls4mlComparison:
     """hls4ml's outputs (reals) against the integer reference's codes × 2^-frac; the three accuracies."""
     reference = output_format(prepared).to_real(integer_reference(prepared, x)).reshape(len(y), -1)
     theirs = torch.as_tensor(np.asarray(hls4ml_out), dtype=torch.float64).reshape(len(y), -1)

@@ -98,7 +98,7 @@ def test_a_format_whose_values_all_round_to_zero_is_one_error_line_naming_the_no
     assert code == 2
     # the untrained input batch norm is the identity: hls4ml gets a Dense whose accumulator is its input format
     assert error_line(err) == ("ch: error: node 'seq_blocks_0' (fixed_affine): requantising its accumulator "
-                               "fixed<8,4> to ufixed<8,-12> drops 16 fraction bits, more than the 8 it has, so every "
-                               "output is 0; hls4ml's ap_fixed types cannot convert that (ap_private asserts); give the "
-                               "output more fraction bits")
+                               "fixed<8,4> to ufixed<8,-12> drops 16 fraction bits, more than the 8 it has, so "
+                               "every output is 0; hls4ml's ap_fixed types cannot convert that (ap_private "
+                               "asserts); give the output more fraction bits")
     assert not (tmp_path / "p" / "export").exists()

@@ -31,6 +31,7 @@ from chop.hardware.reference import integer_reference, output_format
 from chop.ir.graph.mase_graph import trace
 from chop.models import get_model
 from chop.models.input_shape import example_batch
+from chop.workflows import export_hls4ml
 from chop.workflows.export_hls4ml import (EXPORT_DIR, build_library, convert, mirror_model, run_export_hls4ml,
                                           write_and_compile)
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
@@ -237,6 +238,18 @@ def test_a_rerun_reuses_the_cached_build_and_versions_the_earlier_export(
     assert (cache / first.library.key / "build.log").is_file()
     other = exports["jsc-tiny-affine-weights-4"]
     assert other.library.key != first.library.key
+
+
+def test_a_dense_accumulator_also_holds_the_products_before_a_large_bias() -> None:
+    """Sums 100 + (x0 - x1) over 4-bit inputs lie in 85..115 (machop: ufixed<7,0>); the products alone reach
+    -15..15, which hls4ml stores in accum_t too: fixed<8,0> holds both."""
+    fmt = FixedFormat(4, 0)
+    linear = FixedLinear(torch.tensor([[1, -1]]), torch.tensor([100]), fmt, FixedFormat(2, 0), FixedFormat(7, 0, False),
+                         FixedFormat(8, 0, False))
+    assert export_hls4ml.dense_accumulator(linear) == FixedFormat(8, 0)
+    unbiased = FixedLinear(torch.tensor([[1, -1]]), torch.tensor([0]), fmt, FixedFormat(2, 0), FixedFormat(5, 0),
+                           FixedFormat(8, 0))
+    assert export_hls4ml.dense_accumulator(unbiased) == FixedFormat(5, 0)  # machop's, unchanged
 
 
 # --- random MLPs ------------------------------------------------------------------------------------------
