@@ -57,7 +57,7 @@ import torch
 from torch import Tensor, fx, nn
 
 from chop.dataset.cache import cache_root
-from chop.errors import ExportError, HardwareError
+from chop.errors import ExportError
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedInput, FixedLinear, FixedReLU, HardwareOp
 from chop.hardware.prepare import linear_bounds
@@ -66,7 +66,8 @@ from chop.hardware.reference import accuracy_before_after, integer_reference, ou
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.tools.atomic import atomic_write_text
 from chop.tools.versions import replacing
-from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs, split_rows
+from chop.workflows.export_common import prepared_for_export
+from chop.workflows.hardware import HardwareOptions, quantised_graphs, split_rows
 
 EXPORT_DIR, SUMMARY_FILE = Path("export") / "hls4ml", "summary.json"
 PROJECT_NAME = "machop"  # hls4ml's project: the top function machop(), firmware/machop.cpp
@@ -506,11 +507,7 @@ def prepared_graphs(model: nn.Module, passes: Mapping[str, Any], data: Any,
                     options: HardwareOptions) -> tuple[MaseGraph, MaseGraph]:
     """The user's quantised graph and its prepared form (errors as ``ExportError``)."""
     graphs = quantised_graphs(model, passes, data)
-    try:
-        prepared, _ = prepare_graph(graphs.quantised, options)
-    except HardwareError as error:
-        raise ExportError(f"hls4ml export (through the hardware preparation): {error}") from None
-    return graphs.quantised, prepared
+    return graphs.quantised, prepared_for_export(graphs.quantised, options, "hls4ml")
 
 
 def run_export_hls4ml(model: nn.Module, passes: Mapping[str, Any], data: Any, project_dir: str | Path,

@@ -335,7 +335,7 @@ def test_a_minifloat_format_is_a_one_line_error_naming_the_node_and_format(data:
     with pytest.raises(ExportError) as error:
         run_export_hls4ml(fresh("jsc-tiny"), quantise(minifloat), data, tmp_path)
     message = str(error.value)
-    assert message.startswith("hls4ml export (through the hardware preparation): node 'seq_blocks_0'")
+    assert message.startswith("quantised hls4ml export (through the hardware preparation): node 'seq_blocks_0'")
     assert "'minifloat_ieee'" in message and "\n" not in message
     assert not (tmp_path / EXPORT_DIR).exists()
 
@@ -378,7 +378,7 @@ def test_an_op_the_export_does_not_write_is_a_one_line_error_naming_the_node() -
 def test_a_float_model_is_a_one_line_error_naming_its_first_float_node(data: Any, tmp_path: Path) -> None:
     with pytest.raises(ExportError) as error:
         run_export_hls4ml(fresh("jsc-tiny"), {}, data, tmp_path)
-    assert str(error.value) == ("hls4ml export (through the hardware preparation): node 'seq_blocks_0' (batch_norm1d) "
+    assert str(error.value) == ("quantised hls4ml export (through the hardware preparation): node 'seq_blocks_0' (batch_norm1d) "
                                 "is not quantised; give it a [passes.quantize] entry with name = \"integer\"")
 
 
