@@ -170,7 +170,7 @@ def _linear_weights(module: nn.Linear, config: NodeQuantConfig) -> _LinearWeight
 
 
 class _Workspace:
-    """Buffers that every pass of a batch reuses, by (step, role).
+    """Buffers that every pass of a batch reuses, by (step, role), and what a batch works out once.
 
     A fresh stack of several MB per pass comes from mmap, and its page faults cost more than the
     arithmetic on it; reusing one buffer per role keeps the passes in memory already touched.
@@ -178,6 +178,13 @@ class _Workspace:
 
     def __init__(self) -> None:
         self._buffers: dict[tuple[Any, ...], Tensor] = {}
+        self._made: dict[tuple[Any, ...], Any] = {}
+
+    def stacked(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """What ``make`` builds for ``key`` (a lane group's stacked operands), built once per batch."""
+        if key not in self._made:
+            self._made[key] = make()
+        return self._made[key]
 
     def take(self, key: tuple[Any, ...], shape: tuple[int, ...], dtype: torch.dtype = torch.float32) -> Tensor:
         size = math.prod(shape)
@@ -297,36 +304,53 @@ def _float_op(step: _Step, x: Tensor, out: Tensor, config: NodeQuantConfig | Non
 _EMPTY = torch.empty(0)  # batch norm's saved statistics, which evaluation does not keep
 
 
+@dataclass(frozen=True)
+class _LinearGroup:
+    """A quantised linear's lane group, worked out once per batch: its data lanes and each lane's operands."""
+
+    sources: tuple[int, ...]  # the source lanes it quantises, in order
+    rows: tuple[int, ...]  # per output lane, its row among ``sources``
+    weights: tuple[_LinearWeights, ...]
+    int8: bool  # every lane's data and weight integers fit int8
+    scales: Tensor | None  # (lanes, 1, 1): 2^-(data_frac + weight_frac), for the int8 sums
+    biases: Tensor | None  # (lanes, out, 1)
+
+
+def _linear_group(program: _Program, start: int, end: int, scorer: StackedScorer) -> _LinearGroup:
+    lanes = program.lanes[start:end]
+    sources = tuple(dict.fromkeys(source for source, _ in lanes))
+    row_of = {lane: i for i, lane in enumerate(sources)}
+    weights = tuple(scorer.linear_weights(program.step, config) for _, config in lanes)
+    int8 = all(w.weight_int8 is not None for w in weights)
+    scales = torch.tensor([w.scale for w in weights]).view(-1, 1, 1) if int8 else None
+    biases = torch.stack([w.bias for w in weights]) if weights[0].bias is not None else None
+    return _LinearGroup(sources, tuple(row_of[source] for source, _ in lanes), weights, int8, scales, biases)
+
+
 def _quantised_linear(program: _Program, start: int, end: int, stack: Tensor, owned: bool, workspace: _Workspace,
                       scorer: StackedScorer, out: Tensor) -> None:
     """Lanes ``start:end`` of a quantised linear step into ``out``: one data quantiser, any weight and bias quantisers."""
-    step, lanes = program.step, program.lanes[start:end]
-    data = lanes[0][1].quantizer("data_in")
-    sources = list(dict.fromkeys(source for source, _ in lanes))
-    rows = stack.shape[2]
-    x = stack if owned and _identity(sources, stack) else workspace.take((program.index, "x", start),
-                                                                          (len(sources), *stack.shape[1:]))
-    x = _fixed_point(stack, sources, data, x)
-    row_of = {lane: i for i, lane in enumerate(sources)}
-    weights = [scorer.linear_weights(step, config) for _, config in lanes]
-    if all(w.weight_int8 is not None for w in weights):
+    group: _LinearGroup = workspace.stacked((program.index, start), lambda: _linear_group(program, start, end, scorer))
+    data = program.lanes[start][1].quantizer("data_in")
+    x = stack if owned and _identity(group.sources, stack) else workspace.take((program.index, "x", start),
+                                                                                (len(group.sources), *stack.shape[1:]))
+    x = _fixed_point(stack, group.sources, data, x)
+    if group.int8:
         x8 = workspace.take((program.index, "x8", start), x.shape, torch.int8)
         x8.copy_(x)
         sums = workspace.take((program.index, "sums"), out.shape, torch.int32)
-        for i, ((source, _), w) in enumerate(zip(lanes, weights)):
-            torch._int_mm(w.weight_int8, x8[row_of[source]], out=sums[i])
+        for i, (row, w) in enumerate(zip(group.rows, group.weights)):
+            torch._int_mm(w.weight_int8, x8[row], out=sums[i])
         out.copy_(sums)  # exact: |sums| < 2^24
-        scales = torch.tensor([w.scale for w in weights]).view(-1, 1, 1)
-        if weights[0].bias is None:
-            out.mul_(scales)
-        else:
-            out.mul_(scales).add_(torch.stack([w.bias for w in weights]))
+        out.mul_(group.scales)
+        if group.biases is not None:
+            out.add_(group.biases)
         return
-    for i, ((source, _), w) in enumerate(zip(lanes, weights)):
+    for i, (row, w) in enumerate(zip(group.rows, group.weights)):
         if w.bias is None:
-            torch.mm(w.weight, x[row_of[source]], out=out[i])
+            torch.mm(w.weight, x[row], out=out[i])
         else:
-            torch.addmm(w.bias, w.weight, x[row_of[source]], out=out[i])
+            torch.addmm(w.bias, w.weight, x[row], out=out[i])
 
 
 def _chunk_metrics(logits: Tensor, y: Tensor) -> tuple[list[float], list[int]]:
