@@ -10,12 +10,14 @@ runs ``run_search`` twice in this process, with one intra-op thread: one trial a
 machine is shared; the random sampler draws the same points either way, so the first trials of
 both runs are the same candidates, and their log entries are checked to be equal.
 
-    python benchmarks/search_trials.py [--models jsc-toy jsc-s] [--candidates 512] [--baseline 32] [--stack 64] [--rows N]
+    python benchmarks/search_trials.py [--models jsc-toy jsc-s] [--candidates 512] [--baseline 32] [--stack 64]
+                                       [--rows N]
 
 ``--against-mase`` runs the earlier comparison instead: ``run_search`` against MASE-style trials
 (trace, metadata passes, quantise, DataLoader + torchmetrics) of the same sampled configs.
 
-    python benchmarks/search_trials.py --against-mase [--model jsc-toy] [--trials 100] [--num-samples 512] [--batch-size 128]
+    python benchmarks/search_trials.py --against-mase [--model jsc-toy] [--trials 100] [--num-samples 512]
+                                       [--batch-size 128]
 """
 
 from __future__ import annotations
@@ -170,7 +172,8 @@ def against_mase(args: argparse.Namespace) -> None:
     baseline = time.perf_counter() - start  # trials only: no sampler, no files
 
     print(f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s); {args.model}, "
-          f"{len(configs)} trials (random sampler), {args.num_samples} validation rows, baseline batch {args.batch_size}")
+          f"{len(configs)} trials (random sampler), {args.num_samples} validation rows, "
+          f"baseline batch {args.batch_size}")
     print("| | seconds | trials/s |")
     print("|---|---|---|")
     print(f"| MASE-style trials (trace + metadata + quantise + DataLoader/torchmetrics) | {baseline:.2f} | "

@@ -50,14 +50,13 @@ from chop.passes.graph.analysis.count_ops import MAC_OPS
 from chop.passes.graph.transforms.quantize import check_node_config
 from chop.quantized.node_config import NodeQuantConfig, is_skip
 from chop.quantizers.integer import Integer, exact_dtype
-from chop.search.runners import CHUNK_ROWS, FLOAT_WIDTH, EvaluationRows, Runners, bitwidth_metrics
+from chop.search.runners import CHUNK_ROWS, Runners, bitwidth_metrics
+from chop.search.strategy_base import Measured  # (software, hardware) metrics; a str: why a config is unusable
 
 # float32 holds every integer up to 2^24: a sum of integers within it is exact in any order
 EXACT_SUM_LIMIT = 2**24
 STACKED_MODULES: dict[str, type[nn.Module]] = {"linear": nn.Linear, "batch_norm1d": nn.BatchNorm1d, "relu": nn.ReLU}
 
-Metrics = tuple[dict[str, float], dict[str, float]]
-Measured = Metrics | str  # the metrics of a candidate, or why its config is unusable
 
 
 @dataclass(frozen=True)
@@ -256,7 +255,8 @@ def _programs(plan: _Plan, candidates: Sequence[Mapping[str, NodeQuantConfig | N
 
 
 def _run(program: _Program, stack: Tensor, owned: bool, workspace: _Workspace, scorer: StackedScorer) -> Tensor:
-    """One step on the source stack ``(lanes, features, rows)``: the output stack, lane ``j`` being ``program.lanes[j]``.
+    """One step on the source stack ``(lanes, features, rows)``: the output stack, lane ``j`` being
+    ``program.lanes[j]``.
 
     ``owned``: no later step reads ``stack``, so a step that keeps the lanes may overwrite it.
     """
@@ -284,7 +284,8 @@ def _run(program: _Program, stack: Tensor, owned: bool, workspace: _Workspace, s
 
 
 def _float_op(step: _Step, x: Tensor, out: Tensor, config: NodeQuantConfig | None) -> None:
-    """relu, batch norm or a float linear of ``x`` into ``out`` (may be ``x``); quantised weights where ``config`` has them."""
+    """relu, batch norm or a float linear of ``x`` into ``out`` (may be ``x``); quantised weights where
+    ``config`` has them."""
     module = step.module
     if step.op == "relu":
         torch.clamp_min(x, 0.0, out=out)
@@ -329,7 +330,8 @@ def _linear_group(program: _Program, start: int, end: int, scorer: StackedScorer
 
 def _quantised_linear(program: _Program, start: int, end: int, stack: Tensor, owned: bool, workspace: _Workspace,
                       scorer: StackedScorer, out: Tensor) -> None:
-    """Lanes ``start:end`` of a quantised linear step into ``out``: one data quantiser, any weight and bias quantisers."""
+    """Lanes ``start:end`` of a quantised linear step into ``out``: one data quantiser, any weight and bias
+    quantisers."""
     group: _LinearGroup = workspace.stacked((program.index, start), lambda: _linear_group(program, start, end, scorer))
     data = program.lanes[start][1].quantizer("data_in")
     x = stack if owned and _identity(group.sources, stack) else workspace.take((program.index, "x", start),
@@ -429,12 +431,12 @@ class StackedScorer:
             self._linear[key] = _linear_weights(step.module, config)
         return self._linear[key]
 
-    def score(self, configs: Sequence[Mapping[str, Any]], fallback: Callable[[Mapping[str, Any]], Measured]
-              ) -> list[Measured]:
+    def score(self, configs: Sequence[Mapping[str, Any]], fallback: Callable[[Mapping[str, Any]], Measured | str]
+              ) -> list[Measured | str]:
         """The (software, hardware) metrics of every config, in order; ``fallback`` scores the unstackable ones."""
         parsed = [self.node_configs(config) for config in configs]
         stacked = [i for i, p in enumerate(parsed) if not isinstance(p, str)]
-        results: list[Measured | None] = [None] * len(configs)
+        results: list[Measured | str | None] = [None] * len(configs)
         software = self._software([parsed[i] for i in stacked]) if stacked else []
         for i, metrics in zip(stacked, software):
             results[i] = (metrics, self._hardware(parsed[i]))

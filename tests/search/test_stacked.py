@@ -136,7 +136,8 @@ def test_random_configs_score_exactly_as_one_at_a_time(rows, model_name, weights
                                                        weight_width, weight_frac, bias_width, bias_frac, relu,
                                                        candidates, pick) -> None:
     """Random widths and frac widths (negative ones too) around a drawn point: stacked == one at a time."""
-    seed = {"name": ["integer"], "data_in_width": [data_width, 8], "data_in_frac_width": [min(data_frac, data_width), 4],
+    seed = {"name": ["integer"], "data_in_width": [data_width, 8],
+            "data_in_frac_width": [min(data_frac, data_width), 4],
             "weight_width": [weight_width, 4], "weight_frac_width": [min(weight_frac, weight_width), 2],
             "bias_width": [bias_width], "bias_frac_width": [min(bias_frac, bias_width)]}
     seeds = {"linear": seed, **({"relu": {"name": ["integer", "NA"], "data_in_width": [data_width],
@@ -161,7 +162,8 @@ def test_candidates_it_cannot_stack_go_one_at_a_time_with_the_reason(rows) -> No
                                           weight_frac_width=8)
     refused = _configs(search, 1, seed=9)[0]
     refused["seq_blocks_8"]["config"].update(weight_width=4, weight_frac_width=6)
-    assert "minifloat_ieee" in scorer.unsupported(minifloat) and "not a fixed-point format" in scorer.unsupported(minifloat)
+    reason = scorer.unsupported(minifloat)
+    assert "minifloat_ieee" in reason and "not a fixed-point format" in reason
     assert "beyond float32's exact integers" in scorer.unsupported(wide)
     assert scorer.unsupported(refused) == search.measure(refused)  # the quantise pass's own message
     assert "frac_width 6 is larger than width 4" in scorer.unsupported(refused)
