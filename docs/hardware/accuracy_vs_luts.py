@@ -5,8 +5,8 @@ The JSON and the plot are rewritten after each width, so a run cut short keeps w
 Run from the repository root: ``.venv/bin/python docs/hardware/accuracy_vs_luts.py``. jsc-toy is
 trained as ``benchmarks/hardware.py`` trains it (jsc-pythia, 5 epochs, batch 256, learning rate
 1e-3, seed 0), then quantised at each weight width ``w`` (fraction bits ``w - 2``: weights in
-``[-2, 2)``; data and biases integer 8/4), prepared, emitted with machop's CSD layers and with
-da4ml's row sums, run through Verilator on the whole test split (the accuracy is the RTL's; any
+``[-2, 2)``; data and biases integer 8/4), prepared, emitted with machop's own constant products
+(the default ``"shared"`` style) and with da4ml's row sums, run through Verilator on the whole test split (the accuracy is the RTL's; any
 mismatch against the integer reference stops the script) and synthesised by Yosys
 (``synth_xilinx``). The figures also go to ``accuracy_vs_luts.json`` beside the plot.
 """
@@ -76,7 +76,7 @@ def plot(figures: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for impl, label, marker in (("machop", "machop (CSD adder trees)", "o"), ("da4ml", "machop + da4ml row sums", "s")):
+    for impl, label, marker in (("machop", "machop (shared adder graphs)", "o"), ("da4ml", "machop + da4ml row sums", "s")):
         luts = [p[impl]["luts"] for p in figures["points"]]
         acc = [100 * p[impl]["rtl_accuracy"] for p in figures["points"]]
         ax.plot(luts, acc, marker=marker, label=label)
