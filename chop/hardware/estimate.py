@@ -1,15 +1,16 @@
 """A resource estimate of a prepared graph in milliseconds: LUTs, FFs and CARRY4 per layer, without Yosys.
 
-The estimate counts what the emitter (``chop.hardware.rtl``) builds, from the constants and the
-formats alone, and weighs it with coefficients fitted against Yosys (``COEFFICIENTS``, from
-``benchmarks/hardware_calibration.py``):
+The estimate counts what Yosys builds of the design the emitter (``chop.hardware.rtl``) writes,
+from the constants and the formats alone, and weighs it with coefficients fitted against Yosys
+(``COEFFICIENTS``, from ``benchmarks/hardware_calibration.py``):
 
-- a linear layer: every nonzero weight becomes its canonical signed digits, every digit a shifted
-  copy of the input, and each row's copies meet in the same balanced adder tree the emitter writes.
-  Each adder costs about one LUT per result bit (plus its share of a carry chain), except the low
-  bits that pass straight through from the operand with the smaller shift. Then the bias is added
-  to the shifted row sum (only the bits above the shift carry), and the requantiser rounds and
-  saturates each row;
+- a linear layer: the graph of additions its constant products are written as (``PRODUCT_SUMS``:
+  for CSD, every nonzero weight's signed digits as shifted copies of the input, each row's copies
+  in the emitter's balanced tree), then the bias added to each row sum. What Yosys makes of that
+  graph (``chop.hardware.arith_cells``: identical additions shared, chains folded into
+  multi-operand sums that become compressor trees of full adders, the rest carry chains) is
+  counted in bits of full adders, half adders and carry-chain adders; then the requantiser rounds
+  and saturates each row;
 - an affine layer: the same, with a single term per element;
 - a ReLU: a clip per element and the requantiser; an add: one adder per element and the requantiser;
 - the requantiser (``fixed_requant.sv``): an incrementer over the kept bits when fraction bits are
@@ -25,7 +26,7 @@ the synthesis command it stands for.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ import torch
 from torch import fx
 
 from chop.errors import HardwareError
+from chop.hardware.arith_cells import (CARRY_BITS, ArithCells, Source, Sum, SumGraph, Term, arith_cells,
+                                       two_operand_adder)
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
 from chop.hardware.rtl.csd import csd_digits
@@ -40,17 +43,18 @@ from chop.hardware.rtl.layers import PIPELINES
 from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
 from chop.hardware.rtl.verilog import signed_width
 
-FEATURES = ("adder_bits", "extend_bits", "offset_bits", "round_bits", "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
+FEATURES = ("full_adder_bits", "half_adder_bits", "adder_bits", "carry_bits", "round_bits", "saturate_bits", "mux_bits",
+            "clip_bits", "cone_bits")
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "adder_bits": 0.9682, "extend_bits": 1.792, "offset_bits": 0.0, "round_bits": 0.3343, "saturate_bits": 0.1228, "mux_bits": 0.0, "clip_bits": 0.0845, "cone_bits": 1.0,
+    "full_adder_bits": 1.3324, "half_adder_bits": 0.74, "adder_bits": 0.8356, "carry_bits": 0.0, "round_bits": 0.3481,
+    "saturate_bits": 0.2166, "mux_bits": 0.0018, "clip_bits": 0.0294, "cone_bits": 1.0,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
 Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
 ``synth_xilinx -flatten -noiopad -noclkbuf -nodsp``; refit with ``benchmarks/hardware_calibration.py --fit-only``."""
 
-CARRY_BITS = 4  # result bits per CARRY4
 LUT_INPUTS = 6  # a LUT6 computes any function of six bits
 
 
@@ -58,26 +62,27 @@ LUT_INPUTS = 6  # a LUT6 computes any function of six bits
 class LayerFeatures:
     """The logic one layer module holds, counted in bits from its constants and formats.
 
-    ``adder_bits``: result bits of the adders of the constant products where both operands have
-    a bit (``Adder.overlap``); ``extend_bits``: bits above the narrower operand, where it can be
-    negative; ``offset_bits``: bits of the bias / shift additions above the
-    product shift; ``round_bits``: the requantisers' incrementers; ``saturate_bits``: bits their
-    sign tests read; ``mux_bits``: output bits chosen between the value and a saturation limit
-    ; ``clip_bits``: a ReLU's zeroing of negative inputs; ``cone_bits``: output bits of an
-    element-wise op whose input has at most ``LUT_INPUTS`` bits, each one LUT whatever the op
-    computes (its other LUT features are then zero); ``carry_chains``: CARRY4 cells;
-    ``register_bits``: flip-flops of the layer's register stages.
+    The additions of the constant products and offsets, as Yosys builds them
+    (``chop.hardware.arith_cells``): ``full_adder_bits`` / ``half_adder_bits``, compressor-tree bits
+    adding three / two signals; ``adder_bits``, carry-chain bits adding two signals; ``carry_bits``,
+    carry-chain bits adding one signal or a constant to the carry. The requantisers:
+    ``round_bits``, their incrementers; ``saturate_bits``, bits their sign tests read; ``mux_bits``,
+    output bits chosen between the value and a saturation limit. ``clip_bits``: a ReLU's zeroing
+    of negative inputs; ``cone_bits``: output bits of an element-wise op whose input has at most
+    ``LUT_INPUTS`` bits, each one LUT whatever the op computes (its other LUT features are then
+    zero); ``carry_chains``: CARRY4 cells; ``register_bits``: flip-flops of the layer's register stages.
     """
 
+    full_adder_bits: int = 0
+    half_adder_bits: int = 0
     adder_bits: int = 0
-    extend_bits: int = 0
-    offset_bits: int = 0
+    carry_bits: int = 0
     round_bits: int = 0
     saturate_bits: int = 0
     mux_bits: int = 0
     clip_bits: int = 0
     cone_bits: int = 0
-    carry_chains: int = 0  # CARRY4 cells: each adder's carry bits in groups of four
+    carry_chains: int = 0
     register_bits: int = 0
 
     def plus(self, other: LayerFeatures) -> LayerFeatures:
@@ -180,10 +185,12 @@ def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) 
                          mux_bits=out.width if saturates else 0)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Operand:
-    """A node of a row's adder tree, as the emitter builds it: ``±(coefficients · x) << shift``."""
+    """A value of a row's CSD tree as the emitter builds it: ``±(coefficients · x) << shift``, on the
+    wire of ``source``."""
 
+    source: Source
     shift: int
     negative: bool
     coefficients: dict[int, int]
@@ -194,30 +201,17 @@ def _range(coefficients: Mapping[int, int], lo: int, hi: int) -> tuple[int, int]
             sum(max(c * lo, c * hi) for c in coefficients.values()))
 
 
-@dataclass(frozen=True)
-class Adder:
-    """One adder of a row's tree, in bits of its result (``width`` in all, lowest first):
-
-    ``through`` low bits are copied from the operand with the smaller shift; ``overlap`` bits add a
-    bit of each operand; the ``width - through - overlap`` bits above the narrower operand add its
-    sign extension, which takes logic only when that operand can be negative (``signed_top``),
-    else just the carry.
-    """
-
-    width: int
-    through: int
-    overlap: int
-    signed_top: bool
-
-
-def adder_tree(row: Sequence[tuple[int, int]], lo: int, hi: int) -> list[Adder]:
-    """Every adder of one row's CSD tree, in the emitter's order, for input codes in ``[lo, hi]``.
+def csd_row(graph: SumGraph, row: Sequence[tuple[int, int]], lo: int, hi: int) -> Term | None:
+    """Add one row's CSD tree to ``graph``, node by node as ``chop.hardware.rtl.products`` writes it
+    (style ``"csd"``), for input codes in ``[lo, hi]``; the row's value, or ``None`` for a zero row.
 
     The leaves are the CSD digits of each nonzero constant; each level adds neighbours in pairs
-    (an odd one out moves up), and every sum is as wide as its exact range, as the emitter writes it.
+    (an odd one out moves up), and every node is as wide as its exact range. A negated root
+    becomes a negation of its own, as the emitter writes ``-(root)``.
     """
-    level = [_Operand(shift, sign < 0, {i: 1}) for i, c in row if c != 0 for shift, sign in csd_digits(c)]
-    adders = []
+    level = [_Operand(("x", i), shift, sign < 0, {i: 1}) for i, c in row if c != 0 for shift, sign in csd_digits(c)]
+    if not level:
+        return None
     while len(level) > 1:
         merged = []
         for a, b in zip(level[0::2], level[1::2]):
@@ -230,32 +224,45 @@ def adder_tree(row: Sequence[tuple[int, int]], lo: int, hi: int) -> list[Adder]:
             coefficients = {i: c << (first.shift - below) for i, c in first.coefficients.items()}
             for i, c in second.coefficients.items():
                 coefficients[i] = coefficients.get(i, 0) + scale * (c << (second.shift - below))
-            width = signed_width(*_range(coefficients, lo, hi))
-            # each operand's bits, placed at its shift above the sum's lowest bit
-            spans = sorted(((o.shift - below, o.shift - below + signed_width(*_range(o.coefficients, lo, hi)), o)
-                            for o in (a, b)), key=lambda span: span[1])
-            (_, low_top, narrow), (high_start, _, _) = spans[0], max(spans, key=lambda span: span[0])
-            overlap = max(min(low_top, width) - high_start, 0)
-            through = abs(a.shift - b.shift)
-            adders.append(Adder(width, min(through, width), min(overlap, width - min(through, width)),
-                                _range(narrow.coefficients, lo, hi)[0] < 0))
-            merged.append(_Operand(below, negative, coefficients))
+            node = graph.add(Sum((Term(first.source, first.shift - below, False),
+                                  Term(second.source, second.shift - below, scale < 0)),
+                                 signed_width(*_range(coefficients, lo, hi))))
+            merged.append(_Operand(node, below, negative, coefficients))
         if len(level) % 2:
             merged.append(level[-1])
         level = merged
-    return adders
+    root = level[0]
+    if root.negative:
+        total = {i: -c << root.shift for i, c in root.coefficients.items()}
+        return Term(graph.add(Sum((Term(root.source, root.shift, True),), signed_width(*_range(total, lo, hi)))),
+                    0, False)
+    return Term(root.source, root.shift, False)
+
+
+PRODUCT_SUMS: Mapping[str, Callable[[SumGraph, Sequence[tuple[int, int]], int, int], Term | None]] = {"csd": csd_row}
+"""How each product style of ``chop.hardware.rtl.products`` builds a row: the nodes it adds to the graph."""
 
 
 def _input_range(fmt: FixedFormat) -> tuple[int, int]:
     return fmt.lo, fmt.hi
 
 
-def _adders(adders: Sequence[Adder]) -> LayerFeatures:
-    """LUT features of adders: the overlapping bits, and the sign extensions that need logic."""
-    top = [adder.width - adder.through - adder.overlap for adder in adders]
-    return LayerFeatures(adder_bits=sum(adder.overlap for adder in adders),
-                         extend_bits=sum(bits for bits, adder in zip(top, adders) if adder.signed_top),
-                         carry_chains=sum(math.ceil((adder.width - adder.through) / CARRY_BITS) for adder in adders))
+def product_graph(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
+                  shift: int, acc_width: int, style: str = "csd") -> SumGraph:
+    """The sums of a linear or affine layer module: each row's products (``PRODUCT_SUMS[style]``), then
+    ``fixed_linear``'s ``(sum <<< shift) + offset`` where the offset is not zero."""
+    lo, hi = _input_range(in_format)
+    graph = SumGraph(in_format.width + (0 if in_format.signed else 1), in_format.signed)
+    for row, offset in zip(rows, offsets):
+        value = PRODUCT_SUMS[style](graph, row, lo, hi)
+        if value is None:
+            continue
+        if offset:
+            term = Term(value.source, value.shift + shift, False)
+            graph.outputs.append(Term(graph.add(Sum((term,), acc_width, offset)), 0, False))
+        else:
+            graph.outputs.append(value)
+    return graph
 
 
 def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
@@ -263,24 +270,25 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
     """The products, offsets and requantisers of a linear or affine layer; also the output's code range
     and the widest row sum (the width of the ``split`` register)."""
     lo, hi = _input_range(in_format)
-    features = LayerFeatures()
     sums = []
     for row in rows:
-        features = features.plus(_adders(adder_tree(row, lo, hi)))
         low = sum(min(c * lo, c * hi) for _, c in row)
         high = sum(max(c * lo, c * hi) for _, c in row)
         sums.append((low, high))
     acc = [((low << shift) + b, (high << shift) + b) for (low, high), b in zip(sums, offsets)]
     acc_width = signed_width(min(a for a, _ in acc), max(b for _, b in acc))
-    for (low, high), b in zip(sums, offsets):
-        if b != 0:
-            bits = max(acc_width - shift, 0)  # the low ``shift`` bits are the bias's own, constant
-            features = features.plus(LayerFeatures(offset_bits=bits, carry_chains=math.ceil(bits / CARRY_BITS)))
+    features = _arith_features(arith_cells(product_graph(rows, offsets, in_format, shift, acc_width)))
+    for _ in rows:
         features = features.plus(requantiser(acc_width, acc_frac, True, out))
     out_lo = min(requantised_range(a, b, acc_frac, out)[0] for a, b in acc)
     out_hi = max(requantised_range(a, b, acc_frac, out)[1] for a, b in acc)
     sum_width = max(signed_width(low, high) for low, high in sums)
     return features, (out_lo, out_hi), sum_width
+
+
+def _arith_features(cells: ArithCells) -> LayerFeatures:
+    return LayerFeatures(full_adder_bits=cells.full_adder_bits, half_adder_bits=cells.half_adder_bits,
+                         adder_bits=cells.adder_bits, carry_bits=cells.carry_bits, carry_chains=cells.carry4)
 
 
 def _register(bits: int, stages: int) -> int:
@@ -329,8 +337,8 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
         lo = (op.a_format.lo << a_shift) + (op.b_format.lo << b_shift)
         hi = (op.a_format.hi << a_shift) + (op.b_format.hi << b_shift)
         width = signed_width(lo, hi)
-        through = abs(a_shift - b_shift)
-        adder = _adders([Adder(width, through, max(min(op.a_format.width, op.b_format.width) - through, 0), True)])
+        adder = _arith_features(two_operand_adder(width, (a_shift, op.a_format.width, op.a_format.signed),
+                                                  (b_shift, op.b_format.width, op.b_format.signed)))
         per_element = adder.plus(requantiser(width, frac, True, op.out_format))
         if op.a_format.width + op.b_format.width <= LUT_INPUTS:
             a, b = torch.cartesian_prod(_codes(op.a_format), _codes(op.b_format)).unbind(-1)
