@@ -40,7 +40,7 @@ def add_hardware_arguments(parser: argparse.ArgumentParser) -> None:
                        help="layer: a register after each layer (default); none: combinational; split: also one "
                             "before each requantiser")
     group.add_argument("--products", default=None, metavar="STYLE",
-                       help="constant products: csd shift-and-add trees (default) or multiply")
+                       help="constant products: shared shift-and-add trees (default), csd (one tree per row) or multiply")
     group.add_argument("--linear-impl", default=None, metavar="IMPL",
                        help="linear layers: machop's own adder trees (default) or da4ml's adder graphs (smaller)")
     group.add_argument("--top-name", default=None, metavar="NAME", help="the top module's name (default top)")

@@ -69,7 +69,7 @@ HARDWARE_OPTIONS = Options(
     Option("input_format", (list, tuple, str)),
     Option("fold_batchnorm", bool, True),
     Option("pipeline", str, "layer"),
-    Option("products", str, "csd"),
+    Option("products", str, "shared"),
     Option("linear_impl", str, "machop"),
     Option("top_name", str, "top"),
     Option("nodsp", (bool, str)),
@@ -98,7 +98,7 @@ class HardwareOptions:
     input_format: tuple[int, ...] | None = None
     fold_batchnorm: bool = True
     pipeline: str = "layer"
-    products: str = "csd"
+    products: str = "shared"
     linear_impl: str = "machop"
     top_name: str = "top"
     nodsp: bool | None = None

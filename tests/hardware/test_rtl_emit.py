@@ -180,7 +180,7 @@ class Broadcast(nn.Module):
     (nn.Sequential(FixedInput(X), FixedReLU(X, X)), {},
      "cannot tell the input shape of the graph from node '_0'; set graph_module.input_shape = (features,)"),
     (Net(), {"pipeline": "stage"}, "unknown pipeline 'stage'; use one of: none, layer, split"),
-    (Net(), {"products": "lut"}, "unknown products style 'lut'; use one of: csd, multiply"),
+    (Net(), {"products": "lut"}, "unknown products style 'lut'; use one of: shared, csd, multiply"),
     (Net(), {"top_name": "my-top"}, "top_name 'my-top' is not a SystemVerilog identifier"),
     (Net(), {"top_name": "seq_blocks_2_relu"}, "node 'seq_blocks_2' would make a module 'seq_blocks_2_relu', a name "
                                                "already taken; rename the node or choose another top_name"),

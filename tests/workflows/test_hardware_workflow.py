@@ -38,7 +38,7 @@ def tiny() -> torch.nn.Module:
 def test_options_default_to_the_emitters_defaults_and_both_synthesis_modes() -> None:
     options = hardware_options(None)
     assert options == HardwareOptions()
-    assert (options.pipeline, options.products, options.top_name) == ("layer", "csd", "top")
+    assert (options.pipeline, options.products, options.top_name) == ("layer", "shared", "top")
     assert options.fold_batchnorm is True
     assert options.synth_modes == (False, True) and options.rows is None and options.input_format is None
 

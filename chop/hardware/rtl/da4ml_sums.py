@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from chop.hardware.da4ml_backend import da4ml_linear_verilog
 from chop.hardware.ops import FixedLinear
 from chop.hardware.rtl.netlist import Step
-from chop.hardware.rtl.products import InputWires, RowSum, row_range
+from chop.hardware.rtl.adder_tree import InputWires, RowSum, row_range
 from chop.hardware.rtl.verilog import signed_width, vector
 
 LINEAR_IMPLS = ("machop", "da4ml")

@@ -67,7 +67,7 @@ class RtlPlan:
 
 
 def plan_rtl(prepared: fx.GraphModule, *, top_name: str = "top", pipeline: str = "layer",
-             products: str = "csd", linear_impl: str = "machop") -> RtlPlan:
+             products: str = "shared", linear_impl: str = "machop") -> RtlPlan:
     """The text of every file of ``prepared``'s design; see ``emit_rtl`` for the options."""
     if pipeline not in PIPELINES:
         raise HardwareError(f"unknown pipeline '{pipeline}'; use one of: {', '.join(PIPELINES)}")
@@ -99,12 +99,13 @@ def write_sources(sources: dict[str, str], directory: Path) -> list[Path]:
 
 
 def emit_rtl(prepared: fx.GraphModule, rtl_dir: Path, *, top_name: str = "top", pipeline: str = "layer",
-             products: str = "csd", linear_impl: str = "machop") -> RtlDesign:
+             products: str = "shared", linear_impl: str = "machop") -> RtlDesign:
     """Write the SystemVerilog of ``prepared`` to ``rtl_dir``: components, one module per layer, ``{top_name}.sv``.
 
     ``pipeline``: ``"layer"`` (a register after each layer), ``"none"`` (combinational) or
     ``"split"`` (also a register before the requantiser of linear and affine layers).
-    ``products``: ``"csd"`` (shift-and-add trees of canonical signed digits) or ``"multiply"``.
+    ``products``: ``"shared"`` (shift-and-add trees of canonical signed digits, the sums that several
+    rows contain computed once), ``"csd"`` (the same, one tree per row) or ``"multiply"``.
     ``linear_impl``: ``"machop"`` (linear layers' row sums as ``products`` says) or ``"da4ml"``
     (da4ml's adder graph of each weight matrix, ``{layer}_cmvm.v`` and its ``.v`` helpers; the
     bias, requantiser and register stage stay machop's, so the codes are the same).

@@ -126,12 +126,13 @@ class ConstantLayer:
 
 
 def _tree_sums(step: Step, products: str, layer: ConstantLayer) -> SumBlock:
-    """The packed row values as machop's constant products (CSD trees or ``*``), one wire per row."""
+    """The packed row values as machop's constant products (CSD trees, shared or not, or ``*``), one wire per row."""
     inputs, inputs_lines = _input_wires(step.inputs[0], {i for row in layer.rows for i, c in row if c != 0})
     product_lines, sums = product_rows(layer.rows, inputs, layer.row, products, layer.labels)
     sum_width = max(s.width for s in sums)
     what = "row sum" if layer.row == "row" else layer.row
-    style = "canonical signed digits" if products == "csd" else "constant multiplications"
+    style = {"shared": "canonical signed digits, sums shared across rows", "csd": "canonical signed digits",
+             "multiply": "constant multiplications"}[products]
     lines = [*inputs_lines, "",
              f"    // constant products ({style}); the formula of each {what} comes first", *product_lines, "",
              f"    // the {what}s side by side, sign-extended to {layer.width}",

@@ -21,7 +21,7 @@ from chop.tools.versions import keep_earlier_run
 PASS = "emit_verilog_top_transform_pass"
 OPTIONS = PROJECT_OPTIONS + Options(
     Option("pipeline", str, "layer"),
-    Option("products", str, "csd"),
+    Option("products", str, "shared"),
     Option("linear_impl", str, "machop"),
 )
 
@@ -30,8 +30,8 @@ def emit_verilog_top_transform_pass(graph: MaseGraph, pass_args: dict[str, Any] 
     """Write ``top.sv`` and the layer modules; ``info``: ``rtl_dir``, ``files``, ``design`` (an ``RtlDesign``).
 
     Arguments: ``project_dir`` (default ``"top"``), ``top_name`` (``"top"``), ``pipeline``
-    (``"layer"``: a register after each layer; ``"none"``; ``"split"``), ``products`` (``"csd"``
-    shift-and-add trees, or ``"multiply"``), ``linear_impl`` (``"machop"``, or ``"da4ml"``: linear
+    (``"layer"``: a register after each layer; ``"none"``; ``"split"``), ``products`` (``"shared"``:
+    shift-and-add trees with sums shared across rows; ``"csd"``: one tree per row; or ``"multiply"``), ``linear_impl`` (``"machop"``, or ``"da4ml"``: linear
     layers' row sums from da4ml's adder graphs; give ``emit_verilog_tb_transform_pass`` the same).
     """
     args = check_pass_args(PASS, pass_args, OPTIONS)
