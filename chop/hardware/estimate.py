@@ -26,7 +26,7 @@ the synthesis command it stands for.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,13 +34,13 @@ import torch
 from torch import fx
 
 from chop.errors import HardwareError
-from chop.hardware.arith_cells import (CARRY_BITS, ArithCells, Source, Sum, SumGraph, Term, arith_cells,
-                                       two_operand_adder)
+from chop.hardware.arith_cells import CARRY_BITS, ArithCells, arith_cells, two_operand_adder
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
-from chop.hardware.rtl.csd import csd_digits
+from chop.hardware.product_sums import product_graph
 from chop.hardware.rtl.layers import PIPELINES
 from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
+from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.rtl.verilog import signed_width
 
 FEATURES = ("full_adder_bits", "half_adder_bits", "adder_bits", "carry_bits", "round_bits", "saturate_bits", "mux_bits",
@@ -116,6 +116,7 @@ class DesignEstimate:
     nodsp: bool
     layers: tuple[LayerEstimate, ...]
     coefficients: Mapping[str, float] = field(default_factory=lambda: dict(COEFFICIENTS))
+    products: str = PRODUCT_STYLES[0]
 
     @property
     def luts(self) -> int:
@@ -130,7 +131,7 @@ class DesignEstimate:
         return sum(layer.carry4 for layer in self.layers)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"pipeline": self.pipeline, "nodsp": self.nodsp, "luts": self.luts, "ffs": self.ffs,
+        return {"pipeline": self.pipeline, "products": self.products, "nodsp": self.nodsp, "luts": self.luts, "ffs": self.ffs,
                 "carry4": self.carry4, "layers": [layer.as_dict() for layer in self.layers]}
 
 
@@ -185,91 +186,12 @@ def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) 
                          mux_bits=out.width if saturates else 0)
 
 
-@dataclass(frozen=True)
-class _Operand:
-    """A value of a row's CSD tree as the emitter builds it: ``±(coefficients · x) << shift``, on the
-    wire of ``source``."""
-
-    source: Source
-    shift: int
-    negative: bool
-    coefficients: dict[int, int]
-
-
-def _range(coefficients: Mapping[int, int], lo: int, hi: int) -> tuple[int, int]:
-    return (sum(min(c * lo, c * hi) for c in coefficients.values()),
-            sum(max(c * lo, c * hi) for c in coefficients.values()))
-
-
-def csd_row(graph: SumGraph, row: Sequence[tuple[int, int]], lo: int, hi: int) -> Term | None:
-    """Add one row's CSD tree to ``graph``, node by node as ``chop.hardware.rtl.products`` writes it
-    (style ``"csd"``), for input codes in ``[lo, hi]``; the row's value, or ``None`` for a zero row.
-
-    The leaves are the CSD digits of each nonzero constant; each level adds neighbours in pairs
-    (an odd one out moves up), and every node is as wide as its exact range. A negated root
-    becomes a negation of its own, as the emitter writes ``-(root)``.
-    """
-    level = [_Operand(("x", i), shift, sign < 0, {i: 1}) for i, c in row if c != 0 for shift, sign in csd_digits(c)]
-    if not level:
-        return None
-    while len(level) > 1:
-        merged = []
-        for a, b in zip(level[0::2], level[1::2]):
-            below = min(a.shift, b.shift)
-            if a.negative == b.negative:
-                first, second, scale, negative = a, b, 1, a.negative
-            else:
-                first, second = (a, b) if b.negative else (b, a)
-                scale, negative = -1, False
-            coefficients = {i: c << (first.shift - below) for i, c in first.coefficients.items()}
-            for i, c in second.coefficients.items():
-                coefficients[i] = coefficients.get(i, 0) + scale * (c << (second.shift - below))
-            node = graph.add(Sum((Term(first.source, first.shift - below, False),
-                                  Term(second.source, second.shift - below, scale < 0)),
-                                 signed_width(*_range(coefficients, lo, hi))))
-            merged.append(_Operand(node, below, negative, coefficients))
-        if len(level) % 2:
-            merged.append(level[-1])
-        level = merged
-    root = level[0]
-    if root.negative:
-        total = {i: -c << root.shift for i, c in root.coefficients.items()}
-        return Term(graph.add(Sum((Term(root.source, root.shift, True),), signed_width(*_range(total, lo, hi)))),
-                    0, False)
-    return Term(root.source, root.shift, False)
-
-
-PRODUCT_SUMS: Mapping[str, Callable[[SumGraph, Sequence[tuple[int, int]], int, int], Term | None]] = {"csd": csd_row}
-"""How each product style of ``chop.hardware.rtl.products`` builds a row: the nodes it adds to the graph."""
-
-
-def _input_range(fmt: FixedFormat) -> tuple[int, int]:
-    return fmt.lo, fmt.hi
-
-
-def product_graph(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
-                  shift: int, acc_width: int, style: str = "csd") -> SumGraph:
-    """The sums of a linear or affine layer module: each row's products (``PRODUCT_SUMS[style]``), then
-    ``fixed_linear``'s ``(sum <<< shift) + offset`` where the offset is not zero."""
-    lo, hi = _input_range(in_format)
-    graph = SumGraph(in_format.width + (0 if in_format.signed else 1), in_format.signed)
-    for row, offset in zip(rows, offsets):
-        value = PRODUCT_SUMS[style](graph, row, lo, hi)
-        if value is None:
-            continue
-        if offset:
-            term = Term(value.source, value.shift + shift, False)
-            graph.outputs.append(Term(graph.add(Sum((term,), acc_width, offset)), 0, False))
-        else:
-            graph.outputs.append(value)
-    return graph
-
-
 def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
-                    shift: int, acc_frac: int, out: FixedFormat) -> tuple[LayerFeatures, tuple[int, int], int]:
+                    shift: int, acc_frac: int, out: FixedFormat,
+                    products: str) -> tuple[LayerFeatures, tuple[int, int], int]:
     """The products, offsets and requantisers of a linear or affine layer; also the output's code range
     and the widest row sum (the width of the ``split`` register)."""
-    lo, hi = _input_range(in_format)
+    lo, hi = in_format.lo, in_format.hi
     sums = []
     for row in rows:
         low = sum(min(c * lo, c * hi) for _, c in row)
@@ -277,7 +199,7 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
         sums.append((low, high))
     acc = [((low << shift) + b, (high << shift) + b) for (low, high), b in zip(sums, offsets)]
     acc_width = signed_width(min(a for a, _ in acc), max(b for _, b in acc))
-    features = _arith_features(arith_cells(product_graph(rows, offsets, in_format, shift, acc_width)))
+    features = _arith_features(arith_cells(product_graph(rows, offsets, in_format, shift, acc_width, products)))
     for _ in rows:
         features = features.plus(requantiser(acc_width, acc_frac, True, out))
     out_lo = min(requantised_range(a, b, acc_frac, out)[0] for a, b in acc)
@@ -296,8 +218,8 @@ def _register(bits: int, stages: int) -> int:
     return (bits + 1) * stages
 
 
-def layer_features(step: Step, pipeline: str) -> LayerFeatures:
-    """The features of one compute step's module under ``pipeline`` (register bits included)."""
+def layer_features(step: Step, pipeline: str, products: str = PRODUCT_STYLES[0]) -> LayerFeatures:
+    """The features of one compute step's module under ``pipeline`` with ``products`` (register bits included)."""
     op, out = step.op, step.out
     stage = 0 if pipeline == "none" else 1
     if isinstance(op, (FixedLinear, FixedAffine)):
@@ -314,7 +236,7 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
             offsets = [shifts[e % len(scale)] for e in range(step.inputs[0].size)]
             shift = op.product_shift
         features, (lo, hi), sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
-                                                        op.out_format)
+                                                        op.out_format, products)
         registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - op.acc_format.frac) + 1)
         if pipeline == "split":
             registers += _register(len(rows) * sum_width, 1)
@@ -440,20 +362,21 @@ def _join_delays(netlist: Netlist, pipeline: str) -> list[tuple[str, LayerFeatur
     return delays
 
 
-def netlist_features(netlist: Netlist, pipeline: str) -> list[tuple[str, str, LayerFeatures]]:
+def netlist_features(netlist: Netlist, pipeline: str,
+                     products: str = PRODUCT_STYLES[0]) -> list[tuple[str, str, LayerFeatures]]:
     """``(node, kind, features)`` of every layer module and every delay the top adds, in graph order."""
-    rows = [(step.node, step.kind, layer_features(step, pipeline)) for step in netlist.compute]
+    rows = [(step.node, step.kind, layer_features(step, pipeline, products)) for step in netlist.compute]
     rows += [(node, "fixed_delay", features) for node, features in _join_delays(netlist, pipeline)]
     return rows
 
 
-def estimate_design(prepared: fx.GraphModule, *, pipeline: str = "layer", nodsp: bool = True,
-                    coefficients: Mapping[str, float] = COEFFICIENTS) -> DesignEstimate:
-    """LUTs, FFs and CARRY4 of the design ``emit_rtl(prepared, pipeline=pipeline)`` writes (CSD products),
-    per layer and in total, as Yosys ``synth_xilinx`` would map it; no Yosys runs."""
+def estimate_design(prepared: fx.GraphModule, *, pipeline: str = "layer", products: str = PRODUCT_STYLES[0],
+                    nodsp: bool = True, coefficients: Mapping[str, float] = COEFFICIENTS) -> DesignEstimate:
+    """LUTs, FFs and CARRY4 of the design ``emit_rtl(prepared, pipeline=pipeline, products=products)``
+    writes, per layer and in total, as Yosys ``synth_xilinx`` would map it; no Yosys runs."""
     if pipeline not in PIPELINES:
         raise HardwareError(f"unknown pipeline '{pipeline}'; use one of: {', '.join(PIPELINES)}")
     netlist = build_netlist(prepared)
     layers = tuple(_layer_estimate(node, kind, features, coefficients)
-                   for node, kind, features in netlist_features(netlist, pipeline))
-    return DesignEstimate(pipeline, nodsp, layers, dict(coefficients))
+                   for node, kind, features in netlist_features(netlist, pipeline, products))
+    return DesignEstimate(pipeline, nodsp, layers, dict(coefficients), products)
