@@ -11,8 +11,9 @@ twins directly (in/out sizes 2-32, input widths 2-12, weight widths 2-8, with an
 affine before and a ReLU after), and small MLPs quantised from torch models with ``integer``
 configs and prepared by ``chop.hardware.prepare``. The ``fit`` designs fix the coefficients;
 the ``held_out``, ``fresh`` and ``blind`` ones (more of both kinds, and zoo models) only measure
-the error (``designs`` says when each set was added and why). Each design is emitted with pipeline ``layer`` and CSD products and synthesised with
-``chop.hardware.synth.synthesize(..., nodsp=True)`` (Yosys ``synth_xilinx -nodsp``).
+the error (``designs`` says when each set was added and why). Each design is emitted with pipeline
+``layer`` and the default products style (``PRODUCT_STYLES[0]``, recorded per design) and
+synthesised with ``chop.hardware.synth.synthesize(..., nodsp=True)`` (Yosys ``synth_xilinx -nodsp``).
 
 The fit is linear least squares on relative error: each layer module's row of features and its
 Yosys LUT count are divided by that count, so a 50-LUT layer weighs as much as a 5,000-LUT one;
@@ -42,6 +43,7 @@ from chop.hardware.ops import FixedAffine, FixedInput, FixedLinear, FixedReLU, H
 from chop.hardware.prepare import prepare
 from chop.hardware.prepare.precision import accumulator_format, affine_bounds, linear_bounds
 from chop.hardware.rtl import emit_rtl
+from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.synth import synthesize
 from chop.ir.graph.mase_graph import MaseGraph, trace
 from chop.tools.atomic import atomic_write_text
@@ -225,7 +227,7 @@ def measure(role: str, description: dict[str, Any], prepared: fx.GraphModule, wo
                        "yosys": None if cells is None else {"luts": cells.luts, "ffs": cells.ffs,
                                                              "carry4": cells.carry4}})
     total = report.total
-    return {"role": role, "description": description, "layers": layers,
+    return {"role": role, "description": description, "products": PRODUCT_STYLES[0], "layers": layers,
             "yosys": {"luts": total.luts, "ffs": total.ffs, "carry4": total.carry4, "dsps": total.dsps,
                       "top_own_luts": report.top_cells.luts},
             "yosys_version": report.yosys_version, "command": report.command, "yosys_seconds": round(seconds, 2)}
@@ -263,7 +265,8 @@ def refeature(path: Path) -> list[dict[str, Any]]:
     for entry, (role, description, prepared) in zip(entries, designs()):
         if (entry["role"], entry["description"]) != (role, description):
             raise SystemExit(f"design {description} is not the stored {entry['description']}: run without --refeature")
-        features = {layer.node: layer.features.as_dict() for layer in estimate_design(prepared).layers}
+        features = {layer.node: layer.features.as_dict()
+                    for layer in estimate_design(prepared, products=entry["products"]).layers}
         for layer in entry["layers"]:
             layer["features"] = features[layer["node"]]
     atomic_write_text(path, json.dumps({"designs": entries}, indent=1) + "\n")

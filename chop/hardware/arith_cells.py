@@ -78,21 +78,20 @@ class ArithCells:
     """Bits of logic of the cells Yosys builds from a ``SumGraph``.
 
     ``full_adder_bits`` / ``half_adder_bits``: compressor-tree bits adding three / two signals;
-    ``adder_bits``: carry-chain bits adding two signals; ``carry_bits``: carry-chain bits above
-    the chain's first such bit that add one signal (or a constant) to the carry; ``carry4``:
-    the chains' CARRY4 cells.
+    carry-chain bits from the chain's first bit where both operands have one: ``adder_bits`` add
+    two signals, ``constant_bits`` a signal and a constant one (its propagate is an inverter),
+    ``carry_bits`` at most one signal and the carry; ``carry4``: the chains' CARRY4 cells.
     """
 
     full_adder_bits: int = 0
     half_adder_bits: int = 0
     adder_bits: int = 0
+    constant_bits: int = 0
     carry_bits: int = 0
     carry4: int = 0
 
     def plus(self, other: ArithCells) -> ArithCells:
-        return ArithCells(self.full_adder_bits + other.full_adder_bits, self.half_adder_bits + other.half_adder_bits,
-                          self.adder_bits + other.adder_bits, self.carry_bits + other.carry_bits,
-                          self.carry4 + other.carry4)
+        return ArithCells(*(getattr(self, name) + getattr(other, name) for name in self.__dataclass_fields__))
 
 
 def share_identical(graph: SumGraph) -> SumGraph:
@@ -374,11 +373,11 @@ def compress(columns: Sequence[set[tuple[object, ...]]]) -> ArithCells:
 def carry_chain(a: Sequence[int], b: Sequence[int]) -> ArithCells:
     """A two-operand adder (bits 0: none, 1: a constant one, 2: a signal): free below the first bit
     where both operands have a bit; from there one CARRY4 per four bits."""
-    both = [x and y for x, y in zip(a, b)]
-    start = next((c for c, value in enumerate(both) if value), len(both))
-    adder = sum(1 for c in range(start, len(a)) if a[c] == 2 and b[c] == 2)
-    rest = len(a) - start - adder
-    return ArithCells(adder_bits=adder, carry_bits=rest, carry4=math.ceil((len(a) - start) / CARRY_BITS))
+    start = next((c for c, (x, y) in enumerate(zip(a, b)) if x and y), len(a))
+    pairs = [tuple(sorted((a[c], b[c]))) for c in range(start, len(a))]
+    adder, constant = pairs.count((2, 2)), pairs.count((1, 2))
+    return ArithCells(adder_bits=adder, constant_bits=constant, carry_bits=len(pairs) - adder - constant,
+                      carry4=math.ceil(len(pairs) / CARRY_BITS))
 
 
 def arith_cells(graph: SumGraph) -> ArithCells:
@@ -389,8 +388,10 @@ def arith_cells(graph: SumGraph) -> ArithCells:
         if cell.is_macc:
             total = total.plus(compress(_columns(cell.ports, cell.constant, width)))
             continue
-        # an $alu: its operands as words (a subtraction's one goes in as the carry)
-        words = [[2 if _operand_bit(port, c) != _ZERO else 0 for c in range(width)] for port in cell.ports]
+        # an $alu: its operands as words; a subtracted one is inverted (its zeros become ones) and
+        # its plus one goes in as the carry
+        words = [[2 if _operand_bit(port, c) != _ZERO else (1 if port.negative else 0) for c in range(width)]
+                 for port in cell.ports]
         if cell.constant:
             words.append([1 if (cell.constant >> c) & 1 else 0 for c in range(width)])
         elif len(words) == 1:  # -x = ~x + 1: an incrementer (+x alone is a wire)

@@ -43,13 +43,13 @@ from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
 from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.rtl.verilog import signed_width
 
-FEATURES = ("full_adder_bits", "half_adder_bits", "adder_bits", "carry_bits", "round_bits", "saturate_bits", "mux_bits",
-            "clip_bits", "cone_bits")
+FEATURES = ("full_adder_bits", "half_adder_bits", "adder_bits", "constant_bits", "carry_bits", "round_bits",
+            "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "full_adder_bits": 1.3324, "half_adder_bits": 0.74, "adder_bits": 0.8356, "carry_bits": 0.0, "round_bits": 0.3481,
-    "saturate_bits": 0.2166, "mux_bits": 0.0018, "clip_bits": 0.0294, "cone_bits": 1.0,
+    "full_adder_bits": 1.3797, "half_adder_bits": 0.8261, "adder_bits": 0.9308, "constant_bits": 0.0, "carry_bits": 0.0,
+    "round_bits": 0.3565, "saturate_bits": 0.2274, "mux_bits": 0.0, "clip_bits": 0.0247, "cone_bits": 1.0,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
 Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
@@ -64,9 +64,9 @@ class LayerFeatures:
 
     The additions of the constant products and offsets, as Yosys builds them
     (``chop.hardware.arith_cells``): ``full_adder_bits`` / ``half_adder_bits``, compressor-tree bits
-    adding three / two signals; ``adder_bits``, carry-chain bits adding two signals; ``carry_bits``,
-    carry-chain bits adding one signal or a constant to the carry. The requantisers:
-    ``round_bits``, their incrementers; ``saturate_bits``, bits their sign tests read; ``mux_bits``,
+    adding three / two signals; carry-chain bits adding two signals (``adder_bits``), a signal and
+    a constant one (``constant_bits``), or at most one signal to the carry (``carry_bits``). The
+    requantisers: ``round_bits``, their incrementers; ``saturate_bits``, bits their sign tests read; ``mux_bits``,
     output bits chosen between the value and a saturation limit. ``clip_bits``: a ReLU's zeroing
     of negative inputs; ``cone_bits``: output bits of an element-wise op whose input has at most
     ``LUT_INPUTS`` bits, each one LUT whatever the op computes (its other LUT features are then
@@ -76,6 +76,7 @@ class LayerFeatures:
     full_adder_bits: int = 0
     half_adder_bits: int = 0
     adder_bits: int = 0
+    constant_bits: int = 0
     carry_bits: int = 0
     round_bits: int = 0
     saturate_bits: int = 0
@@ -210,7 +211,8 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
 
 def _arith_features(cells: ArithCells) -> LayerFeatures:
     return LayerFeatures(full_adder_bits=cells.full_adder_bits, half_adder_bits=cells.half_adder_bits,
-                         adder_bits=cells.adder_bits, carry_bits=cells.carry_bits, carry_chains=cells.carry4)
+                         adder_bits=cells.adder_bits, constant_bits=cells.constant_bits, carry_bits=cells.carry_bits,
+                         carry_chains=cells.carry4)
 
 
 def _register(bits: int, stages: int) -> int:

@@ -18,9 +18,11 @@ import torch
 from rtl_helpers import prepared
 from torch import nn
 
+from chop.errors import HardwareError
 from chop.hardware.estimate import COEFFICIENTS, FEATURES, LayerFeatures, constant_bits, estimate_design, held_bits
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedInput, FixedLinear, FixedReLU
+from chop.hardware.rtl.products import PRODUCT_STYLES
 
 ROOT = Path(__file__).parents[2]
 DATA = ROOT / "benchmarks" / "data" / "hardware_calibration.json"
@@ -149,6 +151,8 @@ def test_the_calibration_covers_enough_designs_from_one_yosys() -> None:
     assert len(_errors("blind", "luts")) >= 10
     assert {entry["yosys_version"] for entry in entries} == {"Yosys 0.23 (git sha1 7ce5011c24b)"}
     assert all("-nodsp" in entry["command"].split() for entry in entries)
+    # every design was emitted as main emits it: the default products style
+    assert {entry["products"] for entry in entries} == {PRODUCT_STYLES[0]}
     zoo = {(entry["role"], entry["description"]["model"], "by_name" in entry["description"])
            for entry in entries if entry["description"]["kind"] == "zoo"}
     assert zoo == {("held_out", "jsc-tiny", False), ("held_out", "jsc-toy", False),
@@ -167,3 +171,19 @@ def test_the_documented_error_is_the_datas(role: str, name: str) -> None:
         assert match is not None, f"docs/hardware.md must state the {name} {label} error"
         assert float(match.group(1)) == pytest.approx(100 * float(np.median(errors)), abs=0.05)
         assert float(match.group(2)) == pytest.approx(100 * max(errors), abs=0.05)
+
+
+def test_the_estimate_follows_the_products_style() -> None:
+    """x0 + x1 + x2 and x1 + x2 + x3: CSD rows take two adders each, the shared style adds x1 + x2 once
+    (three adders in all)."""
+    fmt = FixedFormat(6, 0, True)
+    layer = FixedLinear(torch.tensor([[1, 1, 1, 0], [0, 1, 1, 1]]), torch.zeros(2, dtype=torch.int64), fmt,
+                        FixedFormat(2, 0, True), FixedFormat(16, 0, True), FixedFormat(16, 0, True))
+    design = graph(layer, in_format=fmt)
+    shared, csd = (estimate_design(design, products=style) for style in ("shared", "csd"))
+    assert shared.as_dict()["products"] == "shared" and csd.as_dict()["products"] == "csd"
+    # carry chains: CSD 7 + 8 bits per row; shared 7 (x1 + x2) + 8 + 8
+    assert (shared.layers[0].features.adder_bits, csd.layers[0].features.adder_bits) == (7 + 8 + 8, 2 * (7 + 8))
+    assert shared.luts < csd.luts and shared.ffs == csd.ffs
+    with pytest.raises(HardwareError, match="no model of products style 'multiply'"):
+        estimate_design(design, products="multiply")
