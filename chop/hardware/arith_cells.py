@@ -250,7 +250,8 @@ def merge_sums(graph: SumGraph) -> list[Cell]:
     A node folds into the node that reads it when that reads its whole output (``Port.whole``),
     nothing else reads it, and either both are as wide or the node's operands (its folded ones
     included) provably fit its width: each read as the reader reads this one (signed or not), none
-    subtracted if unsigned, and the sum of their largest magnitudes within its bits. Folding repeats until nothing changes, as ``alumacc`` does.
+    subtracted if unsigned, and the sum of their largest magnitudes within its bits. Folding repeats
+    until nothing changes, as ``alumacc`` does.
     """
     readers = _readers(graph)
     cells = {cell.node: cell for cell in cells_of(graph)}

@@ -132,7 +132,8 @@ class DesignEstimate:
         return sum(layer.carry4 for layer in self.layers)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"pipeline": self.pipeline, "products": self.products, "nodsp": self.nodsp, "luts": self.luts, "ffs": self.ffs,
+        return {"pipeline": self.pipeline, "products": self.products, "nodsp": self.nodsp, "luts": self.luts,
+                "ffs": self.ffs,
                 "carry4": self.carry4, "layers": [layer.as_dict() for layer in self.layers]}
 
 
