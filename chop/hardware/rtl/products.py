@@ -1,20 +1,20 @@
 """Sums of constant products as SystemVerilog: the part of a layer that holds its constants.
 
 Each row is ``sum_i x[i] * c[i]`` for constant integer codes ``c`` (a linear layer's weight row,
-an affine layer's scale). Two ways to write it:
+an affine layer's scale). Three ways to write it (``PRODUCT_STYLES``, the first the default):
 
-- ``"csd"`` (the default): every constant becomes its canonical signed digits (``7 = 8 - 1``),
-  every digit a shifted copy of its input, and the copies meet in a balanced adder tree. Every
-  wire of the tree is exactly as wide as the values it can hold: each node is a known multiple
-  of each input element, so its range follows from the input format's code range.
+- ``"shared"``: canonical signed digits, with the sums that several rows contain computed once
+  (``chop.hardware.rtl.shared_products``).
+- ``"csd"``: every constant becomes its canonical signed digits (``7 = 8 - 1``), every digit a
+  shifted copy of its input, and the copies meet in a balanced adder tree per row.
 - ``"multiply"``: ``x[i] * c[i]`` written with ``*``, left to the synthesis tool's constant
-  multipliers. CSD takes about half the LUTs: for a 16 -> 16 layer with 8-bit inputs and
-  uniform random weights (seed 0), ``chop.hardware.synth.synthesize(..., nodsp=True)`` (Yosys
-  0.23) counts 3,852 LUTs of products against 7,977 with 4-bit weights and 7,039 against 16,884
-  with 8-bit weights (the layer module adds 256 LUTs of bias and requantisation, 129 FFs).
+  multipliers.
 
-Zero constants are dropped. Wires are signed; the additions are modular in the width of the
-node they define, which is exact because every node's true value fits that width.
+For a 16 -> 16 layer with 8-bit inputs and uniform random 4-bit weights (seed 0), the row sums
+alone take 2,015 LUTs shared and 2,644 as CSD rows (``chop.hardware.synth.synthesize(...,
+nodsp=True)``, Yosys 0.23; docs/hardware.md, "Constant products"); multiplied, a whole layer took
+about twice the LUTs of CSD rows. Every wire is exactly as wide as its range (``chop.hardware.rtl.adder_tree``); zero
+constants are dropped.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 ``chop.hardware.rtl.subexpressions`` finds the sums of signed, shifted inputs that several rows
 contain; each becomes a wire of its exact width (``row_shared3 = x0 - 2*x5``), and each row adds
-what is left of it (its own digits and shifted copies of shared wires) in an adder tree that joins
-the two shallowest operands first, so a row whose terms sit at different depths grows no deeper
-than it must. This is what da4ml's CMVM solver does for its adder graphs, written in machop's
-style: every wire exactly as wide as its range, the formulas in comments.
+what is left of it (its own digits and shifted copies of shared wires) two terms at a time, the
+two smallest first. This is the idea of da4ml's CMVM solver, written in machop's style: every wire
+exactly as wide as its range, the formulas in comments.
 """
 
 from __future__ import annotations
