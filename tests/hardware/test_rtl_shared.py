@@ -66,7 +66,7 @@ def test_jsc_toy_matches_the_reference_on_1000_rows(tmp_path: Path, runtime_cach
     assert torch.equal(result.outputs, integer_reference(prepared_graph, x))
 
 
-@settings(max_examples=5)
+@settings(max_examples=4)  # each example is a Verilator build
 @given(modules=mlps())
 def test_random_mlps_match_in_verilator(modules: list, tmp_path_factory: pytest.TempPathFactory,
                                         runtime_cache: Path) -> None:

@@ -49,16 +49,17 @@ def shared_rows(rows: Sequence[Row], inputs: InputWires, prefix: str,
         truncated |= {o.wire for o in (first, second) if not reads_all_bits(o, value)}
         lines += [f"    // {wire} = {formula(sorted(value.coefficients.items()), inputs)}", line]
         operands.append(value)
-    lines = waive_unread_bits(lines, truncated)
     sums = []
     for j, (row, terms) in enumerate(zip(rows, graph.rows)):
         name = f"{prefix}{j}"
         leaves = [replace(operands[t.node], shift=t.shift, negative=t.sign < 0) for t in terms]
         lines += wrapped(f"    // {labels[j]}: {name} = ", formula(row, inputs))
-        row_lines, total = _row_tree(leaves, row, inputs, name)
+        row_lines, total, row_truncated = _row_tree(leaves, row, inputs, name)
         lines += row_lines
+        truncated |= row_truncated
         sums.append(total)
-    return lines, sums
+    # a shared wire may lose its top bits in another row's adder: waive over every line at once
+    return waive_unread_bits(lines, truncated), sums
 
 
 def _top_bit(operand: Operand) -> int:
@@ -66,13 +67,15 @@ def _top_bit(operand: Operand) -> int:
     return operand.width + operand.shift
 
 
-def _row_tree(leaves: list[Operand], row: Row, inputs: InputWires, name: str) -> tuple[list[str], RowSum]:
+def _row_tree(leaves: list[Operand], row: Row, inputs: InputWires,
+              name: str) -> tuple[list[str], RowSum, set[str]]:
     """A row's terms added two at a time, the two smallest first (Huffman's rule on their top bits).
 
     Each adder costs about a LUT per bit above its operands' shared zeros, so small terms meet
     while their sums are narrow and only the last adders are as wide as the row. On the layers
     measured this takes 6-7 % fewer LUTs than a balanced tree (Yosys 0.23); the price is depth:
-    a row of many small terms and one large one becomes a chain.
+    a row of many small terms and one large one becomes a chain. Also returned: the wires whose
+    top bits the row's adders do not read.
     """
     heap = [(_top_bit(operand), k, operand) for k, operand in enumerate(leaves)]
     heapq.heapify(heap)
@@ -89,4 +92,4 @@ def _row_tree(leaves: list[Operand], row: Row, inputs: InputWires, name: str) ->
         heapq.heappush(heap, (_top_bit(node), count, node))
         count += 1
     total = row_sum(row, inputs, name)
-    return waive_unread_bits(lines, truncated) + root(heap[0][2] if heap else None, name, total), total
+    return lines + root(heap[0][2] if heap else None, name, total), total, truncated

@@ -226,7 +226,7 @@ def share_subexpressions(matrix: Sequence[Sequence[int]], max_depth: int, lo: in
     """The adder graph of ``matrix @ x`` (rows of integer constants) with pairs shared across rows.
 
     ``max_depth`` bounds each shared node's adders above the inputs; ``lo``, ``hi``: every input's
-    code range (it weighs the pairs by their adders' widths).
+    code range (default: 8-bit signed; it weighs the pairs by their adders' widths).
     """
     inputs = len(matrix[0]) if matrix else 0
     rows = [_Row({Term(i, shift, sign) for i, c in enumerate(row) for shift, sign in csd_digits(int(c))})
