@@ -3,14 +3,17 @@
     python benchmarks/hardware_calibration.py              # emit + synthesise every design, write the data, fit
     python benchmarks/hardware_calibration.py --fit-only   # refit from benchmarks/data/hardware_calibration.json
     python benchmarks/hardware_calibration.py --refeature  # recount the features (model changed), keep Yosys's counts
+    python benchmarks/hardware_calibration.py --role blind # synthesise one set only, keeping the others' data
+    python benchmarks/hardware_calibration.py --fit-only --blind  # also print the blind set's errors
 
 Designs (seeded, so a rerun builds the same ones): single linear layers built from the hardware
 twins directly (in/out sizes 2-32, input widths 2-12, weight widths 2-8, with and without an
 affine before and a ReLU after), and small MLPs quantised from torch models with ``integer``
 configs and prepared by ``chop.hardware.prepare``. The ``fit`` designs fix the coefficients;
-the ``held_out`` ones (more of both kinds, and jsc-tiny and jsc-toy from the zoo) only measure
-the error. Each design is emitted with pipeline ``layer`` and CSD products and synthesised with
-``chop.hardware.synth.synthesize(..., nodsp=True)`` (Yosys ``synth_xilinx -nodsp``).
+the ``held_out``, ``fresh`` and ``blind`` ones (more of both kinds, and zoo models) only measure
+the error (``designs`` says when each set was added and why). Each design is emitted with pipeline
+``layer`` and the default products style (``PRODUCT_STYLES[0]``, recorded per design) and
+synthesised with ``chop.hardware.synth.synthesize(..., nodsp=True)`` (Yosys ``synth_xilinx -nodsp``).
 
 The fit is linear least squares on relative error: each layer module's row of features and its
 Yosys LUT count are divided by that count, so a 50-LUT layer weighs as much as a 5,000-LUT one;
@@ -40,13 +43,15 @@ from chop.hardware.ops import FixedAffine, FixedInput, FixedLinear, FixedReLU, H
 from chop.hardware.prepare import prepare
 from chop.hardware.prepare.precision import accumulator_format, affine_bounds, linear_bounds
 from chop.hardware.rtl import emit_rtl
+from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.synth import synthesize
 from chop.ir.graph.mase_graph import MaseGraph, trace
 from chop.tools.atomic import atomic_write_text
 
 DATA_FILE = Path(__file__).parent / "data" / "hardware_calibration.json"
-FIT_DESIGNS, HELD_OUT_DESIGNS, FRESH_DESIGNS = 32, 12, 12
-ROLES = ("fit", "held_out", "fresh")
+FIT_DESIGNS, HELD_OUT_DESIGNS, FRESH_DESIGNS, BLIND_DESIGNS = 32, 12, 12, 12
+BLIND2_MIXED, BLIND2_NARROW = 8, 4
+ROLES = ("fit", "held_out", "fresh", "blind", "blind2")
 
 
 # -- designs --------------------------------------------------------------------------------------
@@ -109,6 +114,25 @@ def twin_design(seed: int) -> tuple[dict[str, Any], fx.GraphModule]:
     model = nn.Sequential(FixedInput(first_format), *modules)
     description = {"kind": "twins", "seed": seed, "in": n_in, "out": n_out, "input": first_format.as_list(),
                    "weight": weight_format.as_list(), "sparsity": sparsity, "affine": affine, "relu": relu}
+    return description, trace(model, leaf_modules=[HardwareOp])
+
+
+def narrow_design(seed: int) -> tuple[dict[str, Any], fx.GraphModule]:
+    """A linear layer of few inputs and many rows (2-4 by 12-32) on wide inputs: the kind whose bias
+    additions and requantisers hold most of its logic, the estimate's worst miss before ``blind2``."""
+    rng = random.Random(seed)
+    weight_format = _format(rng, (2, 6), signed=True)
+    in_format = _format(rng, (6, 12))
+    n_in, n_out = rng.randint(2, 4), rng.randint(12, 32)
+    sparsity = rng.choice([0.0, 0.25, 0.5])
+    relu = rng.random() < 0.5
+    linear_out = _format(rng, (4, 10), signed=True)
+    modules: list[HardwareOp] = [_linear(rng, n_in, n_out, in_format, weight_format, linear_out, sparsity)]
+    if relu:
+        modules.append(FixedReLU(linear_out, _format(rng, (3, 10), signed=rng.random() < 0.5)))
+    model = nn.Sequential(FixedInput(in_format), *modules)
+    description = {"kind": "twins", "seed": seed, "in": n_in, "out": n_out, "input": in_format.as_list(),
+                   "weight": weight_format.as_list(), "sparsity": sparsity, "affine": False, "relu": relu}
     return description, trace(model, leaf_modules=[HardwareOp])
 
 
@@ -180,7 +204,14 @@ def designs() -> list[tuple[str, dict[str, Any], fx.GraphModule]]:
 
     The ``fresh`` designs (new seeds, the same families, jsc-three-linear and a mixed-precision
     jsc-toy) were added after the model was changed while looking at the ``held_out`` errors, so
-    they measure the error of a model that was never shaped on them."""
+    they measure the error of a model that was never shaped on them. The model was then rebuilt
+    (what Yosys builds of the additions) while looking at the errors of all three, so the ``blind``
+    designs (seeds 3000-3009, jsc-tiny and jsc-three-linear at other widths) were added to measure
+    it once, after it was final; ``print_errors`` shows them only when asked (``--blind``). That
+    measurement missed on a layer of few inputs and many rows, so the bias and requantiser model was
+    rebuilt on the fit designs alone, and ``blind2`` (seeds 4000-4007, four such narrow layers from
+    seeds 4100-4103, and jsc-toy at 7/5) was synthesised without looking at its errors, then measured
+    once with the final model (``--blind``)."""
     out = []
     for k in range(FIT_DESIGNS):
         out.append(("fit", *(twin_design(k) if k % 4 else mlp_design(k))))
@@ -194,6 +225,15 @@ def designs() -> list[tuple[str, dict[str, Any], fx.GraphModule]]:
     out.append(("fresh", *zoo_design("jsc-toy", _integer_config((8, 4), (6, 5)),
                                      {"seq_blocks_5": _integer_config((5, 2), (3, 2)),
                                       "seq_blocks_8": _integer_config((4, 2), (2, 1))})))
+    for k in range(3000, 3000 + BLIND_DESIGNS - 2):
+        out.append(("blind", *(twin_design(k) if k % 3 else mlp_design(k))))
+    out.append(("blind", *zoo_design("jsc-tiny", _integer_config((6, 3), (3, 2)))))
+    out.append(("blind", *zoo_design("jsc-three-linear", _integer_config((8, 4), (5, 4)))))
+    for k in range(4000, 4000 + BLIND2_MIXED):
+        out.append(("blind2", *(twin_design(k) if k % 3 else mlp_design(k))))
+    for k in range(4100, 4100 + BLIND2_NARROW):
+        out.append(("blind2", *narrow_design(k)))
+    out.append(("blind2", *zoo_design("jsc-toy", _integer_config((7, 3), (5, 4)))))
     return out
 
 
@@ -216,7 +256,7 @@ def measure(role: str, description: dict[str, Any], prepared: fx.GraphModule, wo
                        "yosys": None if cells is None else {"luts": cells.luts, "ffs": cells.ffs,
                                                              "carry4": cells.carry4}})
     total = report.total
-    return {"role": role, "description": description, "layers": layers,
+    return {"role": role, "description": description, "products": PRODUCT_STYLES[0], "layers": layers,
             "yosys": {"luts": total.luts, "ffs": total.ffs, "carry4": total.carry4, "dsps": total.dsps,
                       "top_own_luts": report.top_cells.luts},
             "yosys_version": report.yosys_version, "command": report.command, "yosys_seconds": round(seconds, 2)}
@@ -254,7 +294,8 @@ def refeature(path: Path) -> list[dict[str, Any]]:
     for entry, (role, description, prepared) in zip(entries, designs()):
         if (entry["role"], entry["description"]) != (role, description):
             raise SystemExit(f"design {description} is not the stored {entry['description']}: run without --refeature")
-        features = {layer.node: layer.features.as_dict() for layer in estimate_design(prepared).layers}
+        features = {layer.node: layer.features.as_dict()
+                    for layer in estimate_design(prepared, products=entry["products"]).layers}
         for layer in entry["layers"]:
             layer["features"] = features[layer["node"]]
     atomic_write_text(path, json.dumps({"designs": entries}, indent=1) + "\n")
@@ -318,9 +359,9 @@ def _label(description: dict[str, Any]) -> str:
     return f"linear {description['in']}x{description['out']} in {description['input']} w {description['weight']}{extras}"
 
 
-def print_errors(entries: list[dict[str, Any]], coefficients: dict[str, float]) -> None:
+def print_errors(entries: list[dict[str, Any]], coefficients: dict[str, float], roles: tuple[str, ...]) -> None:
     print("coefficients (LUTs per bit):", json.dumps(coefficients))
-    for role in ROLES:
+    for role in roles:
         errors = design_errors(entries, coefficients, role)
         stats = summary(errors)
         print(f"\n{role}: {stats['designs']} designs, |LUT error| median {stats['median']:.1%}, "
@@ -338,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="recount the features of the stored designs with the current estimate, then fit")
     parser.add_argument("--role", choices=ROLES, help="measure only these designs (keeping the others' data)")
     parser.add_argument("--data", type=Path, default=DATA_FILE, help="the calibration data file")
+    parser.add_argument("--blind", action="store_true",
+                        help="also print the errors on the blind designs (once, when the model is final)")
     args = parser.parse_args(argv)
     if args.refeature:
         entries = refeature(args.data)
@@ -347,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         args.data.parent.mkdir(parents=True, exist_ok=True)
         entries = calibrate(args.data, (args.role,) if args.role else ROLES)
     coefficients = fit(entries)
-    print_errors(entries, coefficients)
+    print_errors(entries, coefficients, ROLES if args.blind else tuple(r for r in ROLES if not r.startswith("blind")))
     if coefficients != dict(COEFFICIENTS):
         print("\nthe fitted coefficients differ from chop.hardware.estimate.COEFFICIENTS: update them there")
     return 0

@@ -1,15 +1,16 @@
 """A resource estimate of a prepared graph in milliseconds: LUTs, FFs and CARRY4 per layer, without Yosys.
 
-The estimate counts what the emitter (``chop.hardware.rtl``) builds, from the constants and the
-formats alone, and weighs it with coefficients fitted against Yosys (``COEFFICIENTS``, from
-``benchmarks/hardware_calibration.py``):
+The estimate counts what Yosys builds of the design the emitter (``chop.hardware.rtl``) writes,
+from the constants and the formats alone, and weighs it with coefficients fitted against Yosys
+(``COEFFICIENTS``, from ``benchmarks/hardware_calibration.py``):
 
-- a linear layer: every nonzero weight becomes its canonical signed digits, every digit a shifted
-  copy of the input, and each row's copies meet in the same balanced adder tree the emitter writes.
-  Each adder costs about one LUT per result bit (plus its share of a carry chain), except the low
-  bits that pass straight through from the operand with the smaller shift. Then the bias is added
-  to the shifted row sum (only the bits above the shift carry), and the requantiser rounds and
-  saturates each row;
+- a linear layer: the graph of additions its constant products are written as (``PRODUCT_SUMS``:
+  for CSD, every nonzero weight's signed digits as shifted copies of the input, each row's copies
+  in the emitter's balanced tree), then the bias added to each row sum. What Yosys makes of that
+  graph (``chop.hardware.arith_cells``: identical additions shared, chains folded into
+  multi-operand sums that become compressor trees of full adders, the rest carry chains) is
+  counted in bits of full adders, half adders and carry-chain adders; then the requantiser rounds
+  and saturates each row;
 - an affine layer: the same, with a single term per element;
 - a ReLU: a clip per element and the requantiser; an add: one adder per element and the requantiser;
 - the requantiser (``fixed_requant.sv``): an incrementer over the kept bits when fraction bits are
@@ -33,24 +34,27 @@ import torch
 from torch import fx
 
 from chop.errors import HardwareError
+from chop.hardware.arith_cells import CARRY_BITS, ArithCells, arith_cells, two_operand_adder
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
-from chop.hardware.rtl.csd import csd_digits
+from chop.hardware.product_sums import product_graph
 from chop.hardware.rtl.layers import PIPELINES
 from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
+from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.rtl.verilog import signed_width
 
-FEATURES = ("adder_bits", "extend_bits", "offset_bits", "round_bits", "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
+FEATURES = ("full_adder_bits", "half_adder_bits", "adder_bits", "constant_bits", "carry_bits", "round_bits",
+            "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "adder_bits": 0.9682, "extend_bits": 1.792, "offset_bits": 0.0, "round_bits": 0.3343, "saturate_bits": 0.1228, "mux_bits": 0.0, "clip_bits": 0.0845, "cone_bits": 1.0,
+    "full_adder_bits": 1.3797, "half_adder_bits": 0.8261, "adder_bits": 0.9308, "constant_bits": 0.0, "carry_bits": 0.0,
+    "round_bits": 0.3565, "saturate_bits": 0.2274, "mux_bits": 0.0, "clip_bits": 0.0247, "cone_bits": 1.0,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
 Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
 ``synth_xilinx -flatten -noiopad -noclkbuf -nodsp``; refit with ``benchmarks/hardware_calibration.py --fit-only``."""
 
-CARRY_BITS = 4  # result bits per CARRY4
 LUT_INPUTS = 6  # a LUT6 computes any function of six bits
 
 
@@ -58,26 +62,28 @@ LUT_INPUTS = 6  # a LUT6 computes any function of six bits
 class LayerFeatures:
     """The logic one layer module holds, counted in bits from its constants and formats.
 
-    ``adder_bits``: result bits of the adders of the constant products where both operands have
-    a bit (``Adder.overlap``); ``extend_bits``: bits above the narrower operand, where it can be
-    negative; ``offset_bits``: bits of the bias / shift additions above the
-    product shift; ``round_bits``: the requantisers' incrementers; ``saturate_bits``: bits their
-    sign tests read; ``mux_bits``: output bits chosen between the value and a saturation limit
-    ; ``clip_bits``: a ReLU's zeroing of negative inputs; ``cone_bits``: output bits of an
-    element-wise op whose input has at most ``LUT_INPUTS`` bits, each one LUT whatever the op
-    computes (its other LUT features are then zero); ``carry_chains``: CARRY4 cells;
-    ``register_bits``: flip-flops of the layer's register stages.
+    The additions of the constant products and offsets, as Yosys builds them
+    (``chop.hardware.arith_cells``): ``full_adder_bits`` / ``half_adder_bits``, compressor-tree bits
+    adding three / two signals; carry-chain bits adding two signals (``adder_bits``), a signal and
+    a constant one (``constant_bits``), or at most one signal to the carry (``carry_bits``). The
+    requantisers: ``round_bits``, their incrementers; ``saturate_bits``, bits their sign tests read; ``mux_bits``,
+    output bits chosen between the value and a saturation limit. ``clip_bits``: a ReLU's zeroing
+    of negative inputs; ``cone_bits``: output bits of an element-wise op whose input has at most
+    ``LUT_INPUTS`` bits, each one LUT whatever the op computes (its other LUT features are then
+    zero); ``carry_chains``: CARRY4 cells; ``register_bits``: flip-flops of the layer's register stages.
     """
 
+    full_adder_bits: int = 0
+    half_adder_bits: int = 0
     adder_bits: int = 0
-    extend_bits: int = 0
-    offset_bits: int = 0
+    constant_bits: int = 0
+    carry_bits: int = 0
     round_bits: int = 0
     saturate_bits: int = 0
     mux_bits: int = 0
     clip_bits: int = 0
     cone_bits: int = 0
-    carry_chains: int = 0  # CARRY4 cells: each adder's carry bits in groups of four
+    carry_chains: int = 0
     register_bits: int = 0
 
     def plus(self, other: LayerFeatures) -> LayerFeatures:
@@ -111,6 +117,7 @@ class DesignEstimate:
     nodsp: bool
     layers: tuple[LayerEstimate, ...]
     coefficients: Mapping[str, float] = field(default_factory=lambda: dict(COEFFICIENTS))
+    products: str = PRODUCT_STYLES[0]
 
     @property
     def luts(self) -> int:
@@ -125,7 +132,8 @@ class DesignEstimate:
         return sum(layer.carry4 for layer in self.layers)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"pipeline": self.pipeline, "nodsp": self.nodsp, "luts": self.luts, "ffs": self.ffs,
+        return {"pipeline": self.pipeline, "products": self.products, "nodsp": self.nodsp, "luts": self.luts,
+                "ffs": self.ffs,
                 "carry4": self.carry4, "layers": [layer.as_dict() for layer in self.layers]}
 
 
@@ -180,102 +188,21 @@ def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) 
                          mux_bits=out.width if saturates else 0)
 
 
-@dataclass
-class _Operand:
-    """A node of a row's adder tree, as the emitter builds it: ``±(coefficients · x) << shift``."""
-
-    shift: int
-    negative: bool
-    coefficients: dict[int, int]
-
-
-def _range(coefficients: Mapping[int, int], lo: int, hi: int) -> tuple[int, int]:
-    return (sum(min(c * lo, c * hi) for c in coefficients.values()),
-            sum(max(c * lo, c * hi) for c in coefficients.values()))
-
-
-@dataclass(frozen=True)
-class Adder:
-    """One adder of a row's tree, in bits of its result (``width`` in all, lowest first):
-
-    ``through`` low bits are copied from the operand with the smaller shift; ``overlap`` bits add a
-    bit of each operand; the ``width - through - overlap`` bits above the narrower operand add its
-    sign extension, which takes logic only when that operand can be negative (``signed_top``),
-    else just the carry.
-    """
-
-    width: int
-    through: int
-    overlap: int
-    signed_top: bool
-
-
-def adder_tree(row: Sequence[tuple[int, int]], lo: int, hi: int) -> list[Adder]:
-    """Every adder of one row's CSD tree, in the emitter's order, for input codes in ``[lo, hi]``.
-
-    The leaves are the CSD digits of each nonzero constant; each level adds neighbours in pairs
-    (an odd one out moves up), and every sum is as wide as its exact range, as the emitter writes it.
-    """
-    level = [_Operand(shift, sign < 0, {i: 1}) for i, c in row if c != 0 for shift, sign in csd_digits(c)]
-    adders = []
-    while len(level) > 1:
-        merged = []
-        for a, b in zip(level[0::2], level[1::2]):
-            below = min(a.shift, b.shift)
-            if a.negative == b.negative:
-                first, second, scale, negative = a, b, 1, a.negative
-            else:
-                first, second = (a, b) if b.negative else (b, a)
-                scale, negative = -1, False
-            coefficients = {i: c << (first.shift - below) for i, c in first.coefficients.items()}
-            for i, c in second.coefficients.items():
-                coefficients[i] = coefficients.get(i, 0) + scale * (c << (second.shift - below))
-            width = signed_width(*_range(coefficients, lo, hi))
-            # each operand's bits, placed at its shift above the sum's lowest bit
-            spans = sorted(((o.shift - below, o.shift - below + signed_width(*_range(o.coefficients, lo, hi)), o)
-                            for o in (a, b)), key=lambda span: span[1])
-            (_, low_top, narrow), (high_start, _, _) = spans[0], max(spans, key=lambda span: span[0])
-            overlap = max(min(low_top, width) - high_start, 0)
-            through = abs(a.shift - b.shift)
-            adders.append(Adder(width, min(through, width), min(overlap, width - min(through, width)),
-                                _range(narrow.coefficients, lo, hi)[0] < 0))
-            merged.append(_Operand(below, negative, coefficients))
-        if len(level) % 2:
-            merged.append(level[-1])
-        level = merged
-    return adders
-
-
-def _input_range(fmt: FixedFormat) -> tuple[int, int]:
-    return fmt.lo, fmt.hi
-
-
-def _adders(adders: Sequence[Adder]) -> LayerFeatures:
-    """LUT features of adders: the overlapping bits, and the sign extensions that need logic."""
-    top = [adder.width - adder.through - adder.overlap for adder in adders]
-    return LayerFeatures(adder_bits=sum(adder.overlap for adder in adders),
-                         extend_bits=sum(bits for bits, adder in zip(top, adders) if adder.signed_top),
-                         carry_chains=sum(math.ceil((adder.width - adder.through) / CARRY_BITS) for adder in adders))
-
-
 def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
-                    shift: int, acc_frac: int, out: FixedFormat) -> tuple[LayerFeatures, tuple[int, int], int]:
+                    shift: int, acc_frac: int, out: FixedFormat,
+                    products: str) -> tuple[LayerFeatures, tuple[int, int], int]:
     """The products, offsets and requantisers of a linear or affine layer; also the output's code range
     and the widest row sum (the width of the ``split`` register)."""
-    lo, hi = _input_range(in_format)
-    features = LayerFeatures()
+    lo, hi = in_format.lo, in_format.hi
     sums = []
     for row in rows:
-        features = features.plus(_adders(adder_tree(row, lo, hi)))
         low = sum(min(c * lo, c * hi) for _, c in row)
         high = sum(max(c * lo, c * hi) for _, c in row)
         sums.append((low, high))
     acc = [((low << shift) + b, (high << shift) + b) for (low, high), b in zip(sums, offsets)]
     acc_width = signed_width(min(a for a, _ in acc), max(b for _, b in acc))
-    for (low, high), b in zip(sums, offsets):
-        if b != 0:
-            bits = max(acc_width - shift, 0)  # the low ``shift`` bits are the bias's own, constant
-            features = features.plus(LayerFeatures(offset_bits=bits, carry_chains=math.ceil(bits / CARRY_BITS)))
+    features = _arith_features(arith_cells(product_graph(rows, offsets, in_format, shift, acc_width, products)))
+    for _ in rows:
         features = features.plus(requantiser(acc_width, acc_frac, True, out))
     out_lo = min(requantised_range(a, b, acc_frac, out)[0] for a, b in acc)
     out_hi = max(requantised_range(a, b, acc_frac, out)[1] for a, b in acc)
@@ -283,13 +210,19 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
     return features, (out_lo, out_hi), sum_width
 
 
+def _arith_features(cells: ArithCells) -> LayerFeatures:
+    return LayerFeatures(full_adder_bits=cells.full_adder_bits, half_adder_bits=cells.half_adder_bits,
+                         adder_bits=cells.adder_bits, constant_bits=cells.constant_bits, carry_bits=cells.carry_bits,
+                         carry_chains=cells.carry4)
+
+
 def _register(bits: int, stages: int) -> int:
     """Flip-flops of a ``fixed_delay``: the data bits and the valid bit at every stage."""
     return (bits + 1) * stages
 
 
-def layer_features(step: Step, pipeline: str) -> LayerFeatures:
-    """The features of one compute step's module under ``pipeline`` (register bits included)."""
+def layer_features(step: Step, pipeline: str, products: str = PRODUCT_STYLES[0]) -> LayerFeatures:
+    """The features of one compute step's module under ``pipeline`` with ``products`` (register bits included)."""
     op, out = step.op, step.out
     stage = 0 if pipeline == "none" else 1
     if isinstance(op, (FixedLinear, FixedAffine)):
@@ -306,7 +239,7 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
             offsets = [shifts[e % len(scale)] for e in range(step.inputs[0].size)]
             shift = op.product_shift
         features, (lo, hi), sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
-                                                        op.out_format)
+                                                        op.out_format, products)
         registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - op.acc_format.frac) + 1)
         if pipeline == "split":
             registers += _register(len(rows) * sum_width, 1)
@@ -329,8 +262,8 @@ def layer_features(step: Step, pipeline: str) -> LayerFeatures:
         lo = (op.a_format.lo << a_shift) + (op.b_format.lo << b_shift)
         hi = (op.a_format.hi << a_shift) + (op.b_format.hi << b_shift)
         width = signed_width(lo, hi)
-        through = abs(a_shift - b_shift)
-        adder = _adders([Adder(width, through, max(min(op.a_format.width, op.b_format.width) - through, 0), True)])
+        adder = _arith_features(two_operand_adder(width, (a_shift, op.a_format.width, op.a_format.signed),
+                                                  (b_shift, op.b_format.width, op.b_format.signed)))
         per_element = adder.plus(requantiser(width, frac, True, op.out_format))
         if op.a_format.width + op.b_format.width <= LUT_INPUTS:
             a, b = torch.cartesian_prod(_codes(op.a_format), _codes(op.b_format)).unbind(-1)
@@ -432,20 +365,21 @@ def _join_delays(netlist: Netlist, pipeline: str) -> list[tuple[str, LayerFeatur
     return delays
 
 
-def netlist_features(netlist: Netlist, pipeline: str) -> list[tuple[str, str, LayerFeatures]]:
+def netlist_features(netlist: Netlist, pipeline: str,
+                     products: str = PRODUCT_STYLES[0]) -> list[tuple[str, str, LayerFeatures]]:
     """``(node, kind, features)`` of every layer module and every delay the top adds, in graph order."""
-    rows = [(step.node, step.kind, layer_features(step, pipeline)) for step in netlist.compute]
+    rows = [(step.node, step.kind, layer_features(step, pipeline, products)) for step in netlist.compute]
     rows += [(node, "fixed_delay", features) for node, features in _join_delays(netlist, pipeline)]
     return rows
 
 
-def estimate_design(prepared: fx.GraphModule, *, pipeline: str = "layer", nodsp: bool = True,
-                    coefficients: Mapping[str, float] = COEFFICIENTS) -> DesignEstimate:
-    """LUTs, FFs and CARRY4 of the design ``emit_rtl(prepared, pipeline=pipeline)`` writes (CSD products),
-    per layer and in total, as Yosys ``synth_xilinx`` would map it; no Yosys runs."""
+def estimate_design(prepared: fx.GraphModule, *, pipeline: str = "layer", products: str = PRODUCT_STYLES[0],
+                    nodsp: bool = True, coefficients: Mapping[str, float] = COEFFICIENTS) -> DesignEstimate:
+    """LUTs, FFs and CARRY4 of the design ``emit_rtl(prepared, pipeline=pipeline, products=products)``
+    writes, per layer and in total, as Yosys ``synth_xilinx`` would map it; no Yosys runs."""
     if pipeline not in PIPELINES:
         raise HardwareError(f"unknown pipeline '{pipeline}'; use one of: {', '.join(PIPELINES)}")
     netlist = build_netlist(prepared)
     layers = tuple(_layer_estimate(node, kind, features, coefficients)
-                   for node, kind, features in netlist_features(netlist, pipeline))
-    return DesignEstimate(pipeline, nodsp, layers, dict(coefficients))
+                   for node, kind, features in netlist_features(netlist, pipeline, products))
+    return DesignEstimate(pipeline, nodsp, layers, dict(coefficients), products)

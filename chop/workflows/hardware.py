@@ -292,7 +292,7 @@ def run_hardware(command: str, model: nn.Module, passes: Mapping[str, Any], data
     if command in SYNTHESISING:
         find_tool("yosys")
         if estimate is None:
-            estimate = estimate_design(prepared.model, pipeline=options.pipeline).luts
+            estimate = estimate_design(prepared.model, pipeline=options.pipeline, products=options.products).luts
     hardware_dir = Path(project_dir) / HARDWARE_DIR
     with replacing(hardware_dir) as kept:
         if progress is not None:

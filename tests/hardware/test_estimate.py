@@ -18,10 +18,11 @@ import torch
 from rtl_helpers import prepared
 from torch import nn
 
-from chop.hardware.estimate import (COEFFICIENTS, FEATURES, Adder, LayerFeatures, adder_tree, constant_bits,
-                                    estimate_design, held_bits)
+from chop.errors import HardwareError
+from chop.hardware.estimate import COEFFICIENTS, FEATURES, LayerFeatures, constant_bits, estimate_design, held_bits
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedInput, FixedLinear, FixedReLU
+from chop.hardware.rtl.products import PRODUCT_STYLES
 
 ROOT = Path(__file__).parents[2]
 DATA = ROOT / "benchmarks" / "data" / "hardware_calibration.json"
@@ -40,27 +41,17 @@ def graph(*modules: nn.Module, in_format: FixedFormat = S4) -> torch.fx.GraphMod
     return prepared(nn.Sequential(FixedInput(in_format), *modules))
 
 
-def test_a_rows_adder_tree_is_the_emitters_csd_tree() -> None:
-    # 3 = 4 - 1: one subtraction 4x - x, 6 bits wide for x in -8..7 (-24..21): its low 2 bits are x's
-    # own, bits 2-3 add a bit of each, bits 4-5 add x's sign extension
-    assert adder_tree([(0, 3), (1, 0)], -8, 7) == [Adder(6, 2, 2, True)]
-    # the same for x in 0..7: x's top bit is zero, its extension needs only the carry
-    assert adder_tree([(0, 3)], 0, 7) == [Adder(6, 2, 2, False)]
-    # x0 - x1: -15..15 in 5 bits, 4 bits of each operand overlap
-    assert adder_tree([(0, 1), (1, -1)], -8, 7) == [Adder(5, 0, 4, True)]
-    # one digit per constant, nothing to add; a zero row has no adder either
-    assert adder_tree([(0, 4)], -8, 7) == [] and adder_tree([(0, 0), (1, 0)], -8, 7) == []
-    # x0 + x1 + x2: (x0 + x1) 5 bits, then + x2 (the odd one out moves up) 6 bits (-24..21)
-    assert adder_tree([(0, 1), (1, 1), (2, 1)], -8, 7) == [Adder(5, 0, 4, True), Adder(6, 0, 4, True)]
-
-
 def test_a_tiny_linear_layer_counts_what_the_emitter_builds() -> None:
     layer = linear([[3, 0], [1, -1]], [0, 0], acc_width=6)
     estimate = estimate_design(graph(layer), pipeline="layer")
     (only,) = estimate.layers
     features = only.features
-    assert (features.adder_bits, features.extend_bits) == (2 + 4, 2 + 1)
-    assert features.offset_bits == 0  # both biases are zero: no addition
+    # 3*x0 = (x0 << 2) - x0 on 6 bits: bits 0-1 are x0's own, bits 2-5 add (x0's sign extended);
+    # x0 - x1 on 5 bits: every bit adds. Two carry chains, no compressor (no sum of three), and
+    # both biases are zero: no addition of them
+    assert (features.adder_bits, features.carry_bits) == (4 + 5, 0)
+    assert (features.full_adder_bits, features.half_adder_bits) == (0, 0)
+    assert only.carry4 == 1 + 2
     # accumulator 6 bits at frac 0 into fixed<4,0>: nothing to round; the saturation tests the bits above
     assert features.round_bits == 0
     # the register: 2 outputs of 4 bits (both signs reachable: no constant bit) and the valid bit
@@ -158,15 +149,25 @@ def test_the_calibration_covers_enough_designs_from_one_yosys() -> None:
     entries = _calibration()
     roles = [entry["role"] for entry in entries]
     assert roles.count("fit") >= 30 and roles.count("held_out") >= 10 and len(_errors("fresh", "luts")) >= 10
+    assert len(_errors("blind", "luts")) >= 10 and len(_errors("blind2", "luts")) >= 12
+    # blind2 holds layers of few inputs and many rows, the estimate's worst kind
+    assert sum(e["description"].get("in", 99) <= 4 and e["description"].get("out", 0) >= 12
+               for e in entries if e["role"] == "blind2") >= 4
     assert {entry["yosys_version"] for entry in entries} == {"Yosys 0.23 (git sha1 7ce5011c24b)"}
     assert all("-nodsp" in entry["command"].split() for entry in entries)
+    # every design was emitted as main emits it: the default products style
+    assert {entry["products"] for entry in entries} == {PRODUCT_STYLES[0]}
     zoo = {(entry["role"], entry["description"]["model"], "by_name" in entry["description"])
            for entry in entries if entry["description"]["kind"] == "zoo"}
     assert zoo == {("held_out", "jsc-tiny", False), ("held_out", "jsc-toy", False),
-                   ("fresh", "jsc-three-linear", False), ("fresh", "jsc-toy", True)}
+                   ("fresh", "jsc-three-linear", False), ("fresh", "jsc-toy", True),
+                   ("blind", "jsc-tiny", False), ("blind", "jsc-three-linear", False),
+                   ("blind2", "jsc-toy", False)}
 
 
-@pytest.mark.parametrize(("role", "name"), [("held_out", "held-out"), ("fresh", "fresh held-out"), ("fit", "fit")])
+@pytest.mark.parametrize(("role", "name"), [("held_out", "held-out"), ("fresh", "fresh held-out"),
+                                            ("blind", "blind held-out"), ("blind2", "second blind held-out"),
+                                            ("fit", "fit")])
 def test_the_documented_error_is_the_datas(role: str, name: str) -> None:
     """docs/hardware.md states the median and worst LUT and FF error of each set; they are what the data gives."""
     text = DOCS.read_text()
@@ -176,3 +177,19 @@ def test_the_documented_error_is_the_datas(role: str, name: str) -> None:
         assert match is not None, f"docs/hardware.md must state the {name} {label} error"
         assert float(match.group(1)) == pytest.approx(100 * float(np.median(errors)), abs=0.05)
         assert float(match.group(2)) == pytest.approx(100 * max(errors), abs=0.05)
+
+
+def test_the_estimate_follows_the_products_style() -> None:
+    """x0 + x1 + x2 and x1 + x2 + x3: CSD rows take two adders each, the shared style adds x1 + x2 once
+    (three adders in all)."""
+    fmt = FixedFormat(6, 0, True)
+    layer = FixedLinear(torch.tensor([[1, 1, 1, 0], [0, 1, 1, 1]]), torch.zeros(2, dtype=torch.int64), fmt,
+                        FixedFormat(2, 0, True), FixedFormat(16, 0, True), FixedFormat(16, 0, True))
+    design = graph(layer, in_format=fmt)
+    shared, csd = (estimate_design(design, products=style) for style in ("shared", "csd"))
+    assert shared.as_dict()["products"] == "shared" and csd.as_dict()["products"] == "csd"
+    # carry chains: CSD 7 + 8 bits per row; shared 7 (x1 + x2) + 8 + 8
+    assert (shared.layers[0].features.adder_bits, csd.layers[0].features.adder_bits) == (7 + 8 + 8, 2 * (7 + 8))
+    assert shared.luts < csd.luts and shared.ffs == csd.ffs
+    with pytest.raises(HardwareError, match="no model of products style 'multiply'"):
+        estimate_design(design, products="multiply")
