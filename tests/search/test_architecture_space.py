@@ -344,3 +344,17 @@ def test_ch_search_refuses_jobs_below_one_and_a_load_for_a_space_that_retrains(c
     assert code != 0 and error_line(err) == (
         f"ch: error: --load {checkpoint}: the space graph/architecture/channel_multiplier trains every candidate "
         "from fresh weights ([search.strategy.sw_runner.basic_train]); drop --load")
+
+
+def test_the_combined_example_reads_as_its_two_spaces() -> None:
+    text = (EXAMPLE.parent / "jsc_three_linear_architecture_quantize.toml").read_text()
+    config = parse_search_config(tomllib.loads(text)["search"], "combined.toml")
+    assert config.space.architecture.multipliers == (("default", (1, 2)),)
+    assert (config.space.quantize.by, [s.key for s in config.space.quantize.seeds]) == ("type", ["default", "linear"])
+    assert dict(config.space.quantize.seed("linear").choices)["weight_width"] == (2, 4, 8)
+    assert (config.strategy.training.max_epochs, config.strategy.training.qat_epochs, config.strategy.jobs) == (1, 0, 1)
+    space = config.space_class()(config.space, graph_with_metadata(BUILD(), torch.zeros(4, 16)), "combined.toml")
+    assert space.size == 2 * 3**3  # one multiplier choice x a weight width per linear
+    jobs = parse_search_config(tomllib.loads(text.replace("batch_size = 20", "batch_size = 20\njobs = 3"))["search"],
+                               "combined.toml")
+    assert jobs.strategy.jobs == 3
