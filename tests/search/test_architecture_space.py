@@ -24,8 +24,7 @@ from chop.errors import ConfigError
 from chop.engine import GroupConfig, RunConfig, train_ensemble
 from chop.models import get_model, model_builder
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
-from chop.search import parse_search_config, run_search
-from chop.search import retrain
+from chop.search import parse_search_config, retrain, run_search
 from chop.search.retrain import ResizedBuilder, architecture
 from chop.search.runners import basic_evaluation, evaluation_rows
 from chop.workflows.transform import dummy_input, graph_with_metadata
@@ -239,6 +238,11 @@ def test_combined_ptq_metrics_equal_quantising_the_trained_candidate_directly(
         assert trial.hardware_metrics["average_bitwidth"] == pytest.approx(average)
     losses = {t.software_metrics["loss"] for t in trials}
     assert len(losses) > 2  # 3-bit and 8-bit weights score differently
+    count_trainings.clear()
+    alone = search(combined_toml(ARCHITECTURES, n_trials=16, batch_size=1), splits, tmp_path / "alone")
+    assert len(count_trainings) == 2  # one trial at a time: still each architecture trained once
+    assert sorted((json.dumps(t.sampled_config), t.software_metrics["loss"]) for t in alone) == sorted(
+        (json.dumps(t.sampled_config), t.software_metrics["loss"]) for t in trials)
 
 
 def test_qat_fine_tunes_each_quantised_candidate_reproducibly(splits: DatasetSplits, tmp_path: Path) -> None:
@@ -339,8 +343,8 @@ def test_ch_search_refuses_jobs_below_one_and_a_load_for_a_space_that_retrains(c
     assert code != 0 and error_line(err) == "ch: error: --jobs must be at least 1, got 0"
     checkpoint = tmp_path / "model.pt"
     torch.save(BUILD().state_dict(), checkpoint)
-    code, _, err = cli(capsys, ["search", "--config", str(EXAMPLE), "--project-dir", str(tmp_path), "--load", str(checkpoint),
-                        "--load-type", "pt"])
+    code, _, err = cli(capsys, ["search", "--config", str(EXAMPLE), "--project-dir", str(tmp_path),
+                                "--load", str(checkpoint), "--load-type", "pt"])
     assert code != 0 and error_line(err) == (
         f"ch: error: --load {checkpoint}: the space graph/architecture/channel_multiplier trains every candidate "
         "from fresh weights ([search.strategy.sw_runner.basic_train]); drop --load")
