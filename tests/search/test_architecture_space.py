@@ -362,3 +362,15 @@ def test_the_combined_example_reads_as_its_two_spaces() -> None:
     jobs = parse_search_config(tomllib.loads(text.replace("batch_size = 20", "batch_size = 20\njobs = 3"))["search"],
                                "combined.toml")
     assert jobs.strategy.jobs == 3
+
+
+def test_a_multiplier_that_gives_a_fractional_width_prunes_its_trial_with_the_reason(splits: DatasetSplits,
+                                                                                    tmp_path: Path) -> None:
+    seeds = "[search.search_space.seed.default.config]\nchannel_multiplier = [1.5, 1.3]\n"
+    trials = {t.sampled_config["channel_multiplier"]["seq_blocks_2"]: t for t in
+              search(architecture_toml(seeds), splits, tmp_path)}
+    assert trials[1.5].state == "COMPLETE" and trials[1.3].state == "PRUNED"
+    assert trials[1.3].error == trials[1.3].error.splitlines()[0] and "20.8" in trials[1.3].error
+    model = trained_directly(BUILD, {"seq_blocks_2": 1.5, "seq_blocks_4": 1.5}, splits, seed=0)
+    assert widths(model) == [(16, 24), (24, 24), (24, 5)]
+    assert trials[1.5].software_metrics == scored(model, splits)
