@@ -27,6 +27,7 @@ from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.search import parse_search_config, retrain, run_search
 from chop.search.retrain import ResizedBuilder, architecture
 from chop.search.runners import basic_evaluation, evaluation_rows
+from chop.search.stacked import StackedScorer
 from chop.workflows.transform import dummy_input, graph_with_metadata
 
 if sys.version_info >= (3, 11):
@@ -222,8 +223,18 @@ channel_multiplier = [1, 2]
 
 
 def test_combined_ptq_metrics_equal_quantising_the_trained_candidate_directly(
-        splits: DatasetSplits, tmp_path: Path, count_trainings: list[tuple[Any, int]]) -> None:
+        splits: DatasetSplits, tmp_path: Path, count_trainings: list[tuple[Any, int]],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    stacked: list[int] = []
+    real_score = StackedScorer.score
+
+    def counted(scorer: StackedScorer, configs: Any, fallback: Any) -> Any:
+        stacked.append(len(configs))
+        return real_score(scorer, configs, fallback)
+
+    monkeypatch.setattr(StackedScorer, "score", counted)
     trials = search(combined_toml(ARCHITECTURES, n_trials=16, batch_size=3), splits, tmp_path)
+    assert sum(stacked) == 16  # every candidate through the stacked PTQ scorer
     assert len(trials) == 16 and len({json.dumps(t.sampled_config) for t in trials}) == 16
     assert sorted(count_trainings) == [((), 1), ((("seq_blocks_2", 2), ("seq_blocks_4", 2)), 1)]  # once each
     models = {m: trained_directly(BUILD, {"seq_blocks_2": m, "seq_blocks_4": m}, splits, seed=0) for m in (1, 2)}
