@@ -7,11 +7,13 @@ load type (``pt``/``pl``/``mz``, see :mod:`chop.tools.checkpoint_load`) are load
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,9 @@ def load_model_class(spec: str) -> type[nn.Module]:
     path, class_name = Path(source.file), source.class_name
     if not path.is_file():
         raise ModelError(f"model file {path} does not exist")
-    module_name = f"machop_user_model_{abs(hash(path.resolve()))}"
+    # the same name in every process (str hashes are salted per process): a model trained in a worker
+    # process (ch search --jobs) is pickled back by its class's module name
+    module_name = f"machop_user_model_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}"
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
         raise ModelError(f"model file {path} is not a Python file")
@@ -84,12 +88,30 @@ def model_builder(name: str | None, model_file: str | None = None, dataset_info:
     """
     name, model_file = model_source(name, model_file)
     if model_file:
-        cls = load_model_class(model_file)
-        return lambda: construct(cls, dataset_info)
+        return FileModelFactory(model_file, dataset_info, load_model_class(model_file))
     if name is None:
         raise ModelError("no model given: name one (e.g. jsc-tiny) or set `model` in the TOML")
     get_model_info(name)
-    return lambda: get_model(name, dataset_info=dataset_info)
+    return partial(get_model, name, dataset_info=dataset_info)
+
+
+@dataclass(frozen=True)
+class FileModelFactory:
+    """Fresh models of a class in the user's file; picklable (a worker process imports the file again).
+
+    A class read from a file is not importable by name, so pickling sends the recipe (the spec and
+    the dataset info), not the class: worker processes (``ch search --jobs``) build the same model.
+    """
+
+    spec: str
+    dataset_info: Any
+    cls: type[nn.Module]
+
+    def __call__(self) -> nn.Module:
+        return construct(self.cls, self.dataset_info)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return model_builder, (None, self.spec, self.dataset_info)
 
 
 def with_checkpoint(model: nn.Module, checkpoint: str | Path, load_type: str | None = None) -> nn.Module:

@@ -36,12 +36,16 @@ class SearchOutcome:
 
 def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path, seed: int = 0,
                source: str = "search config", on_trial: Callable[[SearchResult], None] | None = None,
-               storage: str | None = None, study_name: str | None = None) -> SearchOutcome:
+               storage: str | None = None, study_name: str | None = None,
+               build: Callable[[], Any] | None = None, jobs: int | None = None) -> SearchOutcome:
     """Search ``config``'s space on ``model`` (float, trained) with ``data`` (a ``DatasetSplits``).
 
     ``source`` names the TOML in error messages; ``on_trial`` sees the result after every trial.
     ``storage`` keeps the study at that optuna URL under ``study_name`` (default: the model's class and
     the space's name), to resume or share it, when the strategy keeps one (``keeps_study``: the optuna ones).
+    A space that retrains (the architecture spaces) trains its candidates from ``build``, a picklable
+    factory of fresh untrained models (``model`` is then only traced), ``jobs`` architectures at once
+    (default ``[search.strategy.setup] jobs``).
     """
     from chop.models.input_shape import input_shape_of
     from chop.search.fingerprint import search_fingerprint
@@ -53,7 +57,7 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
     input_shape = input_shape_of(model, data.x_train.shape[1])
     graph = graph_with_metadata(model, dummy_input(model, data.x_train))
     space = config.space_class()(config.space, graph, source)
-    runners = Runners(config.strategy, data, input_shape)
+    runners = Runners(config.strategy, data, input_shape, _training(config, build, data, seed, jobs, source))
     place = None
     if storage is not None:
         name = study_name or f"{type(model).__name__}/{config.space_name}"
@@ -74,3 +78,18 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
     if place is None or not strategy.keeps_study:
         return SearchOutcome(result, space.size, log_path, best_path, kept)
     return SearchOutcome(result, space.size, log_path, best_path, kept, storage, place.name)
+
+
+def _training(config: SearchConfig, build: Callable[[], Any] | None, data: Any, seed: int, jobs: int | None,
+              source: str) -> Any:
+    """The basic_train runner of a space that retrains, else None."""
+    from chop.errors import ConfigError
+    from chop.search.basic_train import BasicTrain
+
+    training = config.strategy.training
+    if training is None:
+        return None
+    if build is None:
+        raise ConfigError(f"{source}: [search.strategy.sw_runner.basic_train] trains fresh models: run_search needs "
+                          "build, a factory of untrained models (e.g. functools.partial(get_model, \"jsc-toy\"))")
+    return BasicTrain(build, data, training, seed, jobs if jobs is not None else config.strategy.jobs)

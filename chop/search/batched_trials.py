@@ -80,7 +80,7 @@ class TrialBatches:
             return
         search = self.search
         if self.scorer is None:
-            results = [search.measure(config) for config in configs.values()]
+            results = search.measure_many(list(configs.values()))
         else:
             results = self.scorer.score(list(configs.values()), search.measure)
         search.measured.update(zip(configs, results))

@@ -43,6 +43,8 @@ DIRECTIONS = ("minimize", "maximize")
 DATA_LOADERS = {"val_dataloader": "validation", "train_dataloader": "train", "test_dataloader": "test"}
 # runner name -> the metrics it reports
 SW_RUNNERS = {"basic_evaluation": ("loss", "accuracy")}
+# trains each candidate of an architecture space, which basic_evaluation then scores
+TRAIN_RUNNER = "basic_train"
 HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density")}
 DEFAULT_SEED = "default"
 # trials sampled and scored together (chop.search.batched_trials); 1 is one trial at a time
@@ -65,13 +67,17 @@ SPACE_SETUP_TABLE = Options.names("by", "model_parallel")
 SEED_TABLE = Options.names("config")
 STRATEGY_TABLE = Options.names("name", "eval_mode", "setup", "metrics", "sw_runner", "hw_runner")
 STRATEGY_SETUP_TABLE = Options.names("n_trials", "timeout", "sampler", "sum_scaled_metrics", "direction", "storage",
-                                     "grace_period", "batch_size") + Options(
+                                     "grace_period", "batch_size", "jobs") + Options(
     Option("n_jobs", ignored=_SERIAL, quiet_value=1),
     *(Option(key, ignored=_SERIAL) for key in ("model_parallel", "runner_style", "pkl_ckpt", "save_every_n_trials")),
 )
-SW_RUNNER_TABLE = Options.names(*SW_RUNNERS)
+SW_RUNNER_TABLE = Options.names(*SW_RUNNERS, TRAIN_RUNNER)
 HW_RUNNER_TABLE = Options.names(*HW_RUNNERS)
 EVALUATION_TABLE = Options.names("data_loader", "dataloader", "num_samples")
+TRAIN_TABLE = Options.names("max_epochs", "batch_size", "learning_rate", "optimizer", "weight_decay", "qat_epochs")
+OPTIMIZERS = ("adam", "adamw", "sgd")  # chop.engine.types.OPTIMIZERS, named here without importing torch
+ARCHITECTURE_SEED_KEYS = Options.names("channel_multiplier")
+COMBINED_SPACE_TABLE = Options.names("name", "architecture", "quantize")
 BITWIDTH_TABLE = Options.names("compare_to")
 METRIC_TABLE = Options.names("scale", "direction")
 
@@ -114,6 +120,39 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
+class TrainConfig:
+    """``sw_runner.basic_train``: how each candidate of an architecture space is trained (defaults: MASE's lab 4 run).
+
+    ``qat_epochs`` > 0 fine-tunes each quantised candidate of the combined space for that many epochs.
+    """
+
+    max_epochs: int = 5
+    batch_size: int = 512
+    learning_rate: float = 1e-2
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    qat_epochs: int = 0
+
+
+@dataclass(frozen=True)
+class ArchitectureSpaceConfig:
+    """``graph/architecture/channel_multiplier``: the multiplier choices, ``default`` (one uniform choice) and per
+    hidden linear node."""
+
+    name: str
+    multipliers: tuple[tuple[str, tuple[float, ...]], ...]
+
+
+@dataclass(frozen=True)
+class CombinedSpaceConfig:
+    """``graph/architecture_quantize``: an architecture space and a mixed-precision space over each architecture."""
+
+    name: str
+    architecture: ArchitectureSpaceConfig
+    quantize: SearchSpaceConfig
+
+
+@dataclass(frozen=True)
 class BitwidthConfig:
     """``hw_runner.average_bitwidth``: ``memory_density = compare_to / average_bitwidth``."""
 
@@ -135,6 +174,8 @@ class StrategyConfig:
     grace_period: int = 10               # seconds without a heartbeat after which a running trial counts as lost
     options: Mapping[str, Any] = field(default_factory=dict)  # a user strategy's own setup keys (its setup_keys)
     batch_size: int = DEFAULT_BATCH_SIZE  # trials sampled and scored together
+    training: TrainConfig | None = None   # sw_runner.basic_train: candidates are trained, not transforms of the model
+    jobs: int = 1                         # architectures trained at once in worker processes (--jobs beats it)
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -242,9 +283,24 @@ def parse_search_config(search: Any, source: str) -> SearchConfig:
     strategy_name = strategy_table.data.get("name", STRATEGY_NAMES[0])
     strategy_table.data.setdefault("name", strategy_name)
     strategy_cls = _named_class(strategy_table, STRATEGY_NAMES, get_search_strategy_cls, folder)
-    return SearchConfig(space_cls.parse_config(space_table.data, source),
-                        _parse_strategy(strategy_table, strategy_name, strategy_cls.setup_keys),
-                        space_name, strategy_name, space_cls, strategy_cls)
+    space = space_cls.parse_config(space_table.data, source)
+    strategy = _parse_strategy(strategy_table, strategy_name, strategy_cls.setup_keys)
+    _check_training(strategy_table, space_name, space_cls.retrains, strategy)
+    return SearchConfig(space, strategy, space_name, strategy_name, space_cls, strategy_cls)
+
+
+def _check_training(table: _Table, space_name: str, retrains: bool, strategy: StrategyConfig) -> None:
+    """A space whose candidates are new models needs ``basic_train``; a space over the trained model refuses it."""
+    runner = f"[{table.path}.sw_runner.basic_train]"
+    if retrains and strategy.training is None:
+        raise ConfigError(f"{table.where()} the space {space_name} trains every candidate: add {runner} "
+                          "(e.g. max_epochs = 5)")
+    if not retrains and strategy.training is not None:
+        raise ConfigError(f"{table.source}: {runner} trains the candidates of an architecture space; the space "
+                          f"{space_name} measures the given model (use sw_runner.basic_evaluation)")
+    if strategy.training is not None and strategy.evaluation is None:
+        raise ConfigError(f"{table.source}: {runner} scores each trained candidate as basic_evaluation does: add "
+                          f"[{table.path}.sw_runner.basic_evaluation] (data_loader, num_samples)")
 
 
 def _named_class(table: _Table, known: tuple[str, ...], lookup: Any, folder: Path) -> type:
@@ -261,7 +317,11 @@ def _named_class(table: _Table, known: tuple[str, ...], lookup: Any, folder: Pat
 
 def parse_mixed_precision_space(data: Mapping[str, Any], source: str) -> SearchSpaceConfig:
     """``[search.search_space]`` of ``graph/quantize/mixed_precision_ptq``: ``setup.by`` and the seeds."""
-    table = _Table(source, "search.search_space", data, SPACE_TABLE)
+    return _parse_seeds(_Table(source, "search.search_space", data, SPACE_TABLE))
+
+
+def _parse_seeds(table: _Table) -> SearchSpaceConfig:
+    """A mixed-precision space table (``setup.by``, ``seed.<key>.config``), wherever it sits in the TOML."""
     name = table.data["name"]
     setup = table.table("setup", SPACE_SETUP_TABLE)
     by = setup.choice("by", BY)
@@ -301,6 +361,7 @@ def _parse_strategy(table: _Table, name: str, own_keys: tuple[str, ...]) -> Stra
     grace_period = setup.integer("grace_period", 2, default=10)
     options = {key: setup.data[key] for key in own_keys if key in setup.data}
     batch_size = setup.integer("batch_size", 1, default=DEFAULT_BATCH_SIZE)
+    jobs = setup.integer("jobs", 1, default=1)
     timeout = setup.number("timeout", None, positive=True)
     summed = setup.boolean("sum_scaled_metrics", False)
     direction = None
@@ -310,10 +371,30 @@ def _parse_strategy(table: _Table, name: str, own_keys: tuple[str, ...]) -> Stra
                               "sum_scaled_metrics = true needs for the summed objective")
         direction = setup.choice("direction", DIRECTIONS)
     evaluation, bitwidth = _parse_runners(table)
+    training = _parse_training(table)
     metrics = _parse_metrics(table, summed, evaluation is not None, bitwidth is not None)
     directions = (direction,) if direction is not None else tuple(m.direction for m in metrics)
     return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth,
-                          storage, grace_period, options, batch_size)
+                          storage, grace_period, options, batch_size, training, jobs)
+
+
+def _parse_training(table: _Table) -> TrainConfig | None:
+    """``[search.strategy.sw_runner.basic_train]``, or None when the strategy has none."""
+    sw = table.table("sw_runner", SW_RUNNER_TABLE, required=False)
+    if sw is None or TRAIN_RUNNER not in sw.data:
+        return None
+    runner = sw.table(TRAIN_RUNNER, TRAIN_TABLE)
+    default = TrainConfig()
+    learning_rate = runner.number("learning_rate", default.learning_rate, positive=True)
+    weight_decay = runner.number("weight_decay", default.weight_decay)
+    if learning_rate is None:
+        raise runner.error("learning_rate", "a positive number")
+    if weight_decay is None or weight_decay < 0:
+        raise runner.error("weight_decay", "a number >= 0")
+    return TrainConfig(runner.integer("max_epochs", 1, default.max_epochs),
+                       runner.integer("batch_size", 1, default.batch_size), learning_rate,
+                       runner.choice("optimizer", OPTIMIZERS, default.optimizer), weight_decay,
+                       runner.integer("qat_epochs", 0, default.qat_epochs))
 
 
 def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConfig | None]:
@@ -366,3 +447,47 @@ def _parse_metrics(table: _Table, summed: bool, has_sw: bool, has_hw: bool) -> t
         raise ConfigError(f"{metrics_table.where()} has no metrics; add e.g. accuracy.scale = 1.0 and "
                           'accuracy.direction = "maximize"')
     return tuple(metrics)
+
+
+def parse_architecture_space(data: Mapping[str, Any], source: str,
+                             path: str = "search.search_space") -> ArchitectureSpaceConfig:
+    """``[search.search_space]`` of ``graph/architecture/channel_multiplier``: ``setup.by = "name"`` and the seeds.
+
+    Each seed's ``config.channel_multiplier`` is a non-empty list of numbers > 0; which node a seed
+    may name is checked against the graph (``ChannelMultiplierSpace``).
+    """
+    table = _Table(source, path, data, SPACE_TABLE)
+    name = str(table.data.get("name", ""))
+    if "setup" in table.data:
+        table.table("setup", SPACE_SETUP_TABLE).choice("by", ("name",), default="name")
+    seed_table = table.table("seed")
+    multipliers = []
+    for key, entry in seed_table.data.items():
+        config = _Table(source, f"{seed_table.path}.{key}", entry, SEED_TABLE).table("config", ARCHITECTURE_SEED_KEYS)
+        values = config.data.get("channel_multiplier")
+        if values is None:
+            raise config.missing("channel_multiplier", "[1, 2, 4]")
+        if not isinstance(values, list) or not values or not all(
+                not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in values):
+            raise config.error("channel_multiplier", "a non-empty list of numbers > 0, e.g. [1, 2, 4]")
+        multipliers.append((key, tuple(values)))
+    if not multipliers:
+        raise ConfigError(f"{seed_table.where()} has no seeds; add e.g. [{seed_table.path}.default.config] "
+                          "with channel_multiplier = [1, 2, 4]")
+    return ArchitectureSpaceConfig(name, tuple(multipliers))
+
+
+def parse_combined_space(data: Mapping[str, Any], source: str) -> CombinedSpaceConfig:
+    """``[search.search_space]`` of ``graph/architecture_quantize``: an ``architecture`` and a ``quantize`` table,
+    each as its own space reads it."""
+    table = _Table(source, "search.search_space", data, COMBINED_SPACE_TABLE)
+    name = str(table.data["name"])
+    for part, example in (("architecture", "seed.default.config.channel_multiplier = [1, 2]"),
+                          ("quantize", 'setup.by = "type" and seed.linear.config')):
+        if part not in table.data:
+            raise ConfigError(f"{table.where()} is missing the table [{table.path}.{part}] (e.g. {example})")
+    architecture = parse_architecture_space(table.table("architecture").data, source, f"{table.path}.architecture")
+    quantize = table.table("quantize")
+    quantize.data["name"] = name
+    quantize_config = _parse_seeds(quantize)
+    return CombinedSpaceConfig(name, architecture, quantize_config)

@@ -40,6 +40,8 @@ def objectives_digest(strategy: StrategyConfig) -> str:
              "directions": list(strategy.directions), "eval_mode": strategy.eval_mode,
              "evaluation": asdict(strategy.evaluation) if strategy.evaluation else None,
              "bitwidth": asdict(strategy.bitwidth) if strategy.bitwidth else None}
+    if strategy.training is not None:  # only then: the digests of earlier studies stay as they were
+        parts["training"] = asdict(strategy.training)
     return _digest(json.dumps(parts, sort_keys=True))
 
 

@@ -18,7 +18,9 @@ from typing import Any
 
 from chop.errors import ConfigError, did_you_mean
 
-SEARCH_SPACES = {"graph/quantize/mixed_precision_ptq": "chop.search.space:MixedPrecisionSpace"}
+SEARCH_SPACES = {"graph/quantize/mixed_precision_ptq": "chop.search.space:MixedPrecisionSpace",
+                 "graph/architecture/channel_multiplier": "chop.search.architecture_space:ChannelMultiplierSpace",
+                 "graph/architecture_quantize": "chop.search.architecture_space:ArchitectureQuantizeSpace"}
 SEARCH_STRATEGIES = {"optuna": "chop.search.strategy:Search", "brute_force": "chop.search.strategy:BruteForceSearch"}
 USER_CLASS = "FILE.py:Class (a class of your own)"
 

@@ -100,8 +100,10 @@ def bitwidth_metrics(widths: list[tuple[int, int]], compare_to: float) -> dict[s
 class Runners:
     """The runners a strategy configures, bound to their evaluation rows."""
 
-    def __init__(self, strategy: StrategyConfig, data: Any, input_shape: tuple[int, ...]) -> None:
+    def __init__(self, strategy: StrategyConfig, data: Any, input_shape: tuple[int, ...],
+                 training: Any = None) -> None:
         self.strategy = strategy
+        self.training = training  # chop.search.basic_train.BasicTrain for a space that retrains, else None
         evaluation = strategy.evaluation
         self.rows = (evaluation_rows(data, evaluation.split, evaluation.num_samples, input_shape)
                      if evaluation is not None else None)

@@ -17,7 +17,7 @@ import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from chop.errors import ConfigError
 
@@ -26,7 +26,11 @@ class SearchSpaceBase(ABC):
     """Subclasses implement ``build_search_space``, ``flattened_indexes_to_config`` and ``rebuild_model``.
 
     ``_post_init_setup`` (optional, as in MASE) runs before ``build_search_space`` for extra setup.
+    ``retrains``: a point is a new model that ``sw_runner.basic_train`` trains (the architecture spaces,
+    ``chop.search.architecture_space``), not a transform of the given trained model.
     """
+
+    retrains: ClassVar[bool] = False
 
     def __init__(self, config: Any, graph: Any, source: str = "search config") -> None:
         self.config, self.graph, self.source = config, graph, source

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -108,11 +108,19 @@ class SearchStrategyBase(ABC):
 
     def measure(self, sampled_config: dict[str, Any]) -> Measured | str:
         """``(software, hardware)`` metrics of one sampled config, or why no model could be built from it."""
+        if self.runners.training is not None:
+            return self.measure_many([sampled_config])[0]
         try:
             graph = self.space.rebuild_model(sampled_config, self.config.eval_mode)
         except PassError as error:
             return str(error)
         return self.runners.software(graph), self.runners.hardware(graph)
+
+    def measure_many(self, sampled_configs: Sequence[dict[str, Any]]) -> list[Measured | str]:
+        """:meth:`measure` of each config; a space that retrains has its batch trained together (basic_train)."""
+        if self.runners.training is not None:
+            return self.runners.training.measure(self.space, sampled_configs, self.runners)
+        return [self.measure(config) for config in sampled_configs]
 
     def objectives(self, software: Mapping[str, float],
                    hardware: Mapping[str, float]) -> tuple[dict[str, float], tuple[float, ...]]:

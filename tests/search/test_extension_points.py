@@ -80,7 +80,8 @@ def test_the_mase_paths_name_the_classes_of_chop_search() -> None:
 
 @pytest.mark.parametrize(("lookup", "name", "message"), [
     ("space", "graph/quantize/mixed_precision", "unknown search space 'graph/quantize/mixed_precision' (did you mean "
-     "'graph/quantize/mixed_precision_ptq'?); known: graph/quantize/mixed_precision_ptq, or FILE.py:Class"),
+     "'graph/quantize/mixed_precision_ptq'?); known: graph/quantize/mixed_precision_ptq, "
+     "graph/architecture/channel_multiplier, graph/architecture_quantize, or FILE.py:Class"),
     ("strategy", "bruteforce", "unknown search strategy 'bruteforce' (did you mean 'brute_force'?); known: optuna, "
      "brute_force, or FILE.py:Class"),
 ])

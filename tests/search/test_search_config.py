@@ -62,7 +62,8 @@ def _edit(table: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(("path", "value", "message"), [
     ("search_space.name", "graph/quantize/mixed_precision",
      '[search.search_space] name = "graph/quantize/mixed_precision": expected one of '
-     "graph/quantize/mixed_precision_ptq, or FILE.py:Class (a class of your own) "
+     "graph/quantize/mixed_precision_ptq, graph/architecture/channel_multiplier, graph/architecture_quantize, "
+     "or FILE.py:Class (a class of your own) "
      "(did you mean 'graph/quantize/mixed_precision_ptq'?)"),
     ("search_space.setup.by", "types",
      "[search.search_space.setup] by = \"types\": expected one of name, type (did you mean 'type'?)"),

@@ -27,6 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="optuna storage of the study, resumed and shared by workers given the same URL (e.g. "
                              "sqlite:///s.sqlite, postgresql://host/db; default: search_ckpts/study.sqlite, or "
                              "[search.strategy.setup] storage); `memory` keeps it in memory: faster, not resumable")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="architectures trained at once in worker processes, one thread each (spaces that "
+                             "retrain; default: [search.strategy.setup] jobs, else 1)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -58,6 +61,23 @@ def _summary(outcome: Any) -> dict[str, Any]:
     }
 
 
+def _base_model(build: Any, settings: Any, config: Any) -> Any:
+    """The model the space is built on: the trained one (``--load``), or for a space that trains every
+    candidate, a fresh one (only its shape matters, and ``--load`` would have no use)."""
+    from chop.actions._graph_actions import initial_model
+    from chop.errors import ConfigError
+
+    if not config.space_class().retrains:
+        return initial_model(build, settings, "search")
+    if settings.load_name:
+        raise ConfigError(f"--load {settings.load_name}: the space {config.space_name} trains every candidate from "
+                          "fresh weights ([search.strategy.sw_runner.basic_train]); drop --load")
+    import torch
+
+    torch.manual_seed(settings.seed)
+    return build()
+
+
 def run(args: argparse.Namespace) -> int:
     from chop.tools.runtime import configure_threads
 
@@ -67,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 
     from chop.tools.console import console
 
-    from chop.actions._graph_actions import initial_model, warn_unused_flags
+    from chop.actions._graph_actions import warn_unused_flags
     from chop.actions._training import prepare
     from chop.config import load_toml
     from chop.errors import ConfigError
@@ -78,11 +98,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.config:
         raise ConfigError("ch search needs --config X.toml with [search.search_space] and [search.strategy] "
                           "(see configs/search/jsc_tiny_mixed_precision.toml)")
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     config = parse_search_config(load_toml(args.config).get("search"), str(args.config))  # fail before loading data
     warn_unused_flags(args, "search")
     resolved, data, build = prepare(args, action="search")
     settings = resolved.args
-    model = initial_model(build, settings, "search")
+    model = _base_model(build, settings, config)
     save_dir = settings.software_dir(datetime.date.today().isoformat()) / SEARCH_DIR
     storage = args.storage or config.strategy.storage or sqlite_url(save_dir / STUDY_FILE)
     storage = None if storage == IN_MEMORY else storage
@@ -91,13 +113,13 @@ def run(args: argparse.Namespace) -> int:
         task = progress.add_task("search", total=config.strategy.n_trials)
         outcome = run_search(model, config, data, save_dir, seed=settings.seed, source=str(args.config),
                              on_trial=lambda result: progress.update(task, completed=len(result.trials)),
-                             storage=storage, study_name=study_name)
+                             storage=storage, study_name=study_name, build=build, jobs=args.jobs)
     result = outcome.result
     if result.interrupted:
         raise KeyboardInterrupt
     if not result.best:
         first = next((t.error for t in result.trials if t.error), "no trial finished")
-        raise ConfigError(f"{args.config}: no trial gave a usable quantisation config ({len(result.trials)} tried; "
+        raise ConfigError(f"{args.config}: no trial gave a usable config ({len(result.trials)} tried; "
                           f"first reason: {first}); see {outcome.log_path}")
     summary = _summary(outcome)
     if args.json:

@@ -1,0 +1,138 @@
+"""MASE's ``sw_runner.basic_train``: the candidates of an architecture space trained, then scored.
+
+A batch of trials (``setup.batch_size``) is measured together. Its points are grouped by
+architecture (``space.architecture_of``): each new architecture is trained once, from fresh
+weights seeded by the search's seed, for ``max_epochs`` epochs through the engine
+(``retrain.train_candidates``: one group per architecture, ``jobs`` groups at once in worker
+processes). A trained architecture is kept for the rest of the search, so a later point of the
+same architecture (another quantisation of it, in the combined space) is not trained again.
+
+Each trained model is then scored as ``basic_evaluation`` scores a model (``loss``, ``accuracy``
+on its configured split and rows, ``eval_mode``) and ``average_bitwidth`` measures its graph:
+  - ``graph/architecture/channel_multiplier``: the trained float model itself;
+  - ``graph/architecture_quantize``, ``qat_epochs = 0``: the point's quantisation of the trained
+    model, post-training, all of one architecture's candidates through the stacked PTQ scorer
+    (``chop.search.stacked``) where the graph allows, else one at a time on a trial copy;
+  - ``qat_epochs > 0``: each quantised candidate fine-tuned for ``qat_epochs`` epochs (same
+    learning rate and optimiser, same seed), an architecture's candidates as one engine ensemble
+    started from their quantised models (``train_ensemble(initial_models=...)``), in this process,
+    on the engine's general (looped) path: its vectorised paths run every model through the first
+    model's forward, which would give all candidates the first one's quantisers. Each candidate's
+    numbers are then those of training it alone, whatever else is in its batch.
+A point whose widths do not work (a multiplier that gives a fractional width) or whose
+quantisation no quantiser accepts is reported as unusable (its trial is PRUNED with the reason).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from torch import nn
+
+from chop.engine import GroupConfig, RunConfig, train_ensemble
+from chop.errors import PassError
+from chop.passes.graph.transforms.quantize import quantizable_nodes, quantize_transform_pass
+from chop.search.config import TrainConfig
+from chop.search.retrain import Architecture, Candidate, ResizedBuilder, TrainSettings, train_candidates
+from chop.search.runners import Runners, basic_evaluation
+from chop.search.stacked import StackedScorer, stacking_obstacle
+from chop.search.strategy_base import Measured
+from chop.search.trial_graph import trial_graph
+
+
+class BasicTrain:
+    """Trains an architecture space's candidates (``build``: a picklable factory of the untrained base model)."""
+
+    def __init__(self, build: Callable[[], nn.Module], data: Any, config: TrainConfig, seed: int,
+                 jobs: int = 1) -> None:
+        self.build, self.data, self.config, self.seed, self.jobs = build, data, config, seed, jobs
+        self.settings = TrainSettings(max_epochs=config.max_epochs, batch_size=config.batch_size,
+                                      optimizer=config.optimizer, weight_decay=config.weight_decay)
+        self.trained: dict[Architecture, Any] = {}  # architecture -> its trained float graph (traced)
+
+    def measure(self, space: Any, configs: Sequence[dict[str, Any]], runners: Runners) -> list[Measured | str]:
+        """The (software, hardware) metrics of every point config, in order, or why a point is unusable."""
+        architectures = [space.architecture_of(config) for config in configs]
+        unusable = self._train([a for a in dict.fromkeys(architectures) if a not in self.trained])
+        results: list[Measured | str | None] = [None] * len(configs)
+        by_architecture: dict[Architecture, list[int]] = {}
+        for i, found in enumerate(architectures):
+            if found in unusable:
+                results[i] = unusable[found]
+            else:
+                by_architecture.setdefault(found, []).append(i)
+        for found, members in by_architecture.items():
+            graph = self.trained[found]
+            quantizations = [space.quantization_of(configs[i]) for i in members]
+            if quantizations[0] is None:
+                measured = [(basic_evaluation(graph.model, runners.rows, runners.strategy.eval_mode),
+                             runners.hardware(graph))] * len(members)
+            elif self.config.qat_epochs > 0:
+                measured = self._fine_tuned(found, graph, quantizations, runners)
+            else:
+                measured = self._post_training(graph, quantizations, runners)
+            for i, result in zip(members, measured):
+                results[i] = result
+        return results  # type: ignore[return-value]
+
+    def _train(self, architectures: Sequence[Architecture]) -> dict[Architecture, str]:
+        """Train each architecture into ``self.trained``; those whose widths do not work, with the reason."""
+        from chop.workflows.transform import dummy_input, graph_with_metadata
+
+        unusable, usable = {}, []
+        for found in architectures:
+            try:
+                ResizedBuilder(self.build, found)()
+            except PassError as error:
+                unusable[found] = str(error)
+                continue
+            usable.append(Candidate(found, self.seed, self.config.learning_rate))
+        for trained in train_candidates(self.build, usable, self.data, self.settings, self.jobs):
+            model = trained.model
+            self.trained[trained.candidate.architecture] = graph_with_metadata(model, dummy_input(model,
+                                                                                                  self.data.x_train))
+        return unusable
+
+    def _post_training(self, graph: Any, quantizations: Sequence[dict[str, Any]],
+                       runners: Runners) -> list[Measured | str]:
+        """PTQ metrics of one trained architecture's quantisations: stacked where the graph allows."""
+        nodes = tuple(node.name for node in quantizable_nodes(graph))
+
+        def one_at_a_time(config: Any) -> Measured | str:
+            try:
+                quantised, _ = quantize_transform_pass(trial_graph(graph, nodes, shares_modules=True), config)
+            except PassError as error:
+                return str(error)
+            return runners.software(quantised), runners.hardware(quantised)
+
+        if stacking_obstacle(graph, runners) is not None:
+            return [one_at_a_time(config) for config in quantizations]
+        return StackedScorer(graph, runners).score(list(quantizations), one_at_a_time)
+
+    def _fine_tuned(self, found: Architecture, graph: Any, quantizations: Sequence[dict[str, Any]],
+                    runners: Runners) -> list[Measured | str]:
+        """QAT metrics: each distinct quantisation of the trained model fine-tuned, all of them as one ensemble."""
+        nodes = tuple(node.name for node in quantizable_nodes(graph))
+        distinct: dict[str, Any] = {}
+        results: dict[str, Measured | str] = {}
+        for config in quantizations:
+            key = json.dumps(config, sort_keys=True)
+            if key in distinct or key in results:
+                continue
+            try:
+                distinct[key], _ = quantize_transform_pass(trial_graph(graph, nodes, shares_modules=False), config)
+            except PassError as error:
+                results[key] = str(error)
+        if distinct:
+            runs = [RunConfig(seed=self.seed, learning_rate=self.config.learning_rate, optimizer=self.config.optimizer,
+                              weight_decay=self.config.weight_decay)] * len(distinct)
+            tuned = train_ensemble(ResizedBuilder(self.build, found), self.data, runs,
+                                   GroupConfig(batch_size=self.config.batch_size, max_epochs=self.config.qat_epochs),
+                                   progress=False, initial_models=[g.model for g in distinct.values()],
+                                   path="general")
+            for (key, quantised), model in zip(distinct.items(), tuned.models):
+                results[key] = (basic_evaluation(model, runners.rows, runners.strategy.eval_mode),
+                                runners.hardware(quantised))
+        return [results[json.dumps(config, sort_keys=True)] for config in quantizations]
