@@ -127,12 +127,34 @@ def _tensor(array: np.ndarray, dtype: torch.dtype, device: torch.device) -> Tens
     return torch.as_tensor(np.ascontiguousarray(array)).to(device=device, dtype=dtype)
 
 
+def program_of(model: nn.Module) -> tuple[str, str | None, tuple[tuple[str, tuple[int, ...]], ...]]:
+    """What a model computes, less its parameter values: the module tree as ``repr`` prints it (types,
+    sizes, each quantiser's format), a GraphModule's code, and every parameter's and buffer's shape."""
+    shapes = tuple((name, tuple(t.shape)) for name, t in (*model.named_parameters(), *model.named_buffers()))
+    return repr(model), getattr(model, "code", None), shapes
+
+
+def one_program(models: Sequence[nn.Module]) -> bool:
+    """Whether every model computes what the first does: the condition of the stacked and vmap paths.
+
+    Models built by one factory always are; ``initial_models`` need not be (QAT candidates of one
+    architecture with different quantisers), and stacking those would train each with the first's.
+    """
+    first = program_of(models[0])
+    return all(program_of(model) == first for model in models[1:])
+
+
 def make_group(models: list[nn.Module], runs: Sequence[RunConfig], group: GroupConfig, device: torch.device,
                num_features: int, optimizer_states: Sequence[dict[str, Any]] | None, path: str) -> EnsembleGroup:
     """Pick the fast path when the model and optimisers allow it (or when ``path`` forces it)."""
     if path not in PATHS:
         raise ConfigError(f"path '{path}' is not one of {', '.join(PATHS)}")
     same_optimizer = len({run.optimizer for run in runs}) == 1
+    if path in ("stacked", "vmap") and not one_program(models):
+        raise ConfigError(f"the {path} path runs one forward for every model, but these models differ in structure "
+                          "or quantisation; use path 'general' (or 'auto')")
+    if not one_program(models):  # the fast paths run models[0]'s forward with every model's parameters
+        return LoopedGroup(models, runs, device, num_features, optimizer_states)
     plan = plan_for(models[0]) if path in ("auto", "stacked") and same_optimizer else None
     if plan is not None and input_shape_of(models[0], num_features) != (num_features,):
         plan = None

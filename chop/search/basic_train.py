@@ -15,10 +15,10 @@ on its configured split and rows, ``eval_mode``) and ``average_bitwidth`` measur
     (``chop.search.stacked``) where the graph allows, else one at a time on a trial copy;
   - ``qat_epochs > 0``: each quantised candidate fine-tuned for ``qat_epochs`` epochs (same
     learning rate and optimiser, same seed), an architecture's candidates as one engine ensemble
-    started from their quantised models (``train_ensemble(initial_models=...)``), in this process,
-    on the engine's general (looped) path: its vectorised paths run every model through the first
-    model's forward, which would give all candidates the first one's quantisers. Each candidate's
-    numbers are then those of training it alone, whatever else is in its batch.
+    started from their quantised models (``train_ensemble(initial_models=...)``), in this process.
+    Models that quantise differently are not one program, so the engine trains them on its general
+    (looped) path (``chop.engine.trainer.one_program``): each candidate's numbers are those of
+    training it alone, whatever else is in its batch.
 A point whose widths do not work (a multiplier that gives a fractional width) or whose
 quantisation no quantiser accepts is reported as unusable (its trial is PRUNED with the reason).
 """
@@ -130,8 +130,7 @@ class BasicTrain:
                               weight_decay=self.config.weight_decay)] * len(distinct)
             tuned = train_ensemble(ResizedBuilder(self.build, found), self.data, runs,
                                    GroupConfig(batch_size=self.config.batch_size, max_epochs=self.config.qat_epochs),
-                                   progress=False, initial_models=[g.model for g in distinct.values()],
-                                   path="general")
+                                   progress=False, initial_models=[g.model for g in distinct.values()])
             for (key, quantised), model in zip(distinct.items(), tuned.models):
                 results[key] = (basic_evaluation(model, runners.rows, runners.strategy.eval_mode),
                                 runners.hardware(quantised))

@@ -190,3 +190,29 @@ def test_inputs_can_be_numpy_or_tensors_in_evaluate_models():
     a = evaluate_models([model], DATA.x_val, DATA.y_val)
     b = evaluate_models([model], torch.from_numpy(DATA.x_val), torch.from_numpy(np.asarray(DATA.y_val)))
     assert a == b
+
+
+def _quantised_tiny(weight_width: int) -> torch.fx.GraphModule:
+    from chop.passes.graph.transforms import quantize_transform_pass
+    from chop.workflows.transform import graph_with_metadata
+
+    torch.manual_seed(4)
+    graph = graph_with_metadata(get_model("jsc-tiny"), torch.randn(8, 16))
+    config = {"name": "integer", "data_in_width": 8, "data_in_frac_width": 4, "weight_width": weight_width,
+              "weight_frac_width": weight_width // 2, "bias_width": 8, "bias_frac_width": 4}
+    return quantize_transform_pass(graph, {"by": "type", "default": {"config": config}})[0].model
+
+
+def test_models_that_quantise_differently_train_each_with_its_own_quantisers():
+    """QAT candidates of one architecture: the fast paths run one forward for all, so they must not be taken."""
+    wide, narrow = _quantised_tiny(8), _quantised_tiny(2)
+    runs = [RunConfig(1, 1e-2), RunConfig(1, 1e-2)]
+    group = GroupConfig(batch_size=32, max_epochs=1)
+    together = train_ensemble(lambda: None, DATA, runs, group, progress=False, initial_models=[wide, narrow])
+    assert together.path == "general"
+    for k, model in enumerate((wide, narrow)):
+        alone = train_ensemble(lambda: None, DATA, runs[:1], group, progress=False, initial_models=[model])
+        assert together.history[-1].val_loss_epoch[k] == pytest.approx(alone.history[-1].val_loss_epoch[0], abs=1e-6)
+    assert together.history[-1].val_loss_epoch[0] != together.history[-1].val_loss_epoch[1]
+    with pytest.raises(ConfigError, match="the vmap path runs one forward for every model, but these models differ"):
+        train_ensemble(lambda: None, DATA, runs, group, progress=False, initial_models=[wide, narrow], path="vmap")
