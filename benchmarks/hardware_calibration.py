@@ -10,8 +10,8 @@ Designs (seeded, so a rerun builds the same ones): single linear layers built fr
 twins directly (in/out sizes 2-32, input widths 2-12, weight widths 2-8, with and without an
 affine before and a ReLU after), and small MLPs quantised from torch models with ``integer``
 configs and prepared by ``chop.hardware.prepare``. The ``fit`` designs fix the coefficients;
-the ``held_out``, ``fresh`` and ``blind`` ones (more of both kinds, and zoo models) only measure
-the error (``designs`` says when each set was added and why). Each design is emitted with pipeline
+the ``narrow``, ``held_out``, ``fresh`` and ``blind`` to ``blind4`` ones (more of both kinds, layers
+of few inputs and many rows, and zoo models) only measure the error (``designs`` says when each set was added and why). Each design is emitted with pipeline
 ``layer`` and the default products style (``PRODUCT_STYLES[0]``, recorded per design) and
 synthesised with ``chop.hardware.synth.synthesize(..., nodsp=True)`` (Yosys ``synth_xilinx -nodsp``).
 
@@ -50,8 +50,8 @@ from chop.tools.atomic import atomic_write_text
 
 DATA_FILE = Path(__file__).parent / "data" / "hardware_calibration.json"
 FIT_DESIGNS, HELD_OUT_DESIGNS, FRESH_DESIGNS, BLIND_DESIGNS = 32, 12, 12, 12
-BLIND2_MIXED, BLIND2_NARROW = 8, 4
-ROLES = ("fit", "held_out", "fresh", "blind", "blind2")
+BLIND2_MIXED, BLIND2_NARROW, FIT_NARROW = 8, 4, 8
+ROLES = ("fit", "narrow", "held_out", "fresh", "blind", "blind2", "blind3", "blind4")
 
 
 # -- designs --------------------------------------------------------------------------------------
@@ -209,12 +209,17 @@ def designs() -> list[tuple[str, dict[str, Any], fx.GraphModule]]:
     designs (seeds 3000-3009, jsc-tiny and jsc-three-linear at other widths) were added to measure
     it once, after it was final; ``print_errors`` shows them only when asked (``--blind``). That
     measurement missed on a layer of few inputs and many rows, so the bias and requantiser model was
-    rebuilt on the fit designs alone, and ``blind2`` (seeds 4000-4007, four such narrow layers from
-    seeds 4100-4103, and jsc-toy at 7/5) was synthesised without looking at its errors, then measured
-    once with the final model (``--blind``)."""
+    to be rebuilt, and ``blind2`` (seeds 4000-4007, four such narrow layers from seeds 4100-4103, and
+    jsc-toy at 7/5) was synthesised first and measured once (``--blind``), with the model unchanged.
+    Models of the bias and requantiser fitted on the fit designs were then tried against ``blind3``
+    (seeds 6000-6007, 6100-6103, jsc-tiny 7/4) and did worse, so none was kept; ``narrow`` (seeds
+    7100-7107, layers of few inputs and many rows) and ``blind4`` (seeds 8000-8007, 8100-8103,
+    jsc-toy 6/4) measure the unchanged model on designs it was never shaped on."""
     out = []
     for k in range(FIT_DESIGNS):
         out.append(("fit", *(twin_design(k) if k % 4 else mlp_design(k))))
+    for k in range(7100, 7100 + FIT_NARROW):
+        out.append(("narrow", *narrow_design(k)))
     for k in range(1000, 1000 + HELD_OUT_DESIGNS - 2):
         out.append(("held_out", *(twin_design(k) if k % 3 else mlp_design(k))))
     out.append(("held_out", *zoo_design("jsc-tiny", _integer_config((8, 4), (8, 4)))))
@@ -234,6 +239,16 @@ def designs() -> list[tuple[str, dict[str, Any], fx.GraphModule]]:
     for k in range(4100, 4100 + BLIND2_NARROW):
         out.append(("blind2", *narrow_design(k)))
     out.append(("blind2", *zoo_design("jsc-toy", _integer_config((7, 3), (5, 4)))))
+    for k in range(6000, 6000 + BLIND2_MIXED):
+        out.append(("blind3", *(twin_design(k) if k % 3 else mlp_design(k))))
+    for k in range(6100, 6100 + BLIND2_NARROW):
+        out.append(("blind3", *narrow_design(k)))
+    out.append(("blind3", *zoo_design("jsc-tiny", _integer_config((7, 3), (4, 3)))))
+    for k in range(8000, 8000 + BLIND2_MIXED):
+        out.append(("blind4", *(twin_design(k) if k % 3 else mlp_design(k))))
+    for k in range(8100, 8100 + BLIND2_NARROW):
+        out.append(("blind4", *narrow_design(k)))
+    out.append(("blind4", *zoo_design("jsc-toy", _integer_config((6, 3), (4, 3)))))
     return out
 
 
@@ -390,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
         args.data.parent.mkdir(parents=True, exist_ok=True)
         entries = calibrate(args.data, (args.role,) if args.role else ROLES)
     coefficients = fit(entries)
-    print_errors(entries, coefficients, ROLES if args.blind else tuple(r for r in ROLES if not r.startswith("blind")))
+    shown = ROLES if args.blind else tuple(role for role in ROLES if not role.startswith("blind"))
+    print_errors(entries, coefficients, shown)
     if coefficients != dict(COEFFICIENTS):
         print("\nthe fitted coefficients differ from chop.hardware.estimate.COEFFICIENTS: update them there")
     return 0
