@@ -70,8 +70,8 @@ def assert_shown_in_order(shown: list[str], printed: str, command: str) -> None:
 
 def test_the_tour_has_every_section() -> None:
     commands = [command.split()[:3] for command, _ in tour_blocks((ROOT / "README.md").read_text())]
-    assert [c[1] if c[1] not in ("sweep", "graph", "hardware") else " ".join(c[1:3]) for c in commands] == [
-        "train", "sweep run", "graph report", "transform", "search", "hardware report"]
+    assert [c[1] if c[1] not in ("sweep", "graph", "hardware", "export") else " ".join(c[1:3]) for c in commands] == [
+        "train", "sweep run", "graph report", "transform", "search", "hardware report", "export qonnx"]
 
 
 def test_every_tour_command_prints_what_the_readme_shows(tmp_path: Path) -> None:
