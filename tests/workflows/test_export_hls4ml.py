@@ -35,15 +35,7 @@ from chop.workflows import export_hls4ml
 from chop.workflows.export_hls4ml import (EXPORT_DIR, build_library, convert, mirror_model, run_export_hls4ml,
                                           write_and_compile)
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
-
-INTEGER_8_4 = {"name": "integer", "data_in_width": 8, "data_in_frac_width": 4, "weight_width": 8,
-               "weight_frac_width": 4, "bias_width": 8, "bias_frac_width": 4}
-WEIGHTS_4 = {**INTEGER_8_4, "weight_width": 4, "weight_frac_width": 3}
-
-
-def quantise(config: dict[str, Any]) -> dict[str, Any]:
-    return {"quantize": {"by": "type", "default": {"config": config}}}
-
+from export_helpers import INTEGER_8_4, WEIGHTS_4, quantise
 
 def mixed(linears: list[str]) -> dict[str, Any]:
     """Data 8/4; weights 6/5 in the first linear, 3/2 in the hidden ones, 8/6 in the last (benchmarks' mixed point)."""

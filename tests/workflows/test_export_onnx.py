@@ -19,28 +19,18 @@ from torch import nn
 from chop.dataset import load_dataset
 from chop.errors import ExportError
 from chop.hardware.reference import integer_reference, output_format
-from chop.models import get_model
 from chop.models.input_shape import example_batch
 from chop.workflows.export_onnx import FLOAT_ATOL, export_model
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
-
-INTEGER_8_4 = {"name": "integer", "data_in_width": 8, "data_in_frac_width": 4, "weight_width": 8,
-               "weight_frac_width": 4, "bias_width": 8, "bias_frac_width": 4}
-WEIGHTS_4 = {**INTEGER_8_4, "weight_width": 4, "weight_frac_width": 3}
+from export_helpers import INTEGER_8_4, WEIGHTS_4, fresh, quantise
 
 
-def quantise(config: dict[str, Any]) -> dict[str, Any]:
-    return {"quantize": {"by": "type", "default": {"config": config}}}
 
 
 @pytest.fixture(scope="module")
 def data() -> Any:
     return load_dataset("jsc-pythia")
 
-
-def fresh(name: str) -> nn.Module:
-    torch.manual_seed(0)
-    return get_model(name)
 
 
 def onnxruntime_outputs(model: bytes, x: torch.Tensor) -> np.ndarray:

@@ -28,7 +28,6 @@ from chop.errors import ExportError
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedInput, FixedLinear
 from chop.hardware.reference import integer_reference, output_format
-from chop.models import get_model
 from chop.models.input_shape import example_batch
 from chop.workflows import export_onnx
 from chop.workflows.export_qonnx import QONNX_DOMAIN, export_model, qonnx_model
@@ -36,25 +35,16 @@ from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_gr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hardware"))
 from rtl_helpers import mlps, prepared  # noqa: E402  (the hardware tests' random-MLP strategy)
+from export_helpers import INTEGER_8_4, WEIGHTS_4, fresh, quantise
 
-INTEGER_8_4 = {"name": "integer", "data_in_width": 8, "data_in_frac_width": 4, "weight_width": 8,
-               "weight_frac_width": 4, "bias_width": 8, "bias_frac_width": 4}
-WEIGHTS_4 = {**INTEGER_8_4, "weight_width": 4, "weight_frac_width": 3}
 ZOO = ["jsc-tiny", "jsc-toy", "jsc-s", "jsc-three-linear"]
 
-
-def quantise(config: dict[str, Any]) -> dict[str, Any]:
-    return {"quantize": {"by": "type", "default": {"config": config}}}
 
 
 @pytest.fixture(scope="module")
 def data() -> Any:
     return load_dataset("jsc-pythia")
 
-
-def fresh(name: str) -> nn.Module:
-    torch.manual_seed(0)
-    return get_model(name)
 
 
 def qonnx_outputs(model: bytes, x: torch.Tensor) -> np.ndarray:

@@ -7,6 +7,7 @@ the reading of Gemm, float weights rounded by their Quant, an affine, unsigned v
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,6 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.basic import qonnx_make_model
 from qonnx.util.cleanup import cleanup_model
-from torch import nn
 
 from chop.dataset import load_dataset
 from chop.errors import ModelError
@@ -27,29 +27,21 @@ from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAffine, FixedLinear, HardwareOp
 from chop.hardware.reference import integer_reference, output_format
 from chop.ir.graph.mase_graph import MaseGraph
-from chop.models import get_model
 from chop.quantized import node_quantizers
 from chop.workflows.export_common import constant_format
 from chop.workflows.export_qonnx import export_model
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
 
-INTEGER_8_4 = {"name": "integer", "data_in_width": 8, "data_in_frac_width": 4, "weight_width": 8,
-               "weight_frac_width": 4, "bias_width": 8, "bias_frac_width": 4}
-WEIGHTS_4 = {**INTEGER_8_4, "weight_width": 4, "weight_frac_width": 3}
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "workflows"))
+from export_helpers import INTEGER_8_4, WEIGHTS_4, fresh, quantise  # noqa: E402  (the export tests' points)
 
 
-def quantise(config: dict[str, Any]) -> dict[str, Any]:
-    return {"quantize": {"by": "type", "default": {"config": config}}}
 
 
 @pytest.fixture(scope="module")
 def data() -> Any:
     return load_dataset("jsc-pythia")
 
-
-def fresh(name: str) -> nn.Module:
-    torch.manual_seed(0)
-    return get_model(name)
 
 
 def qonnx_outputs(path: Path, x: torch.Tensor) -> np.ndarray:
