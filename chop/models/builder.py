@@ -7,10 +7,7 @@ load type (``pt``/``pl``/``mz``, see :mod:`chop.tools.checkpoint_load`) are load
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import inspect
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -21,6 +18,7 @@ from torch import nn
 
 from chop.errors import ModelError
 from chop.models.registry import construct, get_model, get_model_info
+from chop.tools.user_files import import_user_file
 
 ModelFactory = Callable[[], nn.Module]
 
@@ -57,20 +55,7 @@ def load_model_class(spec: str) -> type[nn.Module]:
     """Import ``path/to/file.py:ClassName`` and check it is an ``nn.Module`` subclass."""
     source = ModelFile.parse(spec)
     path, class_name = Path(source.file), source.class_name
-    if not path.is_file():
-        raise ModelError(f"model file {path} does not exist")
-    # the same name in every process (str hashes are salted per process): a model trained in a worker
-    # process (ch search --jobs) is pickled back by its class's module name
-    module_name = f"machop_user_model_{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}"
-    module_spec = importlib.util.spec_from_file_location(module_name, path)
-    if module_spec is None or module_spec.loader is None:
-        raise ModelError(f"model file {path} is not a Python file")
-    module = importlib.util.module_from_spec(module_spec)
-    sys.modules[module_name] = module
-    try:
-        module_spec.loader.exec_module(module)
-    except Exception as error:  # the user's file: report where it broke, in one line
-        raise ModelError(f"model file {path} failed to import: {type(error).__name__}: {error}") from error
+    module = import_user_file(path, "model file", ModelError, "machop_user_model")
     cls = getattr(module, class_name, None)
     if cls is None:
         classes = [n for n, v in vars(module).items() if inspect.isclass(v) and issubclass(v, nn.Module)]

@@ -10,13 +10,12 @@ The built-ins are listed as import paths, so reading the names imports neither t
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
-import sys
 from pathlib import Path
 from typing import Any
 
 from chop.errors import ConfigError, did_you_mean
+from chop.tools.user_files import import_user_file
 
 SEARCH_SPACES = {"graph/quantize/mixed_precision_ptq": "chop.search.space:MixedPrecisionSpace",
                  "graph/architecture/channel_multiplier": "chop.search.architecture_space:ChannelMultiplierSpace",
@@ -73,19 +72,4 @@ def _lookup(kind: str, name: Any, built_in: dict[str, str], base: type, relative
 
 
 def _import_file(path: Path, kind: str) -> Any:
-    """Import the user's file as a module of its own (a fresh one each time: the file may have changed)."""
-    if not path.is_file():
-        raise ConfigError(f"{kind} file {path} does not exist")
-    module_name = f"machop_user_search_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"{kind} file {path} is not a Python file")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses and pickling look classes up by their module
-    try:
-        spec.loader.exec_module(module)
-    except ConfigError:
-        raise
-    except Exception as error:  # the user's file: where it broke, in one line (--debug shows the traceback)
-        raise ConfigError(f"{kind} file {path} failed to import: {type(error).__name__}: {error}") from error
-    return module
+    return import_user_file(path, f"{kind} file", ConfigError, "machop_user_search")
