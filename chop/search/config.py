@@ -43,7 +43,12 @@ DIRECTIONS = ("minimize", "maximize")
 DATA_LOADERS = {"val_dataloader": "validation", "train_dataloader": "train", "test_dataloader": "test"}
 # runner name -> the metrics it reports
 SW_RUNNERS = {"basic_evaluation": ("loss", "accuracy")}
-HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density")}
+HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density"), "bitops": ("bitops",),
+              "resource_estimate": ("luts", "ffs", "dsps", "latency_cycles"),
+              "synthesis": ("yosys_luts", "yosys_ffs", "yosys_dsps", "yosys_carry4")}
+# measured after the search, on the final Pareto set only: reported, never an objective
+AFTER_SEARCH_RUNNERS = ("synthesis",)
+PIPELINES = ("none", "layer", "split")  # chop.hardware.rtl.PIPELINES, named here without importing the backend
 DEFAULT_SEED = "default"
 # trials sampled and scored together (chop.search.batched_trials); 1 is one trial at a time
 DEFAULT_BATCH_SIZE = 32
@@ -73,6 +78,10 @@ SW_RUNNER_TABLE = Options.names(*SW_RUNNERS)
 HW_RUNNER_TABLE = Options.names(*HW_RUNNERS)
 EVALUATION_TABLE = Options.names("data_loader", "dataloader", "num_samples")
 BITWIDTH_TABLE = Options.names("compare_to")
+BUILD_KEYS = ("pipeline", "input_format", "fold_batchnorm")  # the [hardware] keys that shape the design
+BITOPS_TABLE = Options.names()
+ESTIMATE_TABLE = Options.names(*BUILD_KEYS)
+SYNTHESIS_TABLE = Options.names(*BUILD_KEYS, "pareto_only")
 METRIC_TABLE = Options.names("scale", "direction")
 
 
@@ -121,6 +130,30 @@ class BitwidthConfig:
 
 
 @dataclass(frozen=True)
+class HardwareBuild:
+    """How a candidate's design is built, as ``ch hardware`` builds it (its ``[hardware]`` keys of that name)."""
+
+    pipeline: str = "layer"
+    input_format: tuple[int, ...] | None = None  # (width, frac) or (width, frac, signed); None: the first layer's
+    fold_batchnorm: bool = True
+
+
+@dataclass(frozen=True)
+class HardwareRunners:
+    """``hw_runner.bitops``, ``hw_runner.resource_estimate`` (every trial) and ``hw_runner.synthesis`` (Yosys on the
+    final Pareto set); None where the config does not have the runner."""
+
+    bitops: bool = False
+    estimate: HardwareBuild | None = None
+    synthesis: HardwareBuild | None = None
+
+    @property
+    def per_trial(self) -> bool:
+        """Whether a trial needs its quantised graph for the hardware metrics (not only its weight widths)."""
+        return self.bitops or self.estimate is not None
+
+
+@dataclass(frozen=True)
 class StrategyConfig:
     sampler: str
     n_trials: int
@@ -135,6 +168,7 @@ class StrategyConfig:
     grace_period: int = 10               # seconds without a heartbeat after which a running trial counts as lost
     options: Mapping[str, Any] = field(default_factory=dict)  # a user strategy's own setup keys (its setup_keys)
     batch_size: int = DEFAULT_BATCH_SIZE  # trials sampled and scored together
+    hardware: HardwareRunners = field(default_factory=HardwareRunners)
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -310,10 +344,14 @@ def _parse_strategy(table: _Table, name: str, own_keys: tuple[str, ...]) -> Stra
                               "sum_scaled_metrics = true needs for the summed objective")
         direction = setup.choice("direction", DIRECTIONS)
     evaluation, bitwidth = _parse_runners(table)
-    metrics = _parse_metrics(table, summed, evaluation is not None, bitwidth is not None)
+    hardware = _parse_hardware_runners(table)
+    hw_runners = {name for name, configured in (("average_bitwidth", bitwidth), ("bitops", hardware.bitops or None),
+                                                ("resource_estimate", hardware.estimate),
+                                                ("synthesis", hardware.synthesis)) if configured is not None}
+    metrics = _parse_metrics(table, summed, evaluation is not None, hw_runners)
     directions = (direction,) if direction is not None else tuple(m.direction for m in metrics)
     return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth,
-                          storage, grace_period, options, batch_size)
+                          storage, grace_period, options, batch_size, hardware)
 
 
 def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConfig | None]:
@@ -336,13 +374,39 @@ def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConf
     return evaluation, bitwidth
 
 
-def _parse_metrics(table: _Table, summed: bool, has_sw: bool, has_hw: bool) -> tuple[MetricConfig, ...]:
+def _parse_hardware_runners(table: _Table) -> HardwareRunners:
+    """The hardware runners of the ``hw_runner`` table other than ``average_bitwidth``."""
+    hw = table.table("hw_runner", HW_RUNNER_TABLE, required=False)
+    if hw is None:
+        return HardwareRunners()
+    bitops = hw.table("bitops", BITOPS_TABLE, required=False) is not None
+    estimate = hw.table("resource_estimate", ESTIMATE_TABLE, required=False)
+    synthesis = hw.table("synthesis", SYNTHESIS_TABLE, required=False)
+    if synthesis is not None and not synthesis.boolean("pareto_only", True):
+        raise synthesis.error("pareto_only", "true: Yosys takes seconds to minutes a candidate, so it measures the "
+                                             "final Pareto set; score every trial with [search.strategy.hw_runner."
+                                             "resource_estimate]")
+    return HardwareRunners(bitops, _hardware_build(estimate), _hardware_build(synthesis))
+
+
+def _hardware_build(table: _Table | None) -> HardwareBuild | None:
+    if table is None:
+        return None
+    fmt = table.data.get("input_format")
+    if fmt is not None and not (isinstance(fmt, list) and len(fmt) in (2, 3)
+                                and all(isinstance(n, int) and not isinstance(n, bool) for n in fmt)):
+        raise table.error("input_format", "[width, frac] or [width, frac, signed] (integers, e.g. [8, 4])")
+    return HardwareBuild(table.choice("pipeline", PIPELINES, default="layer"),
+                         tuple(fmt) if fmt is not None else None, table.boolean("fold_batchnorm", True))
+
+
+def _parse_metrics(table: _Table, summed: bool, has_sw: bool, hw_runners: set[str]) -> tuple[MetricConfig, ...]:
     metrics_table = table.table("metrics")
     known = {}
     for runner, names in [*SW_RUNNERS.items(), *HW_RUNNERS.items()]:
         for name in names:
             known[name] = runner
-    available = [n for n, r in known.items() if (r in SW_RUNNERS and has_sw) or (r in HW_RUNNERS and has_hw)]
+    available = [n for n, r in known.items() if (r in SW_RUNNERS and has_sw) or r in hw_runners]
     metrics = []
     for name in sorted(metrics_table.data):
         if name not in known:
@@ -352,6 +416,10 @@ def _parse_metrics(table: _Table, summed: bool, has_sw: bool, has_hw: bool) -> t
             kind = "sw_runner" if known[name] in SW_RUNNERS else "hw_runner"
             raise ConfigError(f"{metrics_table.where()} metric `{name}` needs "
                               f"[search.strategy.{kind}.{known[name]}], which the config does not have")
+        if known[name] in AFTER_SEARCH_RUNNERS:
+            raise ConfigError(f"{metrics_table.where()} metric `{name}` is measured after the search, on the final "
+                              "Pareto set only, so it cannot be an objective; use the estimate's "
+                              f"{name.removeprefix('yosys_')} ([search.strategy.hw_runner.resource_estimate])")
         entry = _Table(table.source, f"{metrics_table.path}.{name}", metrics_table.data[name], METRIC_TABLE)
         scale = entry.number("scale", 1.0)
         if scale is None:
