@@ -191,6 +191,13 @@ def test_the_search_config_knows_the_hardware_pipelines() -> None:
     assert strategy.hardware.synthesis == HardwareBuild(input_format=(8, 4))
 
 
+def test_the_hardware_example_config_parses() -> None:
+    example = Path(__file__).parents[2] / "configs" / "search" / "jsc_tiny_hardware.toml"
+    strategy = parse_search_config(_search_table(example.read_text()), str(example)).strategy
+    assert strategy.metric_names == ("accuracy", "luts") and strategy.directions == ("maximize", "minimize")
+    assert strategy.hardware.synthesis == strategy.hardware.estimate == HardwareBuild(pipeline="layer")
+
+
 def _search_table(toml: str) -> Any:
     import tomllib
 
