@@ -345,10 +345,7 @@ def _parse_strategy(table: _Table, name: str, own_keys: tuple[str, ...]) -> Stra
         direction = setup.choice("direction", DIRECTIONS)
     evaluation, bitwidth = _parse_runners(table)
     hardware = _parse_hardware_runners(table)
-    hw_runners = {name for name, configured in (("average_bitwidth", bitwidth), ("bitops", hardware.bitops or None),
-                                                ("resource_estimate", hardware.estimate),
-                                                ("synthesis", hardware.synthesis)) if configured is not None}
-    metrics = _parse_metrics(table, summed, evaluation is not None, hw_runners)
+    metrics = _parse_metrics(table, summed, evaluation is not None, _configured(bitwidth, hardware))
     directions = (direction,) if direction is not None else tuple(m.direction for m in metrics)
     return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth,
                           storage, grace_period, options, batch_size, hardware)
@@ -387,6 +384,13 @@ def _parse_hardware_runners(table: _Table) -> HardwareRunners:
                                              "final Pareto set; score every trial with [search.strategy.hw_runner."
                                              "resource_estimate]")
     return HardwareRunners(bitops, _hardware_build(estimate), _hardware_build(synthesis))
+
+
+def _configured(bitwidth: BitwidthConfig | None, hardware: HardwareRunners) -> set[str]:
+    """The names of the hardware runners the config has (the metrics it may name)."""
+    present = {"average_bitwidth": bitwidth is not None, "bitops": hardware.bitops,
+               "resource_estimate": hardware.estimate is not None, "synthesis": hardware.synthesis is not None}
+    return {name for name, configured in present.items() if configured}
 
 
 def _hardware_build(table: _Table | None) -> HardwareBuild | None:

@@ -52,7 +52,8 @@ def test_the_report_prints_the_searchs_table_and_redraws_its_plots(searches: dic
 def test_a_folder_with_only_the_study_reports_the_same_best_trials(searches: dict[str, tuple[Path, str]],
                                                                     tmp_path: Path) -> None:
     folder, searched = searches["brute_force"]
-    shutil.copy(folder / "study.sqlite", tmp_path / "study.sqlite")
+    for part in folder.glob("study.sqlite*"):  # with SQLite's write-ahead log, while the study is open
+        shutil.copy(part, tmp_path / part.name)
     code, out, err = cli(["search", "--report", str(tmp_path), "--json"])
     assert code == 0, err
     from_study = json.loads(out)["reports"][0]
