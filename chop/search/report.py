@@ -136,13 +136,18 @@ def write_report(reports: list[SearchReport]) -> tuple[Path, ...]:
     return tuple(written)
 
 
+def accuracies(report: SearchReport) -> list[float]:
+    """The accuracy of each completed trial in trial order (what the sample-efficiency curve is drawn from)."""
+    return [t[ACCURACY] for t in completed_metrics(report.result) if ACCURACY in t]
+
+
 def _sample_efficiency(reports: list[SearchReport], path: Path) -> Path:
     curves = {}
     for report in reports:
-        accuracies = [t[ACCURACY] for t in completed_metrics(report.result) if ACCURACY in t]
-        if not accuracies:
+        values = accuracies(report)
+        if not values:
             raise ReportError(f"{report.source}: no completed trial measured {ACCURACY}; the sample-efficiency plot "
                               "compares the best accuracy found after each trial")
-        curves[str(report.directory)] = accuracies
+        curves[str(report.directory)] = values
     sample_efficiency_plot(curves, path, ACCURACY, "maximize")
     return path

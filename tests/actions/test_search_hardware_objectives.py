@@ -235,3 +235,14 @@ def test_bad_hardware_runner_config_is_one_line_naming_the_key(edit: Any, messag
     code, _, err = cli(["search", "--config", str(config), "--project-dir", str(tmp_path)])
     assert code != 0
     assert error_line(err) == "ch: error: " + message.replace("s.toml", str(config))
+
+
+def test_a_study_of_other_hardware_objectives_has_another_fingerprint() -> None:
+    from chop.search.fingerprint import objectives_digest
+
+    def digest(toml: str) -> str:
+        return objectives_digest(parse_search_config(_search_table(toml), "s.toml").strategy)
+
+    assert digest(search_toml()) == digest(search_toml())
+    assert digest(search_toml()) != digest(search_toml().replace('pipeline = "layer"', 'pipeline = "none"'))
+    assert digest(search_toml()) != digest(search_toml().replace("[search.strategy.hw_runner.bitops]\n", ""))

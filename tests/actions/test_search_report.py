@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -77,6 +78,10 @@ def test_several_folders_give_the_sample_efficiency_plot_in_the_first_ones_repor
     assert report["plots"] == [str(brute / "report" / "pareto_average_bitwidth.png"),
                                str(brute / "report" / "sample_efficiency.png"),
                                str(tpe / "report" / "pareto_average_bitwidth.png")]
+    for folder, read in zip((brute, tpe), report["reports"]):  # the curves: the running best of the logs' accuracy
+        log = json.loads((folder / "log.json").read_text())
+        values = [e["user_attrs_software_metrics"]["accuracy"] for e in sorted(log.values(), key=lambda e: e["number"])]
+        assert read["best_accuracy_so_far"] == list(itertools.accumulate(values, max)) and len(values) == 12
     efficiency = (brute / "report" / "sample_efficiency.png").read_bytes()
     assert efficiency[:8] == PNG and len(efficiency) > 10_000
 

@@ -70,7 +70,8 @@ def _report(args: argparse.Namespace) -> int:
     import json
 
     from chop.search.outputs import best_json, best_table
-    from chop.search.report import read_search, write_report
+    from chop.search.plots import best_so_far
+    from chop.search.report import accuracies, read_search, write_report
     from chop.tools.console import console
 
     reports = [read_search(directory) for directory in args.report]
@@ -79,7 +80,9 @@ def _report(args: argparse.Namespace) -> int:
         print(json.dumps({"reports": [{"folder": str(r.directory), "source": str(r.source),
                                        "trials": len(r.result.trials),
                                        "complete": sum(t.state == "COMPLETE" for t in r.result.trials),
-                                       "best_trials": list(best_json(r.result).values())} for r in reports],
+                                       "best_trials": list(best_json(r.result).values()),
+                                       "best_accuracy_so_far": best_so_far(accuracies(r), "maximize")}
+                                      for r in reports],
                           "plots": [str(path) for path in plots]}))
         return 0
     out = console()
