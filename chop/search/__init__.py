@@ -73,10 +73,9 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
 
     strategy = config.strategy_class()(space, runners, config.strategy, seed, place)
     result = strategy.search(after_trial)
-    synthesis = config.strategy.hardware.synthesis
-    if synthesis is not None and not result.interrupted:
+    if runners.synthesis is not None and not result.interrupted and result.best:
         write_results(result, save_dir)  # the search's results are saved before Yosys's minutes
-        result = synthesise_best(result, space, synthesis, config.strategy.eval_mode)
+        result = synthesise_best(result, space, runners.synthesis, config.strategy.eval_mode)
     log_path, best_path = write_results(result, save_dir)
     plots = write_plots(result, save_dir)
     if place is None or not strategy.keeps_study:

@@ -14,18 +14,16 @@ from dataclasses import replace
 from typing import Any
 
 from chop.errors import MachopError
-from chop.search.config import HardwareBuild
-from chop.search.hardware_metrics import synthesised_resources
-from chop.search.runners import hardware_settings
+from chop.search.hardware_metrics import HardwareSettings, synthesised_resources
 from chop.search.strategy_base import SearchResult, TrialRecord
 from chop.tools.logger import get_logger
 
 log = get_logger(__name__)
 
 
-def synthesise_best(result: SearchResult, space: Any, build: HardwareBuild, eval_mode: bool = True) -> SearchResult:
+def synthesise_best(result: SearchResult, space: Any, settings: HardwareSettings,
+                    eval_mode: bool = True) -> SearchResult:
     """``result`` with the Yosys metrics of each of its best trials added to that trial's hardware metrics."""
-    settings = hardware_settings(build)
     measured: dict[int, TrialRecord] = {}
     for trial in result.best:
         try:

@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from chop.errors import ConfigError
+from chop.errors import ConfigError, HardwareError
+from chop.hardware.fixed import FixedFormat
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.passes.graph.analysis.count_ops import MAC_OPS
-from chop.hardware.fixed import FixedFormat
 from chop.search.config import HardwareBuild, StrategyConfig
 from chop.search.hardware_metrics import HardwareSettings, bitops, resource_estimate
 from chop.tools.logger import get_logger
@@ -105,10 +105,13 @@ def bitwidth_metrics(widths: list[tuple[int, int]], compare_to: float) -> dict[s
     return {"average_bitwidth": average, "memory_density": compare_to / average}
 
 
-def hardware_settings(build: HardwareBuild) -> HardwareSettings:
-    """The hardware flow's settings for a runner's ``[hardware]``-style keys."""
+def hardware_settings(build: HardwareBuild, runner: str) -> HardwareSettings:
+    """The hardware flow's settings for ``hw_runner.<runner>``'s ``[hardware]``-style keys."""
     fmt = build.input_format
-    input_format = None if fmt is None else FixedFormat(fmt[0], fmt[1], bool(fmt[2]) if len(fmt) == 3 else True)
+    try:
+        input_format = None if fmt is None else FixedFormat(fmt[0], fmt[1], bool(fmt[2]) if len(fmt) == 3 else True)
+    except HardwareError as error:
+        raise ConfigError(f"[search.strategy.hw_runner.{runner}] input_format = {list(fmt)}: {error}") from None
     return HardwareSettings(pipeline=build.pipeline, input_format=input_format, fold_batchnorm=build.fold_batchnorm)
 
 
@@ -120,6 +123,10 @@ class Runners:
         evaluation = strategy.evaluation
         self.rows = (evaluation_rows(data, evaluation.split, evaluation.num_samples, input_shape)
                      if evaluation is not None else None)
+        estimate = strategy.hardware.estimate
+        self.estimate = None if estimate is None else hardware_settings(estimate, "resource_estimate")
+        synthesis = strategy.hardware.synthesis  # checked here, before the search, though used after it
+        self.synthesis = None if synthesis is None else hardware_settings(synthesis, "synthesis")
 
     def software(self, graph: Any) -> dict[str, float]:
         if self.rows is None:
@@ -140,6 +147,6 @@ class Runners:
         """``bitops`` and ``resource_estimate`` of a quantised graph, where configured."""
         hardware = self.strategy.hardware
         metrics = bitops(graph) if hardware.bitops else {}
-        if hardware.estimate is not None:
-            metrics |= resource_estimate(graph, hardware_settings(hardware.estimate))
+        if self.estimate is not None:
+            metrics |= resource_estimate(graph, self.estimate)
         return metrics

@@ -225,6 +225,9 @@ def _search_table(toml: str) -> Any:
     (lambda t: t.replace('pipeline = "layer"', 'pipeline = "layers"'),
      's.toml: [search.strategy.hw_runner.resource_estimate] pipeline = "layers": expected one of none, layer, split '
      "(did you mean 'layer'?)"),
+    (lambda t: t.replace('pipeline = "layer"', 'input_format = [0, 4]'),
+     "[search.strategy.hw_runner.resource_estimate] input_format = [0, 4]: fixed-point width 0 is outside 1..52, "
+     "the widths the integer reference computes exactly"),
     (lambda t: t.replace('pipeline = "layer"', 'input_format = "8,4"'),
      's.toml: [search.strategy.hw_runner.resource_estimate] input_format = "8,4": expected [width, frac] or '
      "[width, frac, signed] (integers, e.g. [8, 4])"),
