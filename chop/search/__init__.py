@@ -2,7 +2,8 @@
 
 ``run_search(model, config, data, save_dir, seed)`` traces the float model once, builds the search
 space the config names (MASE's mixed-precision PTQ space, or a class of the user's own), runs the
-strategy (optuna, brute force, or the user's) and writes ``log.json`` / ``best.json`` to ``save_dir``
+strategy (optuna, brute force, or the user's) and writes ``log.json`` / ``best.json`` and the Pareto
+plots (``pareto_<cost>.png``) to ``save_dir``
 (``{project_dir}/{project}/software/search_ckpts`` from the CLI). An earlier run's files there are
 first renamed to the next free ``log-vN.json`` / ``best-vN.json``. With ``storage`` (an optuna URL;
 ``ch search`` passes ``sqlite:///.../search_ckpts/study.sqlite``) the study is kept there: a rerun
@@ -29,9 +30,10 @@ class SearchOutcome:
     space_size: int
     log_path: Path
     best_path: Path
-    kept: tuple[Path, ...] = ()       # where an earlier run's log.json / best.json were moved
+    kept: tuple[Path, ...] = ()       # where an earlier run's log.json / best.json / plots were moved
     storage: str | None = None        # the study's storage URL (None: in memory)
     study_name: str | None = None
+    plots: tuple[Path, ...] = ()      # the Pareto plots written beside log.json
 
 
 def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path, seed: int = 0,
@@ -49,7 +51,8 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
     """
     from chop.models.input_shape import input_shape_of
     from chop.search.fingerprint import search_fingerprint
-    from chop.search.outputs import ThrottledWriter, keep_earlier_results, write_results
+    from chop.search.outputs import ThrottledWriter, keep_earlier_results, write_plots, write_results
+    from chop.search.pareto_synthesis import synthesise_best
     from chop.search.runners import Runners
     from chop.search.storage import StudyPlace
     from chop.workflows.transform import dummy_input, graph_with_metadata
@@ -74,10 +77,14 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
 
     strategy = config.strategy_class()(space, runners, config.strategy, seed, place)
     result = strategy.search(after_trial)
+    if runners.synthesis is not None and not result.interrupted and result.best:
+        write_results(result, save_dir)  # the search's results are saved before Yosys's minutes
+        result = synthesise_best(result, space, runners.synthesis, config.strategy.eval_mode)
     log_path, best_path = write_results(result, save_dir)
+    plots = write_plots(result, save_dir)
     if place is None or not strategy.keeps_study:
-        return SearchOutcome(result, space.size, log_path, best_path, kept)
-    return SearchOutcome(result, space.size, log_path, best_path, kept, storage, place.name)
+        return SearchOutcome(result, space.size, log_path, best_path, kept, plots=plots)
+    return SearchOutcome(result, space.size, log_path, best_path, kept, storage, place.name, plots)
 
 
 def _training(config: SearchConfig, build: Callable[[], Any] | None, data: Any, seed: int, jobs: int | None,

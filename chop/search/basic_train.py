@@ -32,7 +32,7 @@ from typing import Any
 from torch import nn
 
 from chop.engine import GroupConfig, RunConfig, train_ensemble
-from chop.errors import PassError
+from chop.errors import MachopError, PassError
 from chop.passes.graph.transforms.quantize import quantizable_nodes, quantize_transform_pass
 from chop.search.config import TrainConfig
 from chop.search.retrain import Architecture, Candidate, ResizedBuilder, TrainSettings, train_candidates
@@ -67,8 +67,8 @@ class BasicTrain:
             graph = self.trained[found]
             quantizations = [space.quantization_of(configs[i]) for i in members]
             if quantizations[0] is None:
-                measured = [(basic_evaluation(graph.model, runners.rows, runners.strategy.eval_mode),
-                             runners.hardware(graph))] * len(members)
+                measured = [_metrics(runners, graph, lambda: basic_evaluation(
+                    graph.model, runners.rows, runners.strategy.eval_mode))] * len(members)
             elif self.config.qat_epochs > 0:
                 measured = self._fine_tuned(found, graph, quantizations, runners)
             else:
@@ -105,7 +105,7 @@ class BasicTrain:
                 quantised, _ = quantize_transform_pass(trial_graph(graph, nodes, shares_modules=True), config)
             except PassError as error:
                 return str(error)
-            return runners.software(quantised), runners.hardware(quantised)
+            return _metrics(runners, quantised, lambda: runners.software(quantised))
 
         if stacking_obstacle(graph, runners) is not None:
             return [one_at_a_time(config) for config in quantizations]
@@ -132,6 +132,15 @@ class BasicTrain:
                                    GroupConfig(batch_size=self.config.batch_size, max_epochs=self.config.qat_epochs),
                                    progress=False, initial_models=[g.model for g in distinct.values()])
             for (key, quantised), model in zip(distinct.items(), tuned.models):
-                results[key] = (basic_evaluation(model, runners.rows, runners.strategy.eval_mode),
-                                runners.hardware(quantised))
+                results[key] = _metrics(runners, quantised, lambda: basic_evaluation(
+                    model, runners.rows, runners.strategy.eval_mode))
         return [results[json.dumps(config, sort_keys=True)] for config in quantizations]
+
+
+def _metrics(runners: Runners, graph: Any, software: Callable[[], dict[str, float]]) -> Measured | str:
+    """``(software, hardware)`` of a candidate, hardware first: a design the hardware flow refuses is not scored."""
+    try:
+        hardware = runners.hardware(graph)
+    except MachopError as error:
+        return f"hardware: {error}"
+    return software(), hardware

@@ -45,7 +45,12 @@ DATA_LOADERS = {"val_dataloader": "validation", "train_dataloader": "train", "te
 SW_RUNNERS = {"basic_evaluation": ("loss", "accuracy")}
 # trains each candidate of an architecture space, which basic_evaluation then scores
 TRAIN_RUNNER = "basic_train"
-HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density")}
+HW_RUNNERS = {"average_bitwidth": ("average_bitwidth", "memory_density"), "bitops": ("bitops",),
+              "resource_estimate": ("luts", "ffs", "dsps", "latency_cycles"),
+              "synthesis": ("yosys_luts", "yosys_ffs", "yosys_dsps", "yosys_carry4")}
+# measured after the search, on the final Pareto set only: reported, never an objective
+AFTER_SEARCH_RUNNERS = ("synthesis",)
+PIPELINES = ("none", "layer", "split")  # chop.hardware.rtl.PIPELINES, named here without importing the backend
 DEFAULT_SEED = "default"
 # trials sampled and scored together (chop.search.batched_trials); 1 is one trial at a time
 DEFAULT_BATCH_SIZE = 32
@@ -79,6 +84,10 @@ OPTIMIZERS = ("adam", "adamw", "sgd")  # chop.engine.types.OPTIMIZERS, named her
 ARCHITECTURE_SEED_KEYS = Options.names("channel_multiplier")
 COMBINED_SPACE_TABLE = Options.names("name", "architecture", "quantize")
 BITWIDTH_TABLE = Options.names("compare_to")
+BUILD_KEYS = ("pipeline", "input_format", "fold_batchnorm")  # the [hardware] keys that shape the design
+BITOPS_TABLE = Options.names()
+ESTIMATE_TABLE = Options.names(*BUILD_KEYS)
+SYNTHESIS_TABLE = Options.names(*BUILD_KEYS, "pareto_only")
 METRIC_TABLE = Options.names("scale", "direction")
 
 
@@ -160,6 +169,30 @@ class BitwidthConfig:
 
 
 @dataclass(frozen=True)
+class HardwareBuild:
+    """How a candidate's design is built, as ``ch hardware`` builds it (its ``[hardware]`` keys of that name)."""
+
+    pipeline: str = "layer"
+    input_format: tuple[int, ...] | None = None  # (width, frac) or (width, frac, signed); None: the first layer's
+    fold_batchnorm: bool = True
+
+
+@dataclass(frozen=True)
+class HardwareRunners:
+    """``hw_runner.bitops``, ``hw_runner.resource_estimate`` (every trial) and ``hw_runner.synthesis`` (Yosys on the
+    final Pareto set); None where the config does not have the runner."""
+
+    bitops: bool = False
+    estimate: HardwareBuild | None = None
+    synthesis: HardwareBuild | None = None
+
+    @property
+    def per_trial(self) -> bool:
+        """Whether a trial needs its quantised graph for the hardware metrics (not only its weight widths)."""
+        return self.bitops or self.estimate is not None
+
+
+@dataclass(frozen=True)
 class StrategyConfig:
     sampler: str
     n_trials: int
@@ -176,6 +209,7 @@ class StrategyConfig:
     batch_size: int = DEFAULT_BATCH_SIZE  # trials sampled and scored together
     training: TrainConfig | None = None   # sw_runner.basic_train: candidates are trained, not transforms of the model
     jobs: int = 1                         # architectures trained at once in worker processes (--jobs beats it)
+    hardware: HardwareRunners = field(default_factory=HardwareRunners)
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -372,10 +406,11 @@ def _parse_strategy(table: _Table, name: str, own_keys: tuple[str, ...]) -> Stra
         direction = setup.choice("direction", DIRECTIONS)
     evaluation, bitwidth = _parse_runners(table)
     training = _parse_training(table)
-    metrics = _parse_metrics(table, summed, evaluation is not None, bitwidth is not None)
+    hardware = _parse_hardware_runners(table)
+    metrics = _parse_metrics(table, summed, evaluation is not None, _configured(bitwidth, hardware))
     directions = (direction,) if direction is not None else tuple(m.direction for m in metrics)
     return StrategyConfig(sampler, n_trials, timeout, summed, directions, metrics, eval_mode, evaluation, bitwidth,
-                          storage, grace_period, options, batch_size, training, jobs)
+                          storage, grace_period, options, batch_size, training, jobs, hardware)
 
 
 def _parse_training(table: _Table) -> TrainConfig | None:
@@ -417,13 +452,46 @@ def _parse_runners(table: _Table) -> tuple[EvaluationConfig | None, BitwidthConf
     return evaluation, bitwidth
 
 
-def _parse_metrics(table: _Table, summed: bool, has_sw: bool, has_hw: bool) -> tuple[MetricConfig, ...]:
+def _parse_hardware_runners(table: _Table) -> HardwareRunners:
+    """The hardware runners of the ``hw_runner`` table other than ``average_bitwidth``."""
+    hw = table.table("hw_runner", HW_RUNNER_TABLE, required=False)
+    if hw is None:
+        return HardwareRunners()
+    bitops = hw.table("bitops", BITOPS_TABLE, required=False) is not None
+    estimate = hw.table("resource_estimate", ESTIMATE_TABLE, required=False)
+    synthesis = hw.table("synthesis", SYNTHESIS_TABLE, required=False)
+    if synthesis is not None and not synthesis.boolean("pareto_only", True):
+        raise synthesis.error("pareto_only", "true: Yosys takes seconds to minutes a candidate, so it measures the "
+                                             "final Pareto set; score every trial with [search.strategy.hw_runner."
+                                             "resource_estimate]")
+    return HardwareRunners(bitops, _hardware_build(estimate), _hardware_build(synthesis))
+
+
+def _configured(bitwidth: BitwidthConfig | None, hardware: HardwareRunners) -> set[str]:
+    """The names of the hardware runners the config has (the metrics it may name)."""
+    present = {"average_bitwidth": bitwidth is not None, "bitops": hardware.bitops,
+               "resource_estimate": hardware.estimate is not None, "synthesis": hardware.synthesis is not None}
+    return {name for name, configured in present.items() if configured}
+
+
+def _hardware_build(table: _Table | None) -> HardwareBuild | None:
+    if table is None:
+        return None
+    fmt = table.data.get("input_format")
+    if fmt is not None and not (isinstance(fmt, list) and len(fmt) in (2, 3)
+                                and all(isinstance(n, int) and not isinstance(n, bool) for n in fmt)):
+        raise table.error("input_format", "[width, frac] or [width, frac, signed] (integers, e.g. [8, 4])")
+    return HardwareBuild(table.choice("pipeline", PIPELINES, default="layer"),
+                         tuple(fmt) if fmt is not None else None, table.boolean("fold_batchnorm", True))
+
+
+def _parse_metrics(table: _Table, summed: bool, has_sw: bool, hw_runners: set[str]) -> tuple[MetricConfig, ...]:
     metrics_table = table.table("metrics")
     known = {}
     for runner, names in [*SW_RUNNERS.items(), *HW_RUNNERS.items()]:
         for name in names:
             known[name] = runner
-    available = [n for n, r in known.items() if (r in SW_RUNNERS and has_sw) or (r in HW_RUNNERS and has_hw)]
+    available = [n for n, r in known.items() if (r in SW_RUNNERS and has_sw) or r in hw_runners]
     metrics = []
     for name in sorted(metrics_table.data):
         if name not in known:
@@ -433,6 +501,10 @@ def _parse_metrics(table: _Table, summed: bool, has_sw: bool, has_hw: bool) -> t
             kind = "sw_runner" if known[name] in SW_RUNNERS else "hw_runner"
             raise ConfigError(f"{metrics_table.where()} metric `{name}` needs "
                               f"[search.strategy.{kind}.{known[name]}], which the config does not have")
+        if known[name] in AFTER_SEARCH_RUNNERS:
+            raise ConfigError(f"{metrics_table.where()} metric `{name}` is measured after the search, on the final "
+                              "Pareto set only, so it cannot be an objective; use the estimate's "
+                              f"{name.removeprefix('yosys_')} ([search.strategy.hw_runner.resource_estimate])")
         entry = _Table(table.source, f"{metrics_table.path}.{name}", metrics_table.data[name], METRIC_TABLE)
         scale = entry.number("scale", 1.0)
         if scale is None:

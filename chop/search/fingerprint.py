@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from chop.search.config import StrategyConfig
+from chop.search.config import HardwareRunners, StrategyConfig
 from chop.search.space_base import SearchSpaceBase
 
 DIGEST_CHARS = 16
@@ -42,6 +42,8 @@ def objectives_digest(strategy: StrategyConfig) -> str:
              "bitwidth": asdict(strategy.bitwidth) if strategy.bitwidth else None}
     if strategy.training is not None:  # only then: the digests of earlier studies stay as they were
         parts["training"] = asdict(strategy.training)
+    if strategy.hardware != HardwareRunners():  # only then: the studies of searches without them keep their digest
+        parts["hardware"] = asdict(strategy.hardware)
     return _digest(json.dumps(parts, sort_keys=True))
 
 

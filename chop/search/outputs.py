@@ -8,6 +8,9 @@ Pareto set), ``software_metrics``, ``hardware_metrics``, ``scaled_metrics``, ``s
 Both are rewritten atomically, so a killed search leaves complete, readable files. A new run first
 renames the earlier run's pair to the next free ``log-vN.json`` / ``best-vN.json`` (one N for both),
 while the study file beside them (``study.sqlite``) stays where it is, to be resumed.
+
+Beside them, ``pareto_<cost>.png``: accuracy against each hardware cost the trials measured
+(``luts``, ``bitops``, ``average_bitwidth``), kept with the same N as the pair.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from chop.errors import MachopError
+from chop.search.plots import pareto_plot
 from chop.search.strategy import SearchResult, TrialRecord
 from chop.tools.atomic import atomic_write_text
 from chop.tools.logger import get_logger
@@ -29,6 +33,15 @@ log = get_logger(__name__)
 
 LOG_FILE = "log.json"
 BEST_FILE = "best.json"
+PARETO_COSTS = ("luts", "bitops", "average_bitwidth")  # plotted against accuracy when the trials measured them
+ACCURACY = "accuracy"
+
+
+def pareto_file(cost: str) -> str:
+    return f"pareto_{cost}.png"
+
+
+RESULT_FILES = (LOG_FILE, BEST_FILE, *(pareto_file(cost) for cost in PARETO_COSTS))
 
 
 def _ms(moment: datetime.datetime | None) -> int | None:
@@ -72,13 +85,13 @@ def best_json(result: SearchResult) -> dict[str, dict[str, Any]]:
 
 
 def keep_earlier_results(directory: str | Path) -> tuple[Path, ...]:
-    """Rename an earlier run's ``log.json`` / ``best.json`` to ``log-vN.json`` / ``best-vN.json``; returns where
-    they went."""
+    """Rename an earlier run's ``log.json`` / ``best.json`` (and plots) to ``log-vN.json`` / ``best-vN.json``
+    (``pareto_luts-vN.png``...); returns where they went."""
     directory = Path(directory)
-    files = [directory / name for name in (LOG_FILE, BEST_FILE) if (directory / name).exists()]
+    files = [directory / name for name in RESULT_FILES if (directory / name).exists()]
     if not files:
         return ()
-    version = 1 + max(v for name in (LOG_FILE, BEST_FILE) for v in versions(directory, Path(name).stem, ".json"))
+    version = 1 + max(v for name in RESULT_FILES for v in versions(directory, Path(name).stem, Path(name).suffix))
     kept = []
     for path in files:
         target = directory / versioned_name(path.stem, version, path.suffix)
@@ -99,6 +112,23 @@ def write_results(result: SearchResult, directory: str | Path) -> tuple[Path, Pa
     atomic_write_text(log_path, json.dumps(log_json(result), indent=4) + "\n")
     atomic_write_text(best_path, json.dumps(best_json(result), indent=4) + "\n")
     return log_path, best_path
+
+
+def completed_metrics(result: SearchResult) -> list[dict[str, float]]:
+    """The software and hardware metrics of every completed trial, in trial order (what the plots read)."""
+    return [t.software_metrics | t.hardware_metrics for t in result.trials if t.state == "COMPLETE"]
+
+
+def write_plots(result: SearchResult, directory: str | Path) -> tuple[Path, ...]:
+    """``pareto_<cost>.png`` in ``directory`` for each of ``PARETO_COSTS`` the trials measured with accuracy."""
+    trials = completed_metrics(result)
+    paths = []
+    for cost in PARETO_COSTS:
+        if any(cost in trial and ACCURACY in trial for trial in trials):
+            path = Path(directory) / pareto_file(cost)
+            pareto_plot(trials, cost, path, ACCURACY)
+            paths.append(path)
+    return tuple(paths)
 
 
 class ThrottledWriter:

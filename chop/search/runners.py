@@ -10,6 +10,12 @@ is the reference width, 32 for float32). Widths are read from the quantised grap
 (``common.args.weight.precision``, which the quantise pass records), not from the config. MASE
 counts only the quantised layers; here a layer left in float counts with its 32 bits, so leaving
 layers unquantised never makes a model look smaller. Biases are not counted, as in MASE.
+
+``bitops`` and ``resource_estimate`` (``chop.search.hardware_metrics``) read the whole quantised
+graph: BitOPs from its metadata, LUTs/FFs/DSPs/latency from the design ``ch hardware`` would build
+(``HardwareBuild``: its pipeline, input format and BatchNorm folding). A candidate that design
+cannot be built from (a node left in float) raises the hardware flow's one-line error, which the
+strategy records as the trial's reason for being skipped.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from chop.errors import ConfigError
+from chop.errors import ConfigError, HardwareError
+from chop.hardware.fixed import FixedFormat
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.passes.graph.analysis.count_ops import MAC_OPS
-from chop.search.config import StrategyConfig
+from chop.search.config import HardwareBuild, StrategyConfig
+from chop.search.hardware_metrics import HardwareSettings, bitops, resource_estimate
 from chop.tools.logger import get_logger
 
 log = get_logger(__name__)
@@ -97,6 +105,16 @@ def bitwidth_metrics(widths: list[tuple[int, int]], compare_to: float) -> dict[s
     return {"average_bitwidth": average, "memory_density": compare_to / average}
 
 
+def hardware_settings(build: HardwareBuild, runner: str) -> HardwareSettings:
+    """The hardware flow's settings for ``hw_runner.<runner>``'s ``[hardware]``-style keys."""
+    fmt = build.input_format
+    try:
+        input_format = None if fmt is None else FixedFormat(fmt[0], fmt[1], bool(fmt[2]) if len(fmt) == 3 else True)
+    except HardwareError as error:
+        raise ConfigError(f"[search.strategy.hw_runner.{runner}] input_format = {list(fmt)}: {error}") from None
+    return HardwareSettings(pipeline=build.pipeline, input_format=input_format, fold_batchnorm=build.fold_batchnorm)
+
+
 class Runners:
     """The runners a strategy configures, bound to their evaluation rows."""
 
@@ -107,6 +125,10 @@ class Runners:
         evaluation = strategy.evaluation
         self.rows = (evaluation_rows(data, evaluation.split, evaluation.num_samples, input_shape)
                      if evaluation is not None else None)
+        estimate = strategy.hardware.estimate
+        self.estimate = None if estimate is None else hardware_settings(estimate, "resource_estimate")
+        synthesis = strategy.hardware.synthesis  # checked here, before the search, though used after it
+        self.synthesis = None if synthesis is None else hardware_settings(synthesis, "synthesis")
 
     def software(self, graph: Any) -> dict[str, float]:
         if self.rows is None:
@@ -114,6 +136,19 @@ class Runners:
         return basic_evaluation(graph.model, self.rows, self.strategy.eval_mode)
 
     def hardware(self, graph: Any) -> dict[str, float]:
-        if self.strategy.bitwidth is None:
-            return {}
-        return average_bitwidth(graph, self.strategy.bitwidth.compare_to)
+        """Every per-trial hardware metric; the hardware flow's ``MachopError`` if it cannot build the design."""
+        metrics = {} if self.strategy.bitwidth is None else average_bitwidth(graph, self.strategy.bitwidth.compare_to)
+        return metrics | self.graph_hardware(graph)
+
+    @property
+    def needs_graph(self) -> bool:
+        """Whether the hardware metrics need each candidate's quantised graph (not only its weight widths)."""
+        return self.strategy.hardware.per_trial
+
+    def graph_hardware(self, graph: Any) -> dict[str, float]:
+        """``bitops`` and ``resource_estimate`` of a quantised graph, where configured."""
+        hardware = self.strategy.hardware
+        metrics = bitops(graph) if hardware.bitops else {}
+        if self.estimate is not None:
+            metrics |= resource_estimate(graph, self.estimate)
+        return metrics

@@ -41,7 +41,7 @@ from chop.search.config import BRUTE_FORCE, StrategyConfig
 from chop.search.storage import HEARTBEAT_S, StudyPlace, open_study
 from chop.search.strategy_base import Leaderboard, Measured, SearchResult, SearchStrategyBase, TrialRecord
 
-__all__ = ["BruteForceSearch", "Search", "SearchResult", "TrialRecord", "make_sampler"]
+__all__ = ["BruteForceSearch", "Search", "SearchResult", "TrialRecord", "make_sampler", "stored_records"]
 
 # [search.strategy.setup] sampler -> optuna's sampler class; ``grid`` and ``brute_force`` try every point once
 SAMPLER_CLASSES: dict[str, type[optuna.samplers.BaseSampler]] = {
@@ -78,6 +78,11 @@ def _record(trial: optuna.trial.FrozenTrial) -> TrialRecord:
 def _logged(trial: optuna.trial.FrozenTrial) -> bool:
     """Whether a stored trial belongs in ``log.json``: finished or failed, and not a surplus one."""
     return trial.state in (*FINISHED, TrialState.FAIL) and not trial.user_attrs.get(SURPLUS)
+
+
+def stored_records(study: optuna.Study) -> list[TrialRecord]:
+    """The records of a stored study's trials that belong in ``log.json``, in trial order (``ch search --report``)."""
+    return [_record(t) for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number) if _logged(t)]
 
 
 def _lost(trial: optuna.trial.FrozenTrial, grace_period: float) -> bool:

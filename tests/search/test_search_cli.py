@@ -225,9 +225,12 @@ def test_a_rerun_resumes_the_study_and_keeps_the_earlier_outputs(tmp_path: Path,
     assert [r["resumed"] for r in results] == [0, 2, 3] and [r["trials"] for r in results] == [2, 3, 4]
     assert {r["storage"] for r in results} == {f"sqlite:///{search_dir / 'study.sqlite'}"}
     assert {r["study"] for r in results} == {"jsc-tiny/graph/quantize/mixed_precision_ptq"}
-    assert results[2]["kept"] == [str(search_dir / "log-v2.json"), str(search_dir / "best-v2.json")]
+    plot = "pareto_average_bitwidth"  # the Pareto plot beside them is kept with the same N
+    assert results[2]["kept"] == [str(search_dir / "log-v2.json"), str(search_dir / "best-v2.json"),
+                                  str(search_dir / f"{plot}-v2.png")]
     assert [m for m in caplog.messages if "earlier run" in m] == [
-        f"earlier run kept: {search_dir / 'log.json'} -> log-v2.json, {search_dir / 'best.json'} -> best-v2.json"]
+        f"earlier run kept: {search_dir / 'log.json'} -> log-v2.json, {search_dir / 'best.json'} -> best-v2.json, "
+        f"{search_dir / f'{plot}.png'} -> {plot}-v2.png"]
     logs = [json.loads((search_dir / name).read_text()) for name in ("log-v1.json", "log-v2.json", "log.json")]
     assert [len(log) for log in logs] == [2, 3, 4]
     # the trials done before are not redone: the earlier runs' entries are the first ones of the latest log
@@ -236,7 +239,8 @@ def test_a_rerun_resumes_the_study_and_keeps_the_earlier_outputs(tmp_path: Path,
     assert [entry["number"] for entry in logs[2].values()] == [0, 1, 2, 3]
     # (SQLite's write-ahead log, study.sqlite-wal and -shm, sits beside the study while it is open)
     assert sorted(p.name for p in search_dir.iterdir() if not p.name.startswith("study.sqlite-")) == [
-        "best-v1.json", "best-v2.json", "best.json", "log-v1.json", "log-v2.json", "log.json", "study.sqlite"]
+        "best-v1.json", "best-v2.json", "best.json", "log-v1.json", "log-v2.json", "log.json", f"{plot}-v1.png",
+        f"{plot}-v2.png", f"{plot}.png", "study.sqlite"]
 
 
 def test_without_load_it_warns_that_the_weights_are_untrained(tmp_path: Path, capsys: pytest.CaptureFixture,

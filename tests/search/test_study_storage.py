@@ -176,7 +176,8 @@ def test_storage_memory_keeps_no_study_file(tmp_path: Path, capsys: pytest.Captu
     assert code == 0, err
     result = json.loads(out)
     assert (result["storage"], result["study"], result["trials"]) == (None, None, 3)
-    assert sorted(p.name for p in (tmp_path / "p" / "software" / "search_ckpts").iterdir()) == ["best.json", "log.json"]
+    assert sorted(p.name for p in (tmp_path / "p" / "software" / "search_ckpts").iterdir()) == [
+        "best.json", "log.json", "pareto_average_bitwidth.png"]
 
 
 # Workers that die as kill -9 would (no tell: the trial stays RUNNING): in the middle of a trial, after

@@ -1,5 +1,9 @@
 """``ch search [MODEL] [DATASET] --config X.toml [--storage URL]``: MASE's search action.
 
+``ch search --report DIR [DIR ...]`` runs no search: it prints the best-trial table of each search
+folder and redraws its plots (``chop.search.report``); with several folders, also their
+sample-efficiency plot (lab 3 Q4). A flag, as MASE's ``search`` action is flat.
+
 The package also holds MASE's import paths for the search's parts, as light re-exports of
 ``chop.search``: ``chop.actions.search.search_space`` (``SearchSpaceBase``, ``get_search_space_cls``),
 ``chop.actions.search.strategies`` (``SearchStrategyBase``, ``get_search_strategy_cls``,
@@ -30,6 +34,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="architectures trained at once in worker processes, one thread each (spaces that "
                              "retrain; default: [search.strategy.setup] jobs, else 1)")
+    parser.add_argument("--report", nargs="+", metavar="DIR",
+                        help="search nothing: print the table of each search folder (search_ckpts) and redraw its "
+                             "plots into DIR/report/; with several, their sample-efficiency plot too")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON on stdout only")
 
 
@@ -57,7 +64,7 @@ def _summary(outcome: Any) -> dict[str, Any]:
         "trials_per_second": (len(states) - result.resumed) / result.seconds
         if result.seconds > 0 and len(states) > result.resumed else None,
         "metrics": list(result.metric_names), "multi_objective": result.multi_objective,
-        "best_trials": list(best_json(result).values()),
+        "best_trials": list(best_json(result).values()), "plots": [str(path) for path in outcome.plots],
     }
 
 
@@ -78,6 +85,37 @@ def _base_model(build: Any, settings: Any, config: Any) -> Any:
     return build()
 
 
+def _report(args: argparse.Namespace) -> int:
+    """``--report DIR ...``: each folder's table, its plots redrawn, and the folders' sample-efficiency plot."""
+    import json
+
+    from chop.search.outputs import best_json, best_table
+    from chop.search.plots import best_so_far
+    from chop.search.report import accuracies, read_search, write_report
+    from chop.tools.console import console
+
+    reports = [read_search(directory) for directory in args.report]
+    plots = write_report(reports)
+    if args.json:
+        print(json.dumps({"reports": [{"folder": str(r.directory), "source": str(r.source),
+                                       "trials": len(r.result.trials),
+                                       "complete": sum(t.state == "COMPLETE" for t in r.result.trials),
+                                       "best_trials": list(best_json(r.result).values()),
+                                       "best_accuracy_so_far": best_so_far(accuracies(r), "maximize")}
+                                      for r in reports],
+                          "plots": [str(path) for path in plots]}))
+        return 0
+    out = console()
+    for report in reports:
+        states = [t.state for t in report.result.trials]
+        out.print(f"{report.directory}: {len(states)} trials ({states.count('COMPLETE')} complete, "
+                  f"{states.count('PRUNED')} skipped) from {report.source.name}", soft_wrap=True)
+        out.print(best_table(report.result))
+    out.print(f"plots: {', '.join(str(path) for path in plots) or 'none (no trial measured accuracy and a cost)'}",
+              soft_wrap=True)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from chop.tools.runtime import configure_threads
 
@@ -95,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     from chop.search.outputs import best_table
     from chop.search.storage import sqlite_url
 
+    if args.report:
+        return _report(args)
     if not args.config:
         raise ConfigError("ch search needs --config X.toml with [search.search_space] and [search.strategy] "
                           "(see configs/search/jsc_tiny_mixed_precision.toml)")
@@ -133,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"{summary['trials']} trials{earlier}{skipped} in {result.seconds:.1f} s{rate}; "
               f"space of {summary['space_size']:,} points")
     out.print(f"log: {outcome.log_path}\nbest: {outcome.best_path}")
+    if outcome.plots:
+        out.print(f"plots: {', '.join(str(path) for path in outcome.plots)}", soft_wrap=True)
     if outcome.storage is not None:
         out.print(f"study: {outcome.study_name} in {outcome.storage}", soft_wrap=True)
     return 0
