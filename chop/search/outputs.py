@@ -149,12 +149,17 @@ class ThrottledWriter:
             self.last = time.monotonic()
 
 
-def best_table(result: SearchResult) -> Any:
+TABLE_WIDTH = 100  # a pipe's width (chop.tools.console): each table of the best trials fits it
+
+
+def best_tables(result: SearchResult, width: int = TABLE_WIDTH) -> list[Any]:
     """The "Best trial(s)" table: trial number, then one column per measured metric and per objective.
 
     MASE prints each trial's three metric dicts as text in three cells, which wraps into unreadable
     rows in an 80-column terminal; one number per column reads at a glance. ``best.json`` keeps
-    MASE's dicts.
+    MASE's dicts. With many metrics (hardware objectives add up to eight) the columns are split
+    over several tables, each starting with the trial number and none wider than ``width``, so no
+    header or value is ever cut.
     """
     from rich.table import Table
 
@@ -163,18 +168,46 @@ def best_table(result: SearchResult) -> Any:
         for name in (*trial.software_metrics, *trial.hardware_metrics):
             if name not in measured:
                 measured.append(name)
-    table = Table(title="Best trial(s)")
-    table.add_column("number", justify="right")
+    objectives = ["objective"] if not result.multi_objective else [f"scaled {m}" for m in result.metric_names]
+    cells: dict[str, list[str]] = {"number": [str(trial.number) for trial in result.best]}
     for name in measured:
-        table.add_column(name, justify="right")
-    objectives = ("objective",) if not result.multi_objective else tuple(f"scaled {m}" for m in result.metric_names)
-    for name in objectives:
-        table.add_column(name, justify="right")
-    for trial in result.best:
-        values = trial.software_metrics | trial.hardware_metrics
-        table.add_row(str(trial.number), *(_number(values.get(name)) for name in measured),
-                      *(_number(v) for v in (trial.values or ())))
-    return table
+        cells[name] = [_number((trial.software_metrics | trial.hardware_metrics).get(name)) for trial in result.best]
+    for k, name in enumerate(objectives):
+        cells[name] = [_number(trial.values[k]) if trial.values else "" for trial in result.best]
+    groups = _column_groups(cells, width)
+    tables = []
+    for i, group in enumerate(groups):
+        title = "Best trial(s)" if len(groups) == 1 else f"Best trial(s), {i + 1} of {len(groups)}"
+        table = Table(title=title)
+        for name in ("number", *group):
+            table.add_column(name, justify="right", no_wrap=True)
+        for row in range(len(result.best)):
+            table.add_row(*(cells[name][row] for name in ("number", *group)))
+        tables.append(table)
+    return tables
+
+
+def _column_groups(cells: dict[str, list[str]], width: int) -> list[list[str]]:
+    """The metric columns in order, split so that ``number`` plus each group fits ``width``.
+
+    A rich table with box borders takes each column's widest cell plus two of padding and one border,
+    and one more border at the end.
+    """
+    def cost(name: str) -> int:
+        return max(len(name), *(len(value) for value in cells[name]), 1) + 3
+
+    base = cost("number") + 1
+    groups: list[list[str]] = [[]]
+    used = base
+    for name in cells:
+        if name == "number":
+            continue
+        if groups[-1] and used + cost(name) > width:
+            groups.append([])
+            used = base
+        groups[-1].append(name)
+        used += cost(name)
+    return groups
 
 
 def _number(value: Any) -> str:

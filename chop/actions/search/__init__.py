@@ -89,7 +89,7 @@ def _report(args: argparse.Namespace) -> int:
     """``--report DIR ...``: each folder's table, its plots redrawn, and the folders' sample-efficiency plot."""
     import json
 
-    from chop.search.outputs import best_json, best_table
+    from chop.search.outputs import best_json, best_tables
     from chop.search.plots import best_so_far
     from chop.search.report import accuracies, read_search, write_report
     from chop.tools.console import console
@@ -110,7 +110,8 @@ def _report(args: argparse.Namespace) -> int:
         states = [t.state for t in report.result.trials]
         out.print(f"{report.directory}: {len(states)} trials ({states.count('COMPLETE')} complete, "
                   f"{states.count('PRUNED')} skipped) from {report.source.name}", soft_wrap=True)
-        out.print(best_table(report.result))
+        for table in best_tables(report.result):
+            out.print(table)
     out.print(f"plots: {', '.join(str(path) for path in plots) or 'none (no trial measured accuracy and a cost)'}",
               soft_wrap=True)
     return 0
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from chop.config import load_toml
     from chop.errors import ConfigError
     from chop.search import parse_search_config, run_search
-    from chop.search.outputs import best_table
+    from chop.search.outputs import best_tables
     from chop.search.storage import sqlite_url
 
     if args.report:
@@ -166,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
         return 0
     out = console()
-    out.print(best_table(result))
+    for table in best_tables(result):
+        out.print(table)
     skipped = f", {summary['pruned']} skipped (unusable combination, see log.json)" if summary["pruned"] else ""
     rate = f" ({summary['trials_per_second']:.1f} trials/s)" if summary["trials_per_second"] else ""
     earlier = f" ({result.resumed} of them from earlier runs)" if result.resumed else ""
