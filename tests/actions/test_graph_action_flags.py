@@ -30,7 +30,7 @@ def _options(text: str) -> dict[str, str]:
     return options
 
 
-@pytest.mark.parametrize(("command", "own"), [("search", ["--storage", "--json"]), ("transform", ["--report", "--json"])])
+@pytest.mark.parametrize(("command", "own"), [("search", ["--storage", "--jobs", "--report", "--json"]), ("transform", ["--report", "--json"])])
 def test_help_lists_only_the_flags_the_command_uses_each_described(capsys: pytest.CaptureFixture, command: str,
                                                                    own: list[str]) -> None:
     options = _options(_help(capsys, command))
