@@ -179,22 +179,39 @@ def best_tables(result: SearchResult, width: int = TABLE_WIDTH) -> list[Any]:
     for i, group in enumerate(groups):
         title = "Best trial(s)" if len(groups) == 1 else f"Best trial(s), {i + 1} of {len(groups)}"
         table = Table(title=title)
-        for name in ("number", *group):
-            table.add_column(name, justify="right", no_wrap=True)
+        for name in ("number", *group):  # a header wraps at its spaces; no word and no value is cut
+            width = _column_width(name, cells[name])
+            table.add_column(_wrapped(name, width), justify="right", width=width, no_wrap=True)
         for row in range(len(result.best)):
             table.add_row(*(cells[name][row] for name in ("number", *group)))
         tables.append(table)
     return tables
 
 
+def _column_width(header: str, values: list[str]) -> int:
+    """The narrowest a column can be with no header word and no value cut."""
+    return max(*(len(word) for word in header.split()), *(len(value) for value in values), 1)
+
+
+def _wrapped(header: str, width: int) -> str:
+    """``header`` over lines of at most ``width`` characters, broken at spaces."""
+    lines: list[str] = []
+    for word in header.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
 def _column_groups(cells: dict[str, list[str]], width: int) -> list[list[str]]:
     """The metric columns in order, split so that ``number`` plus each group fits ``width``.
 
-    A rich table with box borders takes each column's widest cell plus two of padding and one border,
-    and one more border at the end.
+    A rich table with box borders takes each column's width plus two of padding and one border, and
+    one more border at the end.
     """
     def cost(name: str) -> int:
-        return max(len(name), *(len(value) for value in cells[name]), 1) + 3
+        return _column_width(name, cells[name]) + 3
 
     base = cost("number") + 1
     groups: list[list[str]] = [[]]

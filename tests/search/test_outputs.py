@@ -34,7 +34,7 @@ def test_many_metrics_split_into_tables_that_fit_a_pipe_and_cut_nothing() -> Non
     assert max(map(len, lines)) <= 100
     text = "\n".join(lines)
     for name in ("number", "loss", "accuracy", *HARDWARE, "scaled accuracy", "scaled luts"):
-        assert f" {name} " in text
+        assert all(f" {word} " in text for word in name.split())  # a header wraps at spaces, whole words
     for value in ("0.9123", "0.7011", "3.434e+05", "3.335e+04", "1.008e+04", "907", "1123"):
         assert value in text
     assert "…" not in text
@@ -50,3 +50,4 @@ def test_few_metrics_keep_one_table() -> None:
     assert table.title == "Best trial(s)"
     assert [column.header for column in table.columns] == ["number", "accuracy", "loss", "average_bitwidth",
                                                           "objective"]
+    assert max(map(len, rendered(table))) <= 100
