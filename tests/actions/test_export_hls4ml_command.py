@@ -11,37 +11,20 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_helpers import cli, error_line
+from cli_helpers import QUANTISE_EVERY_NODE, cli, error_line, quantise_toml
 
 from chop.dataset import load_dataset
 from chop.hardware.reference import integer_reference
 from chop.models import get_model
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
 
-QUANTISE = """
-[passes.quantize]
-by = "type"
-[passes.quantize.default.config]
-name = "{name}"
-data_in_width = 8
-data_in_{second} = 4
-weight_width = 8
-weight_{second} = 4
-bias_width = 8
-bias_{second} = 4
-"""
 
-
-def config(tmp_path: Path, name: str = "integer", second: str = "frac_width") -> Path:
-    path = tmp_path / f"{name}.toml"
-    path.write_text(QUANTISE.format(name=name, second=second))
-    return path
 
 
 def test_an_export_writes_the_project_then_a_rerun_reuses_the_build_versions_it_and_reports_json(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MACHOP_CACHE_DIR", str(tmp_path / "cache"))
-    common = ["export", "hls4ml", "jsc-tiny", "jsc-pythia", "--config", str(config(tmp_path)),
+    common = ["export", "hls4ml", "jsc-tiny", "jsc-pythia", "--config", str(quantise_toml(tmp_path)),
               "--project-dir", str(tmp_path), "--project", "p"]
     code, out, err = cli(common)
     assert code == 0, err
@@ -74,7 +57,7 @@ def test_an_export_writes_the_project_then_a_rerun_reuses_the_build_versions_it_
 
 
 def test_a_minifloat_format_is_one_error_line_and_exit_2_and_writes_nothing(tmp_path: Path) -> None:
-    minifloat = config(tmp_path, "minifloat_ieee", "exponent_width")
+    minifloat = quantise_toml(tmp_path, "minifloat_ieee", "exponent_width")
     code, _, err = cli(["export", "hls4ml", "jsc-tiny", "jsc-pythia", "--config", str(minifloat),
                         "--project-dir", str(tmp_path), "--project", "p"])
     assert code == 2
@@ -83,7 +66,7 @@ def test_a_minifloat_format_is_one_error_line_and_exit_2_and_writes_nothing(tmp_
     assert not (tmp_path / "p" / "export").exists()
 
 
-DEGENERATE = QUANTISE.replace("by = \"type\"", "by = \"name\"") + """
+DEGENERATE = QUANTISE_EVERY_NODE.replace("by = \"type\"", "by = \"name\"") + """
 [passes.quantize.seq_blocks_1.config]
 name = "integer"
 data_in_width = 8
@@ -92,7 +75,8 @@ data_in_frac_width = -12
 
 
 def test_a_format_whose_values_all_round_to_zero_is_one_error_line_naming_the_node_and_formats(tmp_path: Path) -> None:
-    (tmp_path / "degenerate.toml").write_text(DEGENERATE.format(name="integer", second="frac_width"))
+    (tmp_path / "degenerate.toml").write_text(DEGENERATE.format(name="integer", second="frac_width", weight_width=8,
+                                                                weight_second=4))
     code, _, err = cli(["export", "hls4ml", "jsc-tiny", "jsc-pythia", "--config", str(tmp_path / "degenerate.toml"),
                         "--project-dir", str(tmp_path), "--project", "p"])
     assert code == 2

@@ -11,23 +11,11 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import torch
-from cli_helpers import cli, error_line
+from cli_helpers import cli, error_line, quantise_toml
 
 from chop.dataset import load_dataset
 from chop.models import get_model
 
-QUANTISE = """
-[passes.quantize]
-by = "type"
-[passes.quantize.default.config]
-name = "{name}"
-data_in_width = 8
-data_in_{second} = 4
-weight_width = 8
-weight_{second} = 4
-bias_width = 8
-bias_{second} = 4
-"""
 SIGMOID_MODEL = """
 import torch
 from torch import nn
@@ -41,11 +29,6 @@ class Net(nn.Module):
         return torch.sigmoid(self.fc(x))
 """
 
-
-def config(tmp_path: Path, name: str = "integer", second: str = "frac_width") -> Path:
-    path = tmp_path / f"{name}.toml"
-    path.write_text(QUANTISE.format(name=name, second=second))
-    return path
 
 
 def test_float_then_quantised_exports_write_the_files_version_the_earlier_one_and_report_in_json(
@@ -66,7 +49,7 @@ def test_float_then_quantised_exports_write_the_files_version_the_earlier_one_an
     got = session.run(None, {"x": x.numpy()})[0]
     assert first["max_abs_difference"] == float(np.abs(got - expected).max()) <= 1e-5
 
-    code, out, err = cli([*common, "--config", str(config(tmp_path)), "--json"])
+    code, out, err = cli([*common, "--config", str(quantise_toml(tmp_path)), "--json"])
     assert code == 0, err
     summary = json.loads(out)
     assert summary == json.loads((export / "summary.json").read_text())
@@ -77,7 +60,7 @@ def test_float_then_quantised_exports_write_the_files_version_the_earlier_one_an
 
 
 def test_a_minifloat_format_is_one_error_line_and_exit_2_and_writes_nothing(tmp_path: Path) -> None:
-    minifloat = config(tmp_path, "minifloat_ieee", "exponent_width")
+    minifloat = quantise_toml(tmp_path, "minifloat_ieee", "exponent_width")
     code, _, err = cli(["export", "onnx", "jsc-tiny", "jsc-pythia", "--config", str(minifloat),
                         "--project-dir", str(tmp_path), "--project", "p"])
     assert code == 2
@@ -88,7 +71,8 @@ def test_a_minifloat_format_is_one_error_line_and_exit_2_and_writes_nothing(tmp_
 
 def test_an_op_without_an_onnx_form_is_one_error_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "net.py").write_text(SIGMOID_MODEL)
-    code, _, err = cli(["export", "onnx", f"{tmp_path / 'net.py'}:Net", "jsc-pythia", "--config", str(config(tmp_path)),
+    code, _, err = cli(["export", "onnx", f"{tmp_path / 'net.py'}:Net", "jsc-pythia",
+                        "--config", str(quantise_toml(tmp_path)),
                         "--project-dir", str(tmp_path), "--project", "p"])
     assert code == 2
     assert "node 'sigmoid' (sigmoid) has no hardware twin" in error_line(err)

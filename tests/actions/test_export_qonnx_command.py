@@ -10,36 +10,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from cli_helpers import cli, error_line
+from cli_helpers import cli, error_line, quantise_toml
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 from qonnx.util.cleanup import cleanup_model
 
 from chop.dataset import load_dataset
 
-QUANTISE = """
-[passes.quantize]
-by = "type"
-[passes.quantize.default.config]
-name = "{name}"
-data_in_width = 8
-data_in_{second} = 4
-weight_width = {weight_width}
-weight_{second} = {weight_second}
-bias_width = 8
-bias_{second} = 4
-"""
 
-
-def config(tmp_path: Path, name: str = "integer", second: str = "frac_width", weight: tuple[int, int] = (8, 4)) -> Path:
-    path = tmp_path / f"{name}-{weight[0]}.toml"
-    path.write_text(QUANTISE.format(name=name, second=second, weight_width=weight[0], weight_second=weight[1]))
-    return path
 
 
 def test_two_exports_write_the_files_version_the_earlier_one_and_report_what_qonnx_computes(tmp_path: Path) -> None:
     common = ["export", "qonnx", "jsc-toy", "jsc-pythia", "--project-dir", str(tmp_path), "--project", "p"]
-    code, out, err = cli([*common, "--config", str(config(tmp_path))])
+    code, out, err = cli([*common, "--config", str(quantise_toml(tmp_path))])
     assert code == 0, err
     assert "mismatching rows" in out and "20,000" in out and "Quant nodes" in out
     export = tmp_path / "p" / "export" / "qonnx"
@@ -53,7 +36,7 @@ def test_two_exports_write_the_files_version_the_earlier_one_and_report_what_qon
     assert first["qonnx_accuracy"] == float((torch.from_numpy(got).argmax(dim=1) == labels).double().mean())
     assert first["quant_nodes"] == sum(node.op_type == "Quant" for node in wrapper.graph.node)
 
-    code, out, err = cli([*common, "--config", str(config(tmp_path, weight=(4, 3))), "--json"])
+    code, out, err = cli([*common, "--config", str(quantise_toml(tmp_path, weight=(4, 3))), "--json"])
     assert code == 0, err
     summary = json.loads(out)
     assert summary == json.loads((export / "summary.json").read_text())
@@ -71,7 +54,7 @@ def test_a_float_model_is_one_error_line_and_exit_2_and_writes_nothing(tmp_path:
 
 
 def test_a_minifloat_format_is_one_error_line_naming_node_and_format_and_exit_2(tmp_path: Path) -> None:
-    minifloat = config(tmp_path, "minifloat_ieee", "exponent_width")
+    minifloat = quantise_toml(tmp_path, "minifloat_ieee", "exponent_width")
     code, _, err = cli(["export", "qonnx", "jsc-tiny", "jsc-pythia", "--config", str(minifloat),
                         "--project-dir", str(tmp_path), "--project", "p"])
     assert code == 2

@@ -23,3 +23,14 @@ def fresh(name: str) -> nn.Module:
     """A zoo model with seeded untrained weights."""
     torch.manual_seed(0)
     return get_model(name)
+
+
+class WithSigmoid(nn.Module):
+    """A linear then a sigmoid: an op with no fixed-point twin, which every export refuses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.fc(x))

@@ -14,7 +14,6 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from torch import nn
 
 from chop.dataset import load_dataset
 from chop.errors import ExportError
@@ -22,7 +21,7 @@ from chop.hardware.reference import integer_reference, output_format
 from chop.models.input_shape import example_batch
 from chop.workflows.export_onnx import FLOAT_ATOL, export_model
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
-from export_helpers import INTEGER_8_4, WEIGHTS_4, fresh, quantise
+from export_helpers import INTEGER_8_4, WEIGHTS_4, WithSigmoid, fresh, quantise
 
 
 
@@ -89,15 +88,6 @@ def test_a_minifloat_format_is_a_one_line_error_naming_the_node_and_format(data:
         export_model(fresh("jsc-tiny"), quantise(minifloat), data)
     message = str(error.value)
     assert "node 'seq_blocks_0'" in message and "'minifloat_ieee'" in message and "\n" not in message
-
-
-class WithSigmoid(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc = nn.Linear(16, 5)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.fc(x))
 
 
 def test_an_op_without_a_twin_is_a_one_line_error_naming_the_node(data: Any) -> None:

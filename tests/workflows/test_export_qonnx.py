@@ -35,7 +35,7 @@ from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_gr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hardware"))
 from rtl_helpers import mlps, prepared  # noqa: E402  (the hardware tests' random-MLP strategy)
-from export_helpers import INTEGER_8_4, WEIGHTS_4, fresh, quantise
+from export_helpers import INTEGER_8_4, WEIGHTS_4, WithSigmoid, fresh, quantise
 
 ZOO = ["jsc-tiny", "jsc-toy", "jsc-s", "jsc-three-linear"]
 
@@ -183,15 +183,6 @@ def test_a_minifloat_format_is_a_one_line_error_naming_the_node_and_format(data:
     message = str(error.value)
     assert message.startswith("quantised QONNX export (through the hardware preparation): node 'seq_blocks_0'")
     assert "'minifloat_ieee'" in message and "\n" not in message
-
-
-class WithSigmoid(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.fc = nn.Linear(16, 5)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.fc(x))
 
 
 def test_an_op_without_a_twin_is_a_one_line_error_naming_the_node(data: Any) -> None:
