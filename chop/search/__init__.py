@@ -64,7 +64,7 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
     place = None
     if storage is not None:
         name = study_name or f"{type(model).__name__}/{config.space_name}"
-        place = StudyPlace(storage, name, search_fingerprint(model, space, config.strategy, runners.rows),
+        place = StudyPlace(storage, name, search_fingerprint(model, space, config.strategy, runners.rows, seed),
                            config.strategy.grace_period)
     save_dir = Path(save_dir)
     kept = keep_earlier_results(save_dir)

@@ -3,7 +3,8 @@
 Four parts, so the refusal can say which one changed: ``model`` (every parameter and buffer, by name,
 dtype, shape and bytes), ``space`` (the space's class and every choice), ``objectives`` (the metrics,
 their scales and directions, the runners' settings) and ``data`` (the rows the runners evaluate).
-The sampler, the number of trials and the seed are not part of it: a resume may change them.
+The sampler, the number of trials and the seed are not part of it: a resume may change them. A space
+that retrains its candidates is the exception: its seed draws their weights, so it is a fifth part.
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ def rows_digest(rows: Any) -> str:
     return _digest(rows.x.contiguous().numpy().tobytes() + rows.y.contiguous().numpy().tobytes() + rows.split.encode())
 
 
-def search_fingerprint(model: nn.Module, space: SearchSpaceBase, strategy: StrategyConfig, rows: Any) -> dict[str, str]:
-    return {"model": model_digest(model), "space": _digest(space.identity()), "objectives": objectives_digest(strategy),
-            "data": rows_digest(rows)}
+def structure_digest(model: nn.Module) -> str:
+    """The model's class and every parameter's and buffer's name, dtype and shape: not their values."""
+    shapes = [f"{name}:{t.dtype}:{tuple(t.shape)}" for name, t in sorted(model.state_dict().items())]
+    return _digest(json.dumps([type(model).__qualname__, *shapes]))
+
+
+def search_fingerprint(model: nn.Module, space: SearchSpaceBase, strategy: StrategyConfig, rows: Any,
+                       seed: int) -> dict[str, str]:
+    """The four parts; a space that retrains has the model's structure and a ``seed`` part instead.
+
+    Its candidates start from fresh weights that the search's seed draws, so another ``--seed`` is
+    another search, and the refusal says so rather than "the model differs".
+    """
+    parts = {"model": model_digest(model), "space": _digest(space.identity()),
+             "objectives": objectives_digest(strategy), "data": rows_digest(rows)}
+    if type(space).retrains:
+        parts["model"] = structure_digest(model)
+        parts["seed"] = _digest(str(seed))
+    return parts

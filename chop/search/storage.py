@@ -33,7 +33,7 @@ from chop.tools.atomic import ensure_writable
 STUDY_FILE = "study.sqlite"
 FINGERPRINT_ATTR = "machop_fingerprint"
 FINGERPRINT_PARTS = ("model = the weights, space = the choices, objectives = metrics and runners, "
-                     "data = the evaluated rows")
+                     "data = the evaluated rows, seed = what draws retrained candidates' weights")
 HEARTBEAT_S = 1
 RETRIES = 3  # a point whose trial is lost this many times (it may be what kills the worker) is not queued again
 SQLITE_TIMEOUT_S = 60

@@ -385,3 +385,21 @@ def test_a_multiplier_that_gives_a_fractional_width_prunes_its_trial_with_the_re
     model = trained_directly(BUILD, {"seq_blocks_2": 1.5, "seq_blocks_4": 1.5}, splits, seed=0)
     assert widths(model) == [(16, 24), (24, 24), (24, 5)]
     assert trials[1.5].software_metrics == scored(model, splits)
+
+
+def test_a_study_of_a_space_that_retrains_refuses_another_seed_naming_the_seed(splits: DatasetSplits,
+                                                                                 tmp_path: Path) -> None:
+    """The seed draws the candidates' fresh weights: the refusal names it, not "the model"."""
+    from chop.search.storage import StorageError
+
+    seeds = "\n[search.search_space.seed.default.config]\nchannel_multiplier = [1, 2]\n"
+    config = parse_search_config(tomllib.loads(architecture_toml(seeds, n_trials=2, batch_size=2))["search"], "a.toml")
+    url = f"sqlite:///{tmp_path / 'study.sqlite'}"
+    for seed, out in ((0, "first"), (0, "again")):  # the same seed resumes: nothing new to train
+        torch.manual_seed(seed)
+        outcome = run_search(BUILD(), config, splits, tmp_path / out, seed=seed, source="a.toml", build=BUILD,
+                             storage=url)
+        assert len(outcome.result.trials) == 2
+    torch.manual_seed(1)
+    with pytest.raises(StorageError, match=r"belongs to another search \(its seed differs from this one's: "):
+        run_search(BUILD(), config, splits, tmp_path / "other", seed=1, source="a.toml", build=BUILD, storage=url)

@@ -112,7 +112,8 @@ def test_a_study_of_another_search_is_refused(tmp_path: Path, capsys: pytest.Cap
     code, _, err = _run(capsys, [*base, "--load", str(tmp_path / "other.pt")])
     assert code == 2 and err.strip().splitlines()[-1] == (
         f"ch: error: --storage {url}: study '{STUDY}' belongs to another search (its model differs from this one's: "
-        "model = the weights, space = the choices, objectives = metrics and runners, data = the evaluated rows); "
+        "model = the weights, space = the choices, objectives = metrics and runners, data = the evaluated rows, "
+        "seed = what draws retrained candidates' weights); "
         "resume it as it was, or pass --storage with another file or database")
     other = _config(tmp_path, 2, name="other.toml")
     other.write_text(other.read_text().replace("weight_width = [2, 4, 8]", "weight_width = [2, 4]")
