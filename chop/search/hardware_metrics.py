@@ -28,7 +28,9 @@ from typing import Any
 from chop.hardware.estimate import estimate_design
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.prepare import prepare
-from chop.hardware.rtl import emit_rtl, plan_rtl
+from chop.hardware.rtl import emit_rtl
+from chop.hardware.rtl.netlist import build_netlist
+from chop.hardware.rtl.top import design_latency
 from chop.hardware.synth import synthesize
 from chop.passes.graph.analysis.count_ops import count_ops_analysis_pass
 
@@ -64,7 +66,7 @@ def resource_estimate(graph: Any, settings: HardwareSettings = HardwareSettings(
     """``{"luts", "ffs", "dsps", "latency_cycles"}`` of the design ``ch hardware emit`` would write."""
     prepared = _prepared(graph, settings)
     estimate = estimate_design(prepared, pipeline=settings.pipeline, nodsp=settings.nodsp)
-    latency = plan_rtl(prepared, pipeline=settings.pipeline).latency
+    latency = design_latency(build_netlist(prepared), settings.pipeline)
     return {"luts": float(estimate.luts), "ffs": float(estimate.ffs), "dsps": 0.0, "latency_cycles": float(latency)}
 
 

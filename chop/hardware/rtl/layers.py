@@ -58,6 +58,13 @@ def _port(direction: str, name: str, wire: Wire, last: bool = False) -> str:
     return f"    {direction} logic {vector(wire.bits)} {name}{separator}  // {describe(wire.fmt, wire.size)}, {layout}"
 
 
+def layer_latency(kind: str, pipeline: str) -> int:
+    """Cycles a layer module of ``kind`` takes: linear and affine layers get a second register with ``split``."""
+    if pipeline == "none":
+        return 0
+    return 2 if pipeline == "split" and kind in ("fixed_linear", "fixed_affine") else 1
+
+
 def _header(step: Step, summary: str, notes: Sequence[str], latency: int) -> list[str]:
     lines = [f"// {module_name(step)}: {summary}",
              f"// node '{step.node}' ({type(step.op).__name__}) of the prepared graph, written by machop.",
@@ -150,7 +157,7 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
     if layer.shift < 0:
         raise HardwareError(f"node '{step.node}': the accumulator has fewer fraction bits than its products "
                             f"(shift {layer.shift}); re-run prepare_hardware_transform_pass")
-    latency = {"none": 0, "layer": 1, "split": 2}[pipeline]
+    latency = layer_latency(step.kind, pipeline)
     block = (da4ml_sums(step, module_name(step), layer.vector) if linear_impl == "da4ml"
              else _tree_sums(step, products, layer))
     sums, sum_width = block.sums, block.sum_width
@@ -232,7 +239,7 @@ def affine_layer(step: Step, pipeline: str, products: str) -> LayerModule:
 def relu_layer(step: Step, pipeline: str, products: str) -> LayerModule:
     op = step.op
     assert isinstance(op, FixedReLU)
-    latency = 0 if pipeline == "none" else 1
+    latency = layer_latency(step.kind, pipeline)
     size = step.out.size
     notes = [f"data_in_0  {describe(op.in_format, size)}",
              f"data_out_0 {describe(op.out_format, size)}: round half to even, then saturate"]
@@ -250,7 +257,7 @@ def relu_layer(step: Step, pipeline: str, products: str) -> LayerModule:
 def add_layer(step: Step, pipeline: str, products: str) -> LayerModule:
     op = step.op
     assert isinstance(op, FixedAdd)
-    latency = 0 if pipeline == "none" else 1
+    latency = layer_latency(step.kind, pipeline)
     a, b, acc = op.a_format, op.b_format, op.acc_format
     if acc.frac < a.frac or acc.frac < b.frac:
         raise HardwareError(f"node '{step.node}': the accumulator's {acc.frac} fraction bits are fewer than an "

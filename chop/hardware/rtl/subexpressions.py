@@ -26,6 +26,7 @@ a row of ``t`` terms are ``t^2 / 2``.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -227,7 +228,15 @@ def share_subexpressions(matrix: Sequence[Sequence[int]], max_depth: int, lo: in
 
     ``max_depth`` bounds each shared node's adders above the inputs; ``lo``, ``hi``: every input's
     code range (default: 8-bit signed; it weighs the pairs by their adders' widths).
+
+    The solve is remembered by value (the graph is immutable): the emitter and the estimate of one
+    design, and a search's candidates that share a layer's weights and input format, solve it once.
     """
+    return _solved(tuple(tuple(int(c) for c in row) for row in matrix), max_depth, lo, hi)
+
+
+@functools.lru_cache(maxsize=256)
+def _solved(matrix: tuple[tuple[int, ...], ...], max_depth: int, lo: int, hi: int) -> AdderGraph:
     inputs = len(matrix[0]) if matrix else 0
     rows = [_Row({Term(i, shift, sign) for i, c in enumerate(row) for shift, sign in csd_digits(int(c))})
             for row in matrix]

@@ -7,18 +7,23 @@ the earlier branch goes through a ``fixed_delay`` so both operands meet in the s
 
 from __future__ import annotations
 
-from chop.hardware.rtl.layers import LayerModule
+from chop.hardware.rtl.layers import LayerModule, layer_latency
 from chop.hardware.rtl.netlist import Netlist, Step, Wire
 from chop.hardware.rtl.verilog import describe, vector
 
 
-def latencies(netlist: Netlist, layers: dict[str, LayerModule]) -> dict[str, int]:
-    """Cycles from the design's input to each node's output."""
+def latencies(netlist: Netlist, pipeline: str) -> dict[str, int]:
+    """Cycles from the design's input to each node's output (reshapes take none)."""
     at = {netlist.input.node: 0}
     for step in netlist.steps:
         start = max(at[wire.node] for wire in step.inputs)
-        at[step.node] = start + (layers[step.node].latency if step.op is not None else 0)
+        at[step.node] = start + (layer_latency(step.kind, pipeline) if step.op is not None else 0)
     return at
+
+
+def design_latency(netlist: Netlist, pipeline: str) -> int:
+    """The design's latency in cycles, without writing any of it (what ``top_text`` reports)."""
+    return latencies(netlist, pipeline)[netlist.output.node]
 
 
 def _signals(wire: Wire) -> list[str]:
@@ -50,7 +55,7 @@ def _instance(step: Step, layer: LayerModule, at: dict[str, int]) -> list[str]:
 
 def top_text(netlist: Netlist, layers: dict[str, LayerModule], top_name: str, pipeline: str) -> tuple[str, int]:
     """The text of ``top.sv`` and the design's latency in cycles."""
-    at = latencies(netlist, layers)
+    at = latencies(netlist, pipeline)
     latency = at[netlist.output.node]
     source, result = netlist.input, netlist.output
     lines = [f"// {top_name}: the prepared network, fully parallel: a sample in and a sample out every cycle.",
