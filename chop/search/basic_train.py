@@ -32,7 +32,7 @@ from typing import Any
 from torch import nn
 
 from chop.engine import GroupConfig, RunConfig, train_ensemble
-from chop.errors import MachopError, PassError
+from chop.errors import PassError
 from chop.passes.graph.transforms.quantize import quantizable_nodes, quantize_transform_pass
 from chop.search.config import TrainConfig
 from chop.search.retrain import Architecture, Candidate, ResizedBuilder, TrainSettings, train_candidates
@@ -139,8 +139,5 @@ class BasicTrain:
 
 def _metrics(runners: Runners, graph: Any, software: Callable[[], dict[str, float]]) -> Measured | str:
     """``(software, hardware)`` of a candidate, hardware first: a design the hardware flow refuses is not scored."""
-    try:
-        hardware = runners.hardware(graph)
-    except MachopError as error:
-        return f"hardware: {error}"
-    return software(), hardware
+    hardware = runners.hardware_or_reason(graph)
+    return hardware if isinstance(hardware, str) else (software(), hardware)

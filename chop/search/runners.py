@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from chop.errors import ConfigError, HardwareError
+from chop.errors import ConfigError, HardwareError, MachopError
 from chop.hardware.fixed import FixedFormat
 from chop.ir.graph.mase_metadata import TensorMeta
 from chop.passes.graph.analysis.count_ops import MAC_OPS
@@ -139,6 +139,13 @@ class Runners:
         """Every per-trial hardware metric; the hardware flow's ``MachopError`` if it cannot build the design."""
         metrics = {} if self.strategy.bitwidth is None else average_bitwidth(graph, self.strategy.bitwidth.compare_to)
         return metrics | self.graph_hardware(graph)
+
+    def hardware_or_reason(self, graph: Any) -> dict[str, float] | str:
+        """:meth:`hardware`, or the hardware flow's one-line refusal: the trial is then skipped with it."""
+        try:
+            return self.hardware(graph)
+        except MachopError as error:
+            return f"hardware: {error}"
 
     @property
     def needs_graph(self) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from chop.errors import MachopError, PassError
+from chop.errors import PassError
 from chop.search.config import StrategyConfig
 from chop.search.space_base import SearchSpaceBase
 from chop.search.storage import StudyPlace
@@ -116,7 +116,7 @@ class SearchStrategyBase(ABC):
         graph = self._rebuild(sampled_config)
         if isinstance(graph, str):
             return graph
-        hardware = self._hardware(graph)
+        hardware = self.runners.hardware_or_reason(graph)
         if isinstance(hardware, str):
             return hardware
         return self.runners.software(graph), hardware
@@ -124,19 +124,13 @@ class SearchStrategyBase(ABC):
     def measure_hardware(self, sampled_config: dict[str, Any]) -> dict[str, float] | str:
         """The hardware metrics of one sampled config (its quantised graph built for them), or why it has none."""
         graph = self._rebuild(sampled_config)
-        return graph if isinstance(graph, str) else self._hardware(graph)
+        return graph if isinstance(graph, str) else self.runners.hardware_or_reason(graph)
 
     def _rebuild(self, sampled_config: dict[str, Any]) -> Any:
         try:
             return self.space.rebuild_model(sampled_config, self.config.eval_mode)
         except PassError as error:
             return str(error)
-
-    def _hardware(self, graph: Any) -> dict[str, float] | str:
-        try:
-            return self.runners.hardware(graph)
-        except MachopError as error:  # the hardware flow's one-line refusal: the trial is skipped with it
-            return f"hardware: {error}"
 
     def measure_many(self, sampled_configs: Sequence[dict[str, Any]]) -> list[Measured | str]:
         """:meth:`measure` of each config; a space that retrains has its batch trained together (basic_train)."""

@@ -12,6 +12,9 @@ from chop.models import get_model
 INTEGER_8_4 = {"name": "integer", "data_in_width": 8, "data_in_frac_width": 4, "weight_width": 8,
                "weight_frac_width": 4, "bias_width": 8, "bias_frac_width": 4}
 WEIGHTS_4 = {**INTEGER_8_4, "weight_width": 4, "weight_frac_width": 3}
+MINIFLOAT = {"name": "minifloat_ieee", "data_in_width": 8, "data_in_exponent_width": 4, "weight_width": 8,
+             "weight_exponent_width": 4, "bias_width": 8, "bias_exponent_width": 4}
+"""A format with no fixed-point twin, which every export refuses."""
 
 
 def quantise(config: dict[str, Any]) -> dict[str, Any]:

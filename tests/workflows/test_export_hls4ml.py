@@ -35,7 +35,7 @@ from chop.workflows import export_hls4ml
 from chop.workflows.export_hls4ml import (EXPORT_DIR, build_library, convert, mirror_model, run_export_hls4ml,
                                           write_and_compile)
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
-from export_helpers import INTEGER_8_4, WEIGHTS_4, quantise
+from export_helpers import INTEGER_8_4, MINIFLOAT, WEIGHTS_4, quantise
 
 def mixed(linears: list[str]) -> dict[str, Any]:
     """Data 8/4; weights 6/5 in the first linear, 3/2 in the hidden ones, 8/6 in the last (benchmarks' mixed point)."""
@@ -322,10 +322,8 @@ def test_random_mlps_and_formats_are_bit_exact_in_the_emulation(cache: Path, tmp
 # --- errors -----------------------------------------------------------------------------------------------
 
 def test_a_minifloat_format_is_a_one_line_error_naming_the_node_and_format(data: Any, tmp_path: Path) -> None:
-    minifloat = {"name": "minifloat_ieee", "data_in_width": 8, "data_in_exponent_width": 4, "weight_width": 8,
-                 "weight_exponent_width": 4, "bias_width": 8, "bias_exponent_width": 4}
     with pytest.raises(ExportError) as error:
-        run_export_hls4ml(fresh("jsc-tiny"), quantise(minifloat), data, tmp_path)
+        run_export_hls4ml(fresh("jsc-tiny"), quantise(MINIFLOAT), data, tmp_path)
     message = str(error.value)
     assert message.startswith("quantised hls4ml export (through the hardware preparation): node 'seq_blocks_0'")
     assert "'minifloat_ieee'" in message and "\n" not in message

@@ -21,7 +21,7 @@ from chop.hardware.reference import integer_reference, output_format
 from chop.models.input_shape import example_batch
 from chop.workflows.export_onnx import FLOAT_ATOL, export_model
 from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_graphs
-from export_helpers import INTEGER_8_4, WEIGHTS_4, WithSigmoid, fresh, quantise
+from export_helpers import INTEGER_8_4, MINIFLOAT, WEIGHTS_4, WithSigmoid, fresh, quantise
 
 
 
@@ -82,10 +82,8 @@ def test_a_format_wider_than_16_bits_is_a_one_line_error_naming_the_node(data: A
 
 
 def test_a_minifloat_format_is_a_one_line_error_naming_the_node_and_format(data: Any) -> None:
-    minifloat = {"name": "minifloat_ieee", "data_in_width": 8, "data_in_exponent_width": 4, "weight_width": 8,
-                 "weight_exponent_width": 4, "bias_width": 8, "bias_exponent_width": 4}
     with pytest.raises(ExportError) as error:
-        export_model(fresh("jsc-tiny"), quantise(minifloat), data)
+        export_model(fresh("jsc-tiny"), quantise(MINIFLOAT), data)
     message = str(error.value)
     assert "node 'seq_blocks_0'" in message and "'minifloat_ieee'" in message and "\n" not in message
 

@@ -35,7 +35,7 @@ from chop.workflows.hardware import HardwareOptions, prepare_graph, quantised_gr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hardware"))
 from rtl_helpers import mlps, prepared  # noqa: E402  (the hardware tests' random-MLP strategy)
-from export_helpers import INTEGER_8_4, WEIGHTS_4, WithSigmoid, fresh, quantise
+from export_helpers import INTEGER_8_4, MINIFLOAT, WEIGHTS_4, WithSigmoid, fresh, quantise
 
 ZOO = ["jsc-tiny", "jsc-toy", "jsc-s", "jsc-three-linear"]
 
@@ -176,10 +176,8 @@ def test_a_float_model_is_a_one_line_error_asking_for_quantisation(data: Any) ->
 
 
 def test_a_minifloat_format_is_a_one_line_error_naming_the_node_and_format(data: Any) -> None:
-    minifloat = {"name": "minifloat_ieee", "data_in_width": 8, "data_in_exponent_width": 4, "weight_width": 8,
-                 "weight_exponent_width": 4, "bias_width": 8, "bias_exponent_width": 4}
     with pytest.raises(ExportError) as error:
-        export_model(fresh("jsc-tiny"), quantise(minifloat), data)
+        export_model(fresh("jsc-tiny"), quantise(MINIFLOAT), data)
     message = str(error.value)
     assert message.startswith("quantised QONNX export (through the hardware preparation): node 'seq_blocks_0'")
     assert "'minifloat_ieee'" in message and "\n" not in message
