@@ -100,16 +100,24 @@ class BasicTrain:
         """PTQ metrics of one trained architecture's quantisations: stacked where the graph allows."""
         nodes = tuple(node.name for node in quantizable_nodes(graph))
 
-        def one_at_a_time(config: Any) -> Measured | str:
+        def quantised(config: Any) -> Any:
             try:
-                quantised, _ = quantize_transform_pass(trial_graph(graph, nodes, shares_modules=True), config)
+                return quantize_transform_pass(trial_graph(graph, nodes, shares_modules=True), config)[0]
             except PassError as error:
                 return str(error)
-            return _metrics(runners, quantised, lambda: runners.software(quantised))
+
+        def one_at_a_time(config: Any) -> Measured | str:
+            candidate = quantised(config)
+            return candidate if isinstance(candidate, str) else _metrics(runners, candidate,
+                                                                         lambda: runners.software(candidate))
+
+        def hardware(config: Any) -> dict[str, float] | str:
+            candidate = quantised(config)
+            return candidate if isinstance(candidate, str) else runners.hardware_or_reason(candidate)
 
         if stacking_obstacle(graph, runners) is not None:
             return [one_at_a_time(config) for config in quantizations]
-        return StackedScorer(graph, runners).score(list(quantizations), one_at_a_time)
+        return StackedScorer(graph, runners).score(list(quantizations), one_at_a_time, hardware)
 
     def _fine_tuned(self, found: Architecture, graph: Any, quantizations: Sequence[dict[str, Any]],
                     runners: Runners) -> list[Measured | str]:

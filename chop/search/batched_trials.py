@@ -75,30 +75,14 @@ class TrialBatches:
         return search.score(trial, batch[0][1])
 
     def _measure(self, configs: dict[tuple[int, ...], dict[str, Any]]) -> None:
-        """Measure new points together (stacked where possible) into the search's ``measured``.
-
-        Hardware metrics that need a candidate's quantised graph (``bitops``, ``resource_estimate``) are
-        measured first, one graph per candidate (the stacked scorer builds none); a candidate the
-        hardware flow refuses is not scored.
-        """
+        """Measure new points together (stacked where possible) into the search's ``measured``."""
         search = self.search
-        hardware: dict[tuple[int, ...], dict[str, float]] = {}
-        if self.scorer is not None and search.runners.needs_graph:
-            for point, config in list(configs.items()):
-                measured = search.measure_hardware(config)
-                if isinstance(measured, str):
-                    search.measured[point] = measured
-                    del configs[point]
-                else:
-                    hardware[point] = measured
         if not configs:
             return
         if self.scorer is None:
             results = search.measure_many(list(configs.values()))
         else:
-            results = self.scorer.score(list(configs.values()), search.measure)
-            results = [(result[0], hardware[point]) if point in hardware and not isinstance(result, str) else result
-                       for point, result in zip(configs, results)]
+            results = self.scorer.score(list(configs.values()), search.measure, search.measure_hardware)
         search.measured.update(zip(configs, results))
 
     def then(self, after_trial: Callback) -> Callback:

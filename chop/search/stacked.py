@@ -431,16 +431,29 @@ class StackedScorer:
             self._linear[key] = _linear_weights(step.module, config)
         return self._linear[key]
 
-    def score(self, configs: Sequence[Mapping[str, Any]], fallback: Callable[[Mapping[str, Any]], Measured | str]
-              ) -> list[Measured | str]:
-        """The (software, hardware) metrics of every config, in order; ``fallback`` scores the unstackable ones."""
-        parsed = [self.node_configs(config) for config in configs]
-        stacked = [i for i, p in enumerate(parsed) if not isinstance(p, str)]
+    def score(self, configs: Sequence[Mapping[str, Any]], fallback: Callable[[Mapping[str, Any]], Measured | str],
+              graph_hardware: Callable[[Mapping[str, Any]], dict[str, float] | str]) -> list[Measured | str]:
+        """The (software, hardware) metrics of every config, in order; ``fallback`` scores the unstackable ones.
+
+        Hardware metrics that need a candidate's quantised graph (``bitops``, ``resource_estimate``:
+        ``runners.needs_graph``) come from ``graph_hardware``, one graph per candidate (this scorer
+        builds none), and first: a candidate the hardware flow refuses (a reason, not metrics) is
+        not scored. Otherwise the average bit width is read from the parsed configs.
+        """
         results: list[Measured | str | None] = [None] * len(configs)
+        hardware: dict[int, dict[str, float]] = {}
+        for i, config in enumerate(configs if self.runners.needs_graph else ()):
+            measured = graph_hardware(config)
+            if isinstance(measured, str):
+                results[i] = measured
+            else:
+                hardware[i] = measured
+        parsed = {i: self.node_configs(config) for i, config in enumerate(configs) if results[i] is None}
+        stacked = [i for i, p in parsed.items() if not isinstance(p, str)]
         software = self._software([parsed[i] for i in stacked]) if stacked else []
         for i, metrics in zip(stacked, software):
-            results[i] = (metrics, self._hardware(parsed[i]))
-        for i, p in enumerate(parsed):
+            results[i] = (metrics, hardware[i] if i in hardware else self._hardware(parsed[i]))
+        for i, p in parsed.items():
             if isinstance(p, str):
                 results[i] = fallback(configs[i])
         return results  # type: ignore[return-value]

@@ -27,6 +27,7 @@ from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.search import parse_search_config, retrain, run_search
 from chop.search.retrain import ResizedBuilder, architecture
 from chop.search.runners import basic_evaluation, evaluation_rows
+from chop.search.hardware_metrics import bitops, resource_estimate
 from chop.search.stacked import StackedScorer
 from chop.workflows.transform import dummy_input, graph_with_metadata
 
@@ -228,9 +229,9 @@ def test_combined_ptq_metrics_equal_quantising_the_trained_candidate_directly(
     stacked: list[int] = []
     real_score = StackedScorer.score
 
-    def counted(scorer: StackedScorer, configs: Any, fallback: Any) -> Any:
+    def counted(scorer: StackedScorer, configs: Any, fallback: Any, graph_hardware: Any) -> Any:
         stacked.append(len(configs))
-        return real_score(scorer, configs, fallback)
+        return real_score(scorer, configs, fallback, graph_hardware)
 
     monkeypatch.setattr(StackedScorer, "score", counted)
     trials = search(combined_toml(ARCHITECTURES, n_trials=16, batch_size=3), splits, tmp_path)
@@ -254,6 +255,29 @@ def test_combined_ptq_metrics_equal_quantising_the_trained_candidate_directly(
     assert len(count_trainings) == 2  # one trial at a time: still each architecture trained once
     assert sorted((json.dumps(t.sampled_config), t.software_metrics["loss"]) for t in alone) == sorted(
         (json.dumps(t.sampled_config), t.software_metrics["loss"]) for t in trials)
+
+
+def test_combined_stacked_candidates_get_the_estimate_and_bitops_of_their_own_graph(
+        splits: DatasetSplits, tmp_path: Path) -> None:
+    """Hardware runners that read a candidate's graph (LUT estimate, BitOPs) measure it on the stacked path too."""
+    text = combined_toml(ARCHITECTURES, n_trials=4, batch_size=4).replace(
+        "[search.strategy.metrics]", "[search.strategy.hw_runner.bitops]\n"
+        "[search.strategy.hw_runner.resource_estimate]\n[search.strategy.metrics]") + (
+        'luts.scale = 1.0\nluts.direction = "minimize"\n')
+    text = text.replace('[search.search_space.quantize.seed.default.config]\nname = ["NA"]',  # hardware: all integer
+                        '[search.search_space.quantize.seed.default.config]\nname = ["integer"]\n'
+                        'data_in_width = [8]\ndata_in_frac_width = [4]\nweight_width = [8]\nweight_frac_width = [4]\n'
+                        'bias_width = [8]\nbias_frac_width = [4]')
+    trials = search(text, splits, tmp_path)
+    assert len(trials) == 4 and all(t.state == "COMPLETE" for t in trials)
+    models = {m: trained_directly(BUILD, {"seq_blocks_2": m, "seq_blocks_4": m}, splits, seed=0) for m in (1, 2)}
+    for trial in trials:
+        model = models[trial.sampled_config["channel_multiplier"]["seq_blocks_2"]]
+        graph = quantised_graph(model, splits, trial.sampled_config["quantize"])
+        expected = resource_estimate(graph) | bitops(graph)
+        assert {k: trial.hardware_metrics[k] for k in expected} == expected
+        assert trial.values[1] == expected["luts"]
+    assert len({t.hardware_metrics["luts"] for t in trials}) > 1
 
 
 def test_qat_fine_tunes_each_quantised_candidate_reproducibly(splits: DatasetSplits, tmp_path: Path) -> None:

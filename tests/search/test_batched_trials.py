@@ -97,9 +97,9 @@ def test_points_already_measured_are_not_scored_again(toy_model, splits, tmp_pat
     scored: list[str] = []
     score = StackedScorer.score
 
-    def counting(self, configs, fallback):
+    def counting(self, configs, fallback, graph_hardware):
         scored.extend(json.dumps(c, sort_keys=True) for c in configs)
-        return score(self, configs, fallback)
+        return score(self, configs, fallback, graph_hardware)
 
     monkeypatch.setattr(StackedScorer, "score", counting)
     seed = {"name": ["integer"], "data_in_width": [8], "weight_width": [2, 8], "bias_width": [8]}

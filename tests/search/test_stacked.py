@@ -108,7 +108,7 @@ def test_lab_space_candidates_score_exactly_as_one_at_a_time(rows, model_name: s
     search = _search(_model(model_name, rows), rows, {"linear": LAB_SEED})
     scorer = StackedScorer(search.space.graph, search.runners)
     configs = _configs(search, 24, seed=7)
-    stacked = scorer.score(configs, _one_at_a_time_only)
+    stacked = scorer.score(configs, _one_at_a_time_only, search.measure_hardware)
     assert stacked == [search.measure(config) for config in configs]
     # the candidates differ, so equality says something
     assert len({software["accuracy"] for software, _ in stacked}) > 5
@@ -124,7 +124,7 @@ def test_every_quantisable_op_and_float_nodes_score_exactly_as_one_at_a_time(row
     assert all(scorer.unsupported(config) is None for config in configs)
     assert any(config[node]["config"]["name"] is None for config in configs for node in search.space.nodes
                if node.startswith("seq_blocks_2"))  # a float linear between quantised nodes is among them
-    assert scorer.score(configs, _one_at_a_time_only) == [search.measure(config) for config in configs]
+    assert scorer.score(configs, _one_at_a_time_only, search.measure_hardware) == [search.measure(config) for config in configs]
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -145,7 +145,7 @@ def test_random_configs_score_exactly_as_one_at_a_time(rows, model_name, weights
     search = _search(_model(model_name, rows, seed=weights), rows, seeds)
     scorer = StackedScorer(search.space.graph, search.runners)
     configs = _configs(search, candidates, seed=pick)
-    assert scorer.score(configs, search.measure) == [search.measure(config) for config in configs]
+    assert scorer.score(configs, search.measure, search.measure_hardware) == [search.measure(config) for config in configs]
 
 
 def test_candidates_it_cannot_stack_go_one_at_a_time_with_the_reason(rows) -> None:
@@ -169,7 +169,8 @@ def test_candidates_it_cannot_stack_go_one_at_a_time_with_the_reason(rows) -> No
     assert "frac_width 6 is larger than width 4" in scorer.unsupported(refused)
     fallen: list[dict] = []
     configs = [stackable[0], minifloat, stackable[1], wide, refused, stackable[2]]
-    scored = scorer.score(configs, lambda config: fallen.append(config) or search.measure(config))
+    scored = scorer.score(configs, lambda config: fallen.append(config) or search.measure(config),
+                          search.measure_hardware)
     assert fallen == [minifloat, wide, refused]
     assert scored == [search.measure(config) for config in configs]
     assert isinstance(scored[4], str)
