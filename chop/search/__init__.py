@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,10 @@ def run_search(model: Any, config: SearchConfig, data: Any, save_dir: str | Path
     result = strategy.search(after_trial)
     if runners.synthesis is not None and not result.interrupted and result.best:
         write_results(result, save_dir)  # the search's results are saved before Yosys's minutes
-        result = synthesise_best(result, space, runners.synthesis, config.strategy.eval_mode)
+        eval_mode = config.strategy.eval_mode
+        graph_of = (partial(runners.training.candidate_graph, space) if runners.training is not None
+                    else lambda sampled: space.rebuild_model(sampled, eval_mode))
+        result = synthesise_best(result, graph_of, runners.synthesis)
     log_path, best_path = write_results(result, save_dir)
     plots = write_plots(result, save_dir)
     if place is None or not strategy.keeps_study:

@@ -21,6 +21,11 @@ on its configured split and rows, ``eval_mode``) and ``average_bitwidth`` measur
     training it alone, whatever else is in its batch.
 A point whose widths do not work (a multiplier that gives a fractional width) or whose
 quantisation no quantiser accepts is reported as unusable (its trial is PRUNED with the reason).
+
+Hardware metrics (LUT estimate, BitOPs, Yosys on the Pareto set) are measured on the graph the
+software metrics were: the trained, quantised and (with QAT) fine-tuned candidate, which
+``candidate_graph`` rebuilds for a sampled config (training again, deterministically, what this
+process has not trained: a resumed study's candidates).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from torch import nn
 
 from chop.engine import GroupConfig, RunConfig, train_ensemble
 from chop.errors import PassError
+from chop.ir.graph.mase_graph import MaseGraph
 from chop.passes.graph.transforms.quantize import quantizable_nodes, quantize_transform_pass
 from chop.search.config import TrainConfig
 from chop.search.retrain import Architecture, Candidate, ResizedBuilder, TrainSettings, train_candidates
@@ -95,24 +101,36 @@ class BasicTrain:
                                                                                                   self.data.x_train))
         return unusable
 
+    def candidate_graph(self, space: Any, sampled_config: dict[str, Any]) -> Any:
+        """The graph a point's metrics are measured on; a ``PassError`` if it cannot be built."""
+        found = space.architecture_of(sampled_config)
+        if found not in self.trained:
+            unusable = self._train([found])
+            if found in unusable:
+                raise PassError(unusable[found])
+        graph, quantization = self.trained[found], space.quantization_of(sampled_config)
+        if quantization is None:
+            return graph
+        if self.config.qat_epochs > 0:
+            tuned = self._fine_tuned_graphs(found, graph, [quantization])
+            candidate = next(iter(tuned.values()))
+        else:
+            candidate = _quantised(graph, quantization)
+        if isinstance(candidate, str):
+            raise PassError(candidate)
+        return candidate
+
     def _post_training(self, graph: Any, quantizations: Sequence[dict[str, Any]],
                        runners: Runners) -> list[Measured | str]:
         """PTQ metrics of one trained architecture's quantisations: stacked where the graph allows."""
-        nodes = tuple(node.name for node in quantizable_nodes(graph))
-
-        def quantised(config: Any) -> Any:
-            try:
-                return quantize_transform_pass(trial_graph(graph, nodes, shares_modules=True), config)[0]
-            except PassError as error:
-                return str(error)
 
         def one_at_a_time(config: Any) -> Measured | str:
-            candidate = quantised(config)
+            candidate = _quantised(graph, config)
             return candidate if isinstance(candidate, str) else _metrics(runners, candidate,
                                                                          lambda: runners.software(candidate))
 
         def hardware(config: Any) -> dict[str, float] | str:
-            candidate = quantised(config)
+            candidate = _quantised(graph, config)
             return candidate if isinstance(candidate, str) else runners.hardware_or_reason(candidate)
 
         if stacking_obstacle(graph, runners) is not None:
@@ -122,27 +140,52 @@ class BasicTrain:
     def _fine_tuned(self, found: Architecture, graph: Any, quantizations: Sequence[dict[str, Any]],
                     runners: Runners) -> list[Measured | str]:
         """QAT metrics: each distinct quantisation of the trained model fine-tuned, all of them as one ensemble."""
-        nodes = tuple(node.name for node in quantizable_nodes(graph))
+        tuned = self._fine_tuned_graphs(found, graph, quantizations)
+        results = {key: candidate if isinstance(candidate, str) else _metrics(
+                       runners, candidate, lambda c=candidate: basic_evaluation(c.model, runners.rows,
+                                                                                runners.strategy.eval_mode))
+                   for key, candidate in tuned.items()}
+        return [results[_key(config)] for config in quantizations]
+
+    def _fine_tuned_graphs(self, found: Architecture, graph: Any,
+                           quantizations: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """Each distinct quantisation (by its JSON) fine-tuned for ``qat_epochs`` as one ensemble, or why not.
+
+        A fine-tuned model is a copy of its quantised GraphModule, metadata included, so it is
+        wrapped as a graph of its own: its hardware is that of the weights QAT left.
+        """
         distinct: dict[str, Any] = {}
-        results: dict[str, Measured | str] = {}
+        results: dict[str, Any] = {}
         for config in quantizations:
-            key = json.dumps(config, sort_keys=True)
+            key = _key(config)
             if key in distinct or key in results:
                 continue
-            try:
-                distinct[key], _ = quantize_transform_pass(trial_graph(graph, nodes, shares_modules=False), config)
-            except PassError as error:
-                results[key] = str(error)
+            quantised = _quantised(graph, config, shares_modules=False)
+            if isinstance(quantised, str):
+                results[key] = quantised
+            else:
+                distinct[key] = quantised
         if distinct:
             runs = [RunConfig(seed=self.seed, learning_rate=self.config.learning_rate, optimizer=self.config.optimizer,
                               weight_decay=self.config.weight_decay)] * len(distinct)
             tuned = train_ensemble(ResizedBuilder(self.build, found), self.data, runs,
                                    GroupConfig(batch_size=self.config.batch_size, max_epochs=self.config.qat_epochs),
                                    progress=False, initial_models=[g.model for g in distinct.values()])
-            for (key, quantised), model in zip(distinct.items(), tuned.models):
-                results[key] = _metrics(runners, quantised, lambda: basic_evaluation(
-                    model, runners.rows, runners.strategy.eval_mode))
-        return [results[json.dumps(config, sort_keys=True)] for config in quantizations]
+            results.update((key, MaseGraph(model)) for key, model in zip(distinct, tuned.models))
+        return results
+
+
+def _key(config: dict[str, Any]) -> str:
+    return json.dumps(config, sort_keys=True)
+
+
+def _quantised(graph: Any, config: dict[str, Any], shares_modules: bool = True) -> Any:
+    """A trial copy of ``graph`` quantised by ``config``, or the quantise pass's reason it cannot be."""
+    nodes = tuple(node.name for node in quantizable_nodes(graph))
+    try:
+        return quantize_transform_pass(trial_graph(graph, nodes, shares_modules=shares_modules), config)[0]
+    except PassError as error:
+        return str(error)
 
 
 def _metrics(runners: Runners, graph: Any, software: Callable[[], dict[str, float]]) -> Measured | str:

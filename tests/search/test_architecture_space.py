@@ -22,12 +22,13 @@ from chop.dataset import load_dataset
 from chop.dataset.splits import DatasetSplits
 from chop.errors import ConfigError
 from chop.engine import GroupConfig, RunConfig, train_ensemble
+from chop.ir.graph.mase_graph import MaseGraph
 from chop.models import get_model, model_builder
 from chop.passes.graph.transforms.quantize import quantize_transform_pass
 from chop.search import parse_search_config, retrain, run_search
 from chop.search.retrain import ResizedBuilder, architecture
 from chop.search.runners import basic_evaluation, evaluation_rows
-from chop.search.hardware_metrics import bitops, resource_estimate
+from chop.search.hardware_metrics import bitops, resource_estimate, synthesised_resources
 from chop.search.stacked import StackedScorer
 from chop.workflows.transform import dummy_input, graph_with_metadata
 
@@ -278,6 +279,45 @@ def test_combined_stacked_candidates_get_the_estimate_and_bitops_of_their_own_gr
         assert {k: trial.hardware_metrics[k] for k in expected} == expected
         assert trial.values[1] == expected["luts"]
     assert len({t.hardware_metrics["luts"] for t in trials}) > 1
+
+
+HARDWARE_QUANTIZE = (  # every node integer, as the hardware flow needs
+    '[search.search_space.quantize.seed.default.config]\nname = ["integer"]\ndata_in_width = [8]\n'
+    'data_in_frac_width = [4]\nweight_width = [8]\nweight_frac_width = [4]\nbias_width = [8]\nbias_frac_width = [4]')
+
+
+def hardware_toml(n_trials: int, qat_epochs: int = 0, runners: str = "") -> str:
+    """The combined space, all integer, with the LUT estimate (and ``runners``) as the second objective."""
+    text = combined_toml("[search.search_space.seed.default.config]\nchannel_multiplier = [1]\n", n_trials=n_trials,
+                         batch_size=n_trials, qat_epochs=qat_epochs)
+    text = text.replace('[search.search_space.quantize.seed.default.config]\nname = ["NA"]', HARDWARE_QUANTIZE)
+    return text.replace("[search.strategy.metrics]", f"[search.strategy.hw_runner.resource_estimate]\n{runners}"
+                        "[search.strategy.metrics]") + 'luts.scale = 1.0\nluts.direction = "minimize"\n'
+
+
+def test_pareto_synthesis_of_a_retrained_space_synthesises_the_trained_candidates(splits: DatasetSplits,
+                                                                                  tmp_path: Path) -> None:
+    """Yosys measures the candidate whose accuracy was measured (trained, quantised), not an untrained rebuild."""
+    trials = search(hardware_toml(2, runners="[search.strategy.hw_runner.synthesis]\npareto_only = true\n"),
+                    splits, tmp_path)
+    synthesised = [t for t in trials if "yosys_luts" in t.hardware_metrics]
+    assert synthesised
+    model = trained_directly(BUILD, {}, splits, seed=0)
+    for trial in synthesised:
+        graph = quantised_graph(model, splits, trial.sampled_config["quantize"])
+        assert {k: trial.hardware_metrics[k] for k in ("yosys_luts", "yosys_ffs", "yosys_carry4")} == {
+            k: v for k, v in synthesised_resources(graph).items() if k != "yosys_dsps"}
+
+
+def test_qat_candidates_hardware_is_that_of_their_fine_tuned_weights(splits: DatasetSplits, tmp_path: Path) -> None:
+    trials = search(hardware_toml(2, qat_epochs=1), splits, tmp_path)
+    model = trained_directly(BUILD, {}, splits, seed=0)
+    for trial in trials:
+        quantised = quantised_graph(model, splits, trial.sampled_config["quantize"]).model
+        tuned = train_ensemble(None, splits, [RunConfig(0, LR)], GroupConfig(batch_size=BATCH, max_epochs=1),
+                               progress=False, initial_models=[quantised]).models[0]
+        assert trial.software_metrics == scored(tuned, splits)
+        assert trial.hardware_metrics["luts"] == resource_estimate(MaseGraph(tuned))["luts"]
 
 
 def test_qat_fine_tunes_each_quantised_candidate_reproducibly(splits: DatasetSplits, tmp_path: Path) -> None:
