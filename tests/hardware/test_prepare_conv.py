@@ -17,8 +17,8 @@ from torch import nn
 
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAffine, FixedLinear, affine_channels
-from chop.hardware.prepare import prepare
-from chop.hardware.prepare.conv import conv1d_geometry, conv1d_matrix, per_position
+from chop.hardware.prepare import batch_norm_affine, fold_batch_norms, prepare
+from chop.hardware.prepare.conv import affine_per_position, conv1d_geometry, conv1d_matrix, per_position
 from chop.hardware.reference import integer_reference, mismatches
 
 
@@ -132,3 +132,24 @@ def test_jsc_conv_res_folds_every_batch_norm_into_its_conv() -> None:
     assert isinstance(stem, FixedLinear)
     assert int((stem.weight != 0).sum(dim=1).max()) == 3 and int((stem.weight != 0).sum(dim=1).min()) == 2
     assert mismatches(preparation.module, x) == 0
+
+
+@pytest.mark.parametrize("side", ["before", "after"])
+def test_a_batch_norm_folds_into_the_lowered_matrix_exactly_at_the_padded_borders(side: str) -> None:
+    torch.manual_seed(5)
+    conv, bn = nn.Conv1d(2, 3, 3, padding=2, dilation=2).double(), nn.BatchNorm1d(2 if side == "before" else 3).double()
+    bn.running_mean.uniform_(-1, 1)
+    bn.running_var.uniform_(0.25, 4)
+    bn.weight.data.uniform_(0.5, 2)
+    bn.bias.data.uniform_(-1, 1)  # a shift before the conv: the padded taps must not see it
+    model = (nn.Sequential(bn, conv) if side == "before" else nn.Sequential(conv, bn)).eval()
+    geometry = conv1d_geometry(conv, 6, "c")
+    length = geometry.in_length if side == "before" else geometry.out_length
+    affine = affine_per_position(batch_norm_affine(bn, "bn"), length)
+    weight, bias = fold_batch_norms(conv1d_matrix(conv.weight.detach(), geometry),
+                                    per_position(conv.bias.detach(), geometry.out_length),
+                                    affine if side == "before" else None, affine if side == "after" else None)
+    x = torch.randn(50, 2, 6, dtype=torch.float64)
+    with torch.no_grad():
+        expected = model(x).flatten(1)
+    assert torch.allclose(x.flatten(1) @ weight.T + bias, expected, rtol=0, atol=1e-12)
