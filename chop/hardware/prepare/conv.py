@@ -14,8 +14,8 @@ Why a matrix and no convolution block: the fully parallel design computes every 
 at once anyway, so a convolution *is* a constant matrix-vector product with many zero entries.
 Lowering it reuses, unchanged, everything the linear path already proves: exact accumulators from
 the row bounds, folding of a neighbouring BatchNorm (per row), the integer reference, the shared
-constant products of the RTL (which skip zero weights, so the zeros cost nothing), the resource
-estimate and the da4ml backend. The price is a matrix with ``L_out`` copies of each weight; the
+constant products of the RTL (which skip zero weights, so the zeros cost nothing) and the resource
+estimate. The price is a matrix with ``L_out`` copies of each weight; the
 shared-products search finds the sums those copies have in common.
 """
 
