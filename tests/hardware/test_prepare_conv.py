@@ -153,3 +153,11 @@ def test_a_batch_norm_folds_into_the_lowered_matrix_exactly_at_the_padded_border
     with torch.no_grad():
         expected = model(x).flatten(1)
     assert torch.allclose(x.flatten(1) @ weight.T + bias, expected, rtol=0, atol=1e-12)
+
+
+def test_preparing_a_conv_net_in_train_mode_leaves_the_users_graph_as_it_was() -> None:
+    graph = _graph(batch_norm=True).train()
+    before = {name: value.clone() for name, value in graph.state_dict().items()}
+    prepare(graph)
+    assert graph.training
+    assert all(torch.equal(value, before[name]) for name, value in graph.state_dict().items())

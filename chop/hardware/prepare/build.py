@@ -47,6 +47,7 @@ from chop.hardware.prepare.fold import Affine, batch_norm_affine, fold_batch_nor
 from chop.hardware.prepare.precision import accumulator_format, add_bounds, affine_bounds, linear_bounds
 from chop.hardware.prepare.roles import COMPUTE_OPS, LINEAR_OPS, Role, node_roles
 from chop.models.input_shape import declared_input_shape
+from chop.tools.modes import eval_mode
 
 INPUT_NODE = "fixed_input"
 
@@ -173,7 +174,7 @@ def _conv_geometries(graph_module: fx.GraphModule, roles: dict[fx.Node, Role]) -
                 lengths[n] = int(self.env[n.args[0]].shape[-1])  # type: ignore[index]
             return super().run_node(n)
 
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(graph_module):  # eval: no BatchNorm statistic of the user's graph changes
         _Lengths(graph_module).run(torch.zeros((1, *shape)))
     geometries = {}
     for role in convs:
