@@ -36,7 +36,7 @@ from torch import fx
 from chop.errors import HardwareError
 from chop.hardware.arith_cells import CARRY_BITS, ArithCells, arith_cells, two_operand_adder
 from chop.hardware.fixed import FixedFormat
-from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
+from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU, affine_channels
 from chop.hardware.product_sums import product_graph
 from chop.hardware.rtl.layers import PIPELINES
 from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
@@ -235,8 +235,9 @@ def layer_features(step: Step, pipeline: str, products: str = PRODUCT_STYLES[0])
             shift = op.product_shift
         else:
             scale, shifts = op.scale.tolist(), op.shift.tolist()
-            rows = [[(e, scale[e % len(scale)])] for e in range(step.inputs[0].size)]
-            offsets = [shifts[e % len(scale)] for e in range(step.inputs[0].size)]
+            channel = affine_channels(step.inputs[0].size, len(scale))
+            rows = [[(e, scale[c])] for e, c in enumerate(channel)]
+            offsets = [shifts[c] for c in channel]
             shift = op.product_shift
         features, (lo, hi), sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
                                                         op.out_format, products)

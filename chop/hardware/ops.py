@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from chop.errors import HardwareError
 from chop.hardware.fixed import FixedFormat
 
 
@@ -78,8 +79,26 @@ class FixedLinear(HardwareOp):
         return self.out_format.requantize(acc, self.acc_format.frac)
 
 
+def affine_channels(size: int, channels: int) -> list[int]:
+    """The channel of each element of a flattened sample of ``size`` elements, for a per-channel op.
+
+    The channel is dimension 1, as in ``BatchNorm1d``: a sample ``(C,)`` has element ``i`` in channel
+    ``i``, a sample ``(C, L)`` (flattened row-major) has it in channel ``i // L``. The RTL and the
+    estimate read this list; ``FixedAffine.forward`` and ``integer_forward`` broadcast the same way.
+    """
+    if channels < 1 or size % channels:
+        raise HardwareError(f"a per-channel op of {channels} channels cannot read a sample of {size} elements; "
+                            f"its channels must be dimension 1 of the input")
+    return [i // (size // channels) for i in range(size)]
+
+
+def _per_channel(values: Tensor, x: Tensor) -> Tensor:
+    """``values`` (one per channel) shaped to broadcast along dimension 1 of ``x`` (N, C) or (N, C, L)."""
+    return values.reshape(-1, *([1] * (x.dim() - 2)))
+
+
 class FixedAffine(HardwareOp):
-    """BatchNorm that cannot fold: ``y = requant(x * scale + shift)`` per channel (last dimension)."""
+    """BatchNorm that cannot fold: ``y = requant(x * scale + shift)`` per channel (dimension 1, see ``affine_channels``)."""
 
     kind = "fixed_affine"
 
@@ -98,10 +117,10 @@ class FixedAffine(HardwareOp):
     def forward(self, x: Tensor) -> Tensor:
         scale = self.scale.to(torch.float64) * self.scale_format.step
         shift = self.shift.to(torch.float64) * self.acc_format.step
-        return self.out_format.fake(x.to(torch.float64) * scale + shift)
+        return self.out_format.fake(x.to(torch.float64) * _per_channel(scale, x) + _per_channel(shift, x))
 
     def integer_forward(self, x: Tensor) -> Tensor:
-        acc = ((x * self.scale) << self.product_shift) + self.shift
+        acc = ((x * _per_channel(self.scale, x)) << self.product_shift) + _per_channel(self.shift, x)
         return self.out_format.requantize(acc, self.acc_format.frac)
 
 

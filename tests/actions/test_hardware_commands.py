@@ -211,7 +211,7 @@ def test_report_puts_every_stage_next_to_each_other(report: tuple[str, dict[str,
      "jsc-tiny", "ch: error: node 'seq_blocks_0' (batch_norm1d) is not quantised; give it a [passes.quantize] entry "
                  "with name = \"integer\""),
     (QUANTISE_ALL, "SIGMOID", "ch: error: node 'seq_blocks_1' (sigmoid) has no hardware twin; the hardware flow "
-                              "supports linear, batch_norm1d, relu, add, flatten, view, reshape"),
+                              "supports linear, batch_norm1d, relu, add, conv1d, flatten, view, reshape"),
     (QUANTISE_ALL.replace("= 8", "= 32").replace("= 4", "= 16"), "jsc-tiny",
      "ch: error: node 'seq_blocks_0' (batch_norm1d): the accumulator needs 63 bits"),
     (QUANTISE_ALL + "\n[hardware]\npipline = \"none\"\n", "jsc-tiny",

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from chop.dataset import load_dataset
 from chop.ir.graph.mase_graph import MaseGraph
 from chop.models import get_model
+from chop.models.input_shape import input_shape_of
 from chop.passes.graph import add_common_metadata_analysis_pass, init_metadata_analysis_pass
 from chop.passes.graph.transforms import quantize_transform_pass
 
@@ -27,8 +28,8 @@ WEIGHTS_4_BIT = fixed_config(weight=(4, 3))
 
 
 def calibrated(name: str, seed: int) -> nn.Module:
-    """Zoo model ``name``, seeded: He-initialised linears, random gamma/beta, running statistics measured on
-    2,000 training rows.
+    """Zoo model ``name``, seeded: He-initialised linears and convs, random gamma/beta, running statistics
+    measured on 2,000 training rows (reshaped to the model's input shape).
 
     He initialisation and measured statistics keep the activations in range layer after layer (as
     training would), so the fixed-point formats neither saturate everywhere nor round everything to
@@ -38,7 +39,7 @@ def calibrated(name: str, seed: int) -> nn.Module:
     model = get_model(name)
     generator = torch.Generator().manual_seed(seed)
     for module in model.modules():
-        if isinstance(module, nn.Linear):
+        if isinstance(module, (nn.Linear, nn.Conv1d)):
             nn.init.kaiming_normal_(module.weight, nonlinearity="relu", generator=generator)
         if isinstance(module, nn.BatchNorm1d):
             module.weight.data.copy_(torch.randn(module.num_features, generator=generator) * 0.3 + 1.0)
@@ -47,7 +48,7 @@ def calibrated(name: str, seed: int) -> nn.Module:
             module.momentum = None  # a cumulative average over the calibration batch
     data = load_dataset("jsc-pythia")
     with torch.no_grad():
-        model.train()(torch.from_numpy(data.x_train[:2000]))
+        model.train()(torch.from_numpy(data.x_train[:2000]).reshape(-1, *input_shape_of(model)))
     for module in model.modules():
         if isinstance(module, nn.BatchNorm1d):
             module.momentum = 0.1

@@ -22,6 +22,7 @@ from chop.errors import HardwareError
 from chop.hardware.estimate import COEFFICIENTS, FEATURES, LayerFeatures, constant_bits, estimate_design, held_bits
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedInput, FixedLinear, FixedReLU
+from chop.hardware.prepare.conv import conv1d_geometry, conv1d_matrix
 from chop.hardware.rtl.products import PRODUCT_STYLES
 
 ROOT = Path(__file__).parents[2]
@@ -196,3 +197,16 @@ def test_the_estimate_follows_the_products_style() -> None:
     assert shared.luts < csd.luts and shared.ffs == csd.ffs
     with pytest.raises(HardwareError, match="no model of products style 'multiply'"):
         estimate_design(design, products="multiply")
+
+
+def test_a_lowered_conv_counts_only_its_taps_and_its_reshapes_cost_nothing() -> None:
+    # Conv1d(1 -> 1, kernel [1, 1]) on 3 positions: rows x0 + x1 and x1 + x2, the zeros of its matrix no term
+    weight = conv1d_matrix(torch.tensor([[[1, 1]]]), conv1d_geometry(nn.Conv1d(1, 1, 2), 3, "c"))
+    assert weight.tolist() == [[1, 1, 0], [0, 1, 1]]
+    layer = linear(weight.tolist(), [0, 0], acc_width=5)
+    design = graph(nn.Flatten(), layer, nn.Unflatten(1, (1, 2)))
+    design.input_shape = (1, 3)
+    (only,) = estimate_design(design, pipeline="layer").layers
+    # two 5-bit carry-chain adders (two CARRY4 each), nothing else to add; 2 outputs of 4 bits and the valid bit
+    assert (only.kind, only.features.adder_bits, only.features.full_adder_bits, only.carry4) == ("fixed_linear", 10, 0, 4)
+    assert only.ffs == 2 * 4 + 1

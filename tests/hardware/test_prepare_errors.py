@@ -37,12 +37,27 @@ def test_an_op_without_a_hardware_twin_is_named() -> None:
     model = nn.Sequential(nn.Linear(4, 3), nn.Sigmoid()).eval()
     _refused(quantised(model, INTEGER_8_4, torch.randn(2, 4)).model,
              "node '_1' (sigmoid) has no hardware twin; the hardware flow supports linear, batch_norm1d, relu, add, "
-             "flatten, view, reshape")
+             "conv1d, flatten, view, reshape")
 
 
-def test_a_convolution_has_no_twin_yet() -> None:
-    with pytest.raises(HardwareError, match=r"^node 'stem_0' \(conv1d\) has no hardware twin; "):
-        prepare(quantised(get_model("jsc-conv-res"), INTEGER_8_4, torch.randn(2, 1, 16)).model)
+@pytest.mark.parametrize(("conv", "message"), [
+    (nn.Conv1d(4, 4, 3, groups=2), "node '_0' (conv1d) has groups=2; the hardware flow supports conv1d with groups=1 "
+                                   "(a dense convolution)"),
+    (nn.Conv1d(4, 4, 3, padding=1, padding_mode="circular"),
+     "node '_0' (conv1d) has padding_mode='circular'; the hardware flow supports conv1d with padding_mode='zeros'"),
+])
+def test_an_unsupported_convolution_is_named(conv: nn.Conv1d, message: str) -> None:
+    model = nn.Sequential(conv, nn.ReLU()).eval()
+    graph = quantised(model, INTEGER_8_4, torch.randn(2, 4, 8)).model
+    graph.input_shape = (4, 8)
+    _refused(graph, message)
+
+
+def test_a_convolution_needs_the_input_shape() -> None:
+    graph = quantised(nn.Sequential(nn.Conv1d(2, 3, 3), nn.ReLU()).eval(), INTEGER_8_4, torch.randn(2, 2, 8)).model
+    assert getattr(graph, "input_shape", None) is None
+    _refused(graph, "node '_0' (conv1d): the length of its input is unknown; give the graph its sample shape "
+                    "(graph_module.input_shape = (channels, length))")
 
 
 def test_an_accumulator_beyond_52_bits() -> None:

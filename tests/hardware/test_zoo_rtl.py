@@ -1,7 +1,8 @@
 """Every JSC zoo model, from a float model to Verilator: RTL == integer reference == prepared fake-quantised PyTorch.
 
-The chain of the issue, on 1,000 rows of the bundled jsc-pythia test split for each model, and on
-random small MLPs (random widths, fraction bits, signedness, with and without BatchNorm) quantised
+The chain of the issue, on 1,000 rows of the bundled jsc-pythia test split for each model (jsc-conv-res
+reads them as (1, 16) sequences; its three Conv1d are lowered to linear layers), on a small conv net
+whose BatchNorm stays a per-channel affine on (C, L), and on random small MLPs (random widths, fraction bits, signedness, with and without BatchNorm) quantised
 the way a user does it, prepared by the pass, emitted and simulated (each example is a Verilator
 build of a few seconds: a handful of examples).
 """
@@ -22,17 +23,21 @@ from torch import nn
 from chop.hardware.reference import integer_reference, mismatches
 from chop.hardware.rtl import emit_rtl
 from chop.hardware.simulate import simulate
+from chop.models.input_shape import input_shape_of
 from chop.passes.graph.transforms import prepare_hardware_transform_pass
 
 __all__ = ["runtime_cache"]  # the fixture, imported for this module's tests
 
 ROWS = 1000
-ZOO = ["jsc-tiny", "jsc-toy", "jsc-s", "jsc-three-linear"]
+ZOO = ["jsc-tiny", "jsc-toy", "jsc-s", "jsc-three-linear", "jsc-conv-res"]
 
 
-def rtl_mismatches(model: nn.Module, config: dict[str, Any], x: torch.Tensor, work: Path, cache: Path) -> tuple[int, int]:
+def rtl_mismatches(model: nn.Module, config: dict[str, Any], x: torch.Tensor, work: Path, cache: Path,
+                   fold_batchnorm: bool = True) -> tuple[int, int]:
     """(rows where prepared PyTorch and the integer reference differ, rows where the RTL differs from it)."""
-    prepared, _ = prepare_hardware_transform_pass(quantised(model, config, x[:2]))
+    graph = quantised(model, config, x[:2])
+    graph.model.input_shape = tuple(x.shape[1:])
+    prepared, _ = prepare_hardware_transform_pass(graph, {"fold_batchnorm": fold_batchnorm})
     design = emit_rtl(prepared.model, work / "rtl")
     assert lint(design) == ""
     result = simulate(design, design.input_format.quantize(x), work / "sim", runtime_cache=cache)
@@ -43,7 +48,23 @@ def rtl_mismatches(model: nn.Module, config: dict[str, Any], x: torch.Tensor, wo
 @pytest.mark.parametrize("name", ZOO)
 def test_zoo_model_rtl_matches_the_reference_on_the_test_split(name: str, tmp_path: Path, runtime_cache: Path) -> None:
     x, _ = jsc_test_rows(ROWS)
-    assert rtl_mismatches(calibrated(name, seed=ZOO.index(name)), INTEGER_8_4, x, tmp_path, runtime_cache) == (0, 0)
+    model = calibrated(name, seed=ZOO.index(name))
+    x = x.reshape(-1, *input_shape_of(model))
+    assert rtl_mismatches(model, INTEGER_8_4, x, tmp_path, runtime_cache) == (0, 0)
+
+
+def test_a_conv_nets_per_channel_affine_on_channels_and_positions_matches_in_verilator(tmp_path: Path,
+                                                                                      runtime_cache: Path) -> None:
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), nn.BatchNorm1d(3), nn.ReLU(), nn.Flatten(), nn.Linear(15, 4))
+    batch_norm = model[1]
+    batch_norm.running_mean.uniform_(-1, 1)
+    batch_norm.running_var.uniform_(0.25, 4)
+    batch_norm.weight.data.uniform_(0.5, 2)
+    batch_norm.bias.data.uniform_(-1, 1)
+    x = torch.randn(ROWS, 2, 5, generator=torch.Generator().manual_seed(3)) * 2
+    config = fixed_config(data=(7, 3), weight=(6, 4), bias=(12, 7))
+    assert rtl_mismatches(model.eval(), config, x, tmp_path, runtime_cache, fold_batchnorm=False) == (0, 0)
 
 
 @st.composite

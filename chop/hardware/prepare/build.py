@@ -8,9 +8,12 @@ input format of a relu); one read by both a layer and the output carries the lay
 format. The graph input takes the consumers' ``data_in`` format, or ``input_format`` where given
 (what the hardware's input port carries; the first layers then compute on those codes).
 
-Batch norms, where ``fold_batchnorm``, merge into the linear they directly follow (the linear has
-no other user) or directly precede (the batch norm has no other user); the rest become a
-``FixedAffine``. Derived constants and their formats (see ``info["nodes"][name]["formats"]``,
+A ``conv1d`` becomes a ``FixedLinear`` over the flattened ``(C, L)`` sample (``conv``: its matrix
+holds the weights at the taps and 0 elsewhere), between a ``torch.flatten`` and a ``view`` back to
+``(C_out, L_out)``: the codes keep torch's row-major order, so nothing else changes. Batch norms,
+where ``fold_batchnorm``, merge into the linear or conv they directly follow (it has no other
+user) or directly precede (the batch norm has no other user), channel ``c`` scaling the rows (or
+columns) of channel ``c``; the rest become a ``FixedAffine`` (per channel, dimension 1). Derived constants and their formats (see ``info["nodes"][name]["formats"]``,
 where each operand says where its format came from):
 
 - a folded linear is folded from the float master weights and the batch norm's running
@@ -39,9 +42,12 @@ from chop.errors import HardwareError
 from chop.hardware.fixed import MAX_ACCUMULATOR_WIDTH, FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedInput, FixedLinear, FixedReLU, HardwareOp
 from chop.hardware.prepare.constants import fitting_format, stored_format
+from chop.hardware.prepare.conv import Conv1dGeometry, affine_per_position, conv1d_geometry, conv1d_matrix, per_position
 from chop.hardware.prepare.fold import Affine, batch_norm_affine, fold_batch_norms, fold_pairs
 from chop.hardware.prepare.precision import accumulator_format, add_bounds, affine_bounds, linear_bounds
-from chop.hardware.prepare.roles import COMPUTE_OPS, Role, node_roles
+from chop.hardware.prepare.roles import COMPUTE_OPS, LINEAR_OPS, Role, node_roles
+from chop.models.input_shape import declared_input_shape
+from chop.tools.modes import eval_mode
 
 INPUT_NODE = "fixed_input"
 
@@ -100,7 +106,7 @@ def prepare(graph_module: fx.GraphModule, input_format: FixedFormat | None = Non
     """The hardware form of ``graph_module`` (a quantised graph), and ``info`` on what changed."""
     roles = node_roles(graph_module)
     layers = _plan(roles, fold_batchnorm)
-    planner = _EdgeFormats(roles, layers, input_format)
+    planner = _EdgeFormats(roles, layers, input_format, _conv_geometries(graph_module, roles))
     new = fx.Graph()
     env: dict[fx.Node, fx.Node] = {}
     modules: dict[str, nn.Module] = {}
@@ -122,7 +128,7 @@ def prepare(graph_module: fx.GraphModule, input_format: FixedFormat | None = Non
             layer = by_tail[node]
             twin, formats = _twin(layer, planner)
             modules[layer.name] = twin
-            env[node] = new.call_module(layer.name, tuple(env[arg] for arg in _data_args(layer.head)))
+            env[node] = _call_layer(new, layer, planner, tuple(env[arg] for arg in _data_args(layer.head)))
             nodes_info[layer.name] = {"kind": twin.kind, "from": layer.sources, "formats": formats.as_info()}
     prepared = fx.GraphModule(modules, new, type(graph_module).__name__)
     if hasattr(graph_module, "input_shape"):
@@ -133,6 +139,8 @@ def prepare(graph_module: fx.GraphModule, input_format: FixedFormat | None = Non
         "folded": [{"batch_norm": bn.node.name, "into": layer.name, "side": side}
                    for layer in layers for side, bn in (("before", layer.before), ("after", layer.after)) if bn],
         "affine": [layer.name for layer in layers if layer.core.op == "batch_norm1d"],
+        "lowered": [{"node": layer.name, "op": "conv1d", "matrix": list(modules[layer.name].weight.shape)}
+                    for layer in layers if layer.core.op == "conv1d"],
         "nodes": nodes_info,
     }
     return Preparation(prepared, info)
@@ -142,11 +150,48 @@ def _plan(roles: dict[fx.Node, Role], fold: bool) -> list[_Layer]:
     """The layers in graph order: batch norms folded into a neighbouring linear where allowed."""
     sides: dict[tuple[fx.Node, str], Role] = {}  # (linear node, side) -> the batch norm it absorbs
     if fold:
-        for pair in fold_pairs(list(roles), lambda node: roles[node].op):
+        for pair in fold_pairs(list(roles), lambda node: roles[node].op, LINEAR_OPS):
             sides[(pair.linear, pair.side)] = roles[pair.batch_norm]
     folded = {role.node for role in sides.values()}
     return [_Layer(role, sides.get((node, "before")), sides.get((node, "after"))) for node, role in roles.items()
             if role.op in COMPUTE_OPS and node not in folded]
+
+
+def _conv_geometries(graph_module: fx.GraphModule, roles: dict[fx.Node, Role]) -> dict[fx.Node, Conv1dGeometry]:
+    """The geometry of every conv1d node: its input length comes from one run of the graph on a zero sample."""
+    convs = [role for role in roles.values() if role.op == "conv1d"]
+    if not convs:
+        return {}
+    shape = declared_input_shape(graph_module)
+    if shape is None:
+        raise HardwareError(f"{convs[0].where}: the length of its input is unknown; give the graph its sample "
+                            f"shape (graph_module.input_shape = (channels, length))")
+    lengths: dict[fx.Node, int] = {}
+
+    class _Lengths(fx.Interpreter):
+        def run_node(self, n: fx.Node) -> Any:
+            if n in roles and roles[n].op == "conv1d":
+                lengths[n] = int(self.env[n.args[0]].shape[-1])  # type: ignore[index]
+            return super().run_node(n)
+
+    with torch.no_grad(), eval_mode(graph_module):  # eval: no BatchNorm statistic of the user's graph changes
+        _Lengths(graph_module).run(torch.zeros((1, *shape)))
+    geometries = {}
+    for role in convs:
+        assert isinstance(role.module, nn.Conv1d)
+        geometries[role.node] = conv1d_geometry(role.module, lengths[role.node], role.where)
+    return geometries
+
+
+def _call_layer(new: fx.Graph, layer: _Layer, edges: _EdgeFormats, args: tuple[fx.Node, ...]) -> fx.Node:
+    """The twin's call in the new graph; a lowered conv reads the flattened sample and is viewed back as (C, L)."""
+    geometry = edges.geometries.get(layer.core.node)
+    if geometry is None:
+        return new.call_module(layer.name, args)
+    flat = new.create_node("call_function", torch.flatten, (args[0], 1), name=f"{layer.name}_flatten")
+    linear = new.call_module(layer.name, (flat,))
+    return new.create_node("call_method", "view", (linear, -1, geometry.out_channels, geometry.out_length),
+                           name=f"{layer.name}_view")
 
 
 def _data_args(role: Role) -> tuple[fx.Node, ...]:
@@ -158,8 +203,10 @@ def _data_args(role: Role) -> tuple[fx.Node, ...]:
 class _EdgeFormats:
     """The format of each edge: what the consumers' ``data_in`` quantisers ask for."""
 
-    def __init__(self, roles: dict[fx.Node, Role], layers: list[_Layer], input_format: FixedFormat | None) -> None:
+    def __init__(self, roles: dict[fx.Node, Role], layers: list[_Layer], input_format: FixedFormat | None,
+                 geometries: dict[fx.Node, Conv1dGeometry]) -> None:
         self.roles = roles
+        self.geometries = geometries
         self.heads = {layer.head.node: layer for layer in layers}
         self.option = input_format
         self.placeholder = next(node for node, role in roles.items() if role.op == "placeholder")
@@ -232,7 +279,7 @@ def _twin(layer: _Layer, edges: _EdgeFormats) -> tuple[HardwareOp, _Formats]:
         return FixedAdd(in_format, b_format, acc, formats.add("data_out_0", out, source)), formats
     if layer.core.op == "batch_norm1d":
         return _affine(layer, edges, in_format, formats), formats
-    return _linear(layer, edges, in_format, formats), formats
+    return _linear(layer, edges, in_format, formats), formats  # linear, or conv1d lowered to one
 
 
 def _gamma_beta(role: Role) -> tuple[Tensor | None, Tensor | None]:
@@ -264,26 +311,46 @@ def _exact_codes(where: str, values: Tensor, frac: int) -> Tensor:
     return scaled.to(torch.int64)
 
 
+@dataclass(frozen=True)
+class _Matrix:
+    """A layer as ``W x + b`` in float (a conv lowered), with its neighbouring batch norms mapped to W's columns/rows."""
+
+    weight: Tensor  # (out, in)
+    bias: Tensor | None  # (out,)
+    before: Affine | None
+    after: Affine | None
+
+
+def _matrix(layer: _Layer, edges: _EdgeFormats) -> _Matrix:
+    """The float matrix a linear or conv1d layer computes; a conv's per-channel values repeat along its positions."""
+    module, before, after = layer.core.module, _folded_affine(layer.before), _folded_affine(layer.after)
+    if isinstance(module, nn.Linear):
+        return _Matrix(module.weight.detach(), None if module.bias is None else module.bias.detach(), before, after)
+    assert isinstance(module, nn.Conv1d)
+    geometry = edges.geometries[layer.core.node]
+    bias = None if module.bias is None else per_position(module.bias.detach(), geometry.out_length)
+    return _Matrix(conv1d_matrix(module.weight.detach(), geometry), bias,
+                   affine_per_position(before, geometry.in_length), affine_per_position(after, geometry.out_length))
+
+
 def _linear(layer: _Layer, edges: _EdgeFormats, in_format: FixedFormat, formats: _Formats) -> FixedLinear:
     core = layer.core
-    linear = core.module
-    assert isinstance(linear, nn.Linear)
+    linear = _matrix(layer, edges)
     weight_entry = FixedFormat.of_quantizer(core.quantizer("weight"), f"{core.where} weight")
     bias_source = None
     if layer.before is None and layer.after is None:
         weight_format = formats.add("weight", weight_entry, f"weight entry of '{core.node.name}'")
-        weight = weight_format.quantize(linear.weight.detach())
+        weight = weight_format.quantize(linear.weight)
         acc_frac = in_format.frac + weight_format.frac
         if linear.bias is None:
-            bias = torch.zeros(linear.out_features, dtype=torch.int64)
+            bias = torch.zeros(linear.weight.shape[0], dtype=torch.int64)
         else:
             bias_entry = FixedFormat.of_quantizer(core.quantizer("bias"), f"{core.where} bias")
             acc_frac = max(acc_frac, bias_entry.frac)
-            bias = bias_entry.quantize(linear.bias.detach()) << (acc_frac - bias_entry.frac)
+            bias = bias_entry.quantize(linear.bias) << (acc_frac - bias_entry.frac)
             bias_source = f"bias entry of '{core.node.name}' ({bias_entry}), moved exactly to the accumulator's frac"
     else:
-        folded, offset = fold_batch_norms(linear.weight, linear.bias, _folded_affine(layer.before),
-                                          _folded_affine(layer.after))
+        folded, offset = fold_batch_norms(linear.weight, linear.bias, linear.before, linear.after)
         weight_format = formats.add("weight", fitting_format(folded, weight_entry.width, weight_entry.signed,
                                                              weight_entry.frac),
                                     f"derived: width of the weight entry of '{core.node.name}', the most fraction "

@@ -66,20 +66,21 @@ class Fold:
     side: str
 
 
-def fold_pairs(nodes: list[fx.Node], op_of: Callable[[fx.Node], str]) -> list[Fold]:
+def fold_pairs(nodes: list[fx.Node], op_of: Callable[[fx.Node], str], into: tuple[str, ...] = ("linear",)) -> list[Fold]:
     """The batch norms that merge into a neighbouring linear, in graph order.
 
     After: the batch norm reads a linear that has no other user. Before: a batch norm not folded
-    so is read by a linear only. ``op_of`` gives a node's mase op.
+    so is read by a linear only. ``op_of`` gives a node's mase op; ``into`` the ops that count as
+    a linear (preparation adds ``conv1d``, which it lowers to one; the float folding pass does not).
     """
     after = {}
     for node in nodes:
         source = node.args[0] if op_of(node) == "batch_norm1d" and node.args else None
-        if isinstance(source, fx.Node) and op_of(source) == "linear" and len(source.users) == 1:
+        if isinstance(source, fx.Node) and op_of(source) in into and len(source.users) == 1:
             after[node] = Fold(node, source, "after")
     before = {}
     for node in nodes:
         users = list(node.users)
-        if op_of(node) == "batch_norm1d" and node not in after and len(users) == 1 and op_of(users[0]) == "linear":
+        if op_of(node) == "batch_norm1d" and node not in after and len(users) == 1 and op_of(users[0]) in into:
             before[node] = Fold(node, users[0], "before")
     return [after.get(node) or before[node] for node in nodes if node in after or node in before]

@@ -32,9 +32,10 @@ TOOLCHAIN = "INTERNAL"
 UNSUPPORTED = "UNSUPPORTED"  # the toolchain of an op machop has no hardware twin for
 IMPLICIT_TYPES = ("implicit_func", "placeholder", "get_attr", "output")
 
-# mase op -> the RTL component that implements it (a batch norm that does not fold is an affine)
+# mase op -> the RTL component that implements it (a batch norm that does not fold is an affine; a conv1d is
+# lowered to a linear over the flattened sample)
 COMPONENTS = {"linear": FixedLinear.kind, "relu": FixedReLU.kind, "batch_norm1d": FixedAffine.kind,
-              "add": FixedAdd.kind}
+              "add": FixedAdd.kind, "conv1d": FixedLinear.kind}
 # component -> (mase_type, mase_op) of the op it stands for, for the common metadata of a prepared graph
 TWIN_OPS = {FixedLinear.kind: ("module_related_func", "linear"), FixedReLU.kind: ("module_related_func", "relu"),
             FixedAffine.kind: ("module", "batch_norm1d"), FixedAdd.kind: ("builtin_func", "add"),

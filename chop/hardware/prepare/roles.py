@@ -1,7 +1,7 @@
 """What each node of a quantised graph becomes in hardware, and the errors for nodes that cannot.
 
 A node is one of: the graph input, a compute op with a hardware twin (``linear``,
-``batch_norm1d``, ``relu``, ``add``), a reshape that moves codes unchanged (``flatten``,
+``batch_norm1d``, ``relu``, ``add``, and ``conv1d``, which ``conv`` lowers to a linear), a reshape that moves codes unchanged (``flatten``,
 ``view``, ``reshape``, and the ``size`` calls they read), or the output. Anything else has no
 twin, and the error names the node and its op. Quantisers are read from the graph itself (a
 twin's ``.quantizers``, a quantised call's ``config``), so a graph loaded from ``.mz`` works too.
@@ -19,7 +19,8 @@ from chop.ir.graph.ops import classify
 from chop.quantized import node_quantizers
 from chop.quantizers import Quantizer
 
-COMPUTE_OPS = ("linear", "batch_norm1d", "relu", "add")
+COMPUTE_OPS = ("linear", "batch_norm1d", "relu", "add", "conv1d")
+LINEAR_OPS = ("linear", "conv1d")  # the ops that become a FixedLinear (BatchNorms fold into them)
 RESHAPE_OPS = ("flatten", "view", "reshape", "size")
 SUPPORTED = ", ".join(COMPUTE_OPS + RESHAPE_OPS[:-1])
 
@@ -81,6 +82,9 @@ def _check_operands(node: fx.Node, op: str) -> None:
     """Function ops take graph values only: ``x + 1.0`` or ``torch.add(x, y, alpha=2)`` have no twin."""
     if node.op == "call_module":
         return
+    if op == "conv1d":  # F.conv1d reads its weight as a graph value, not a constant
+        raise HardwareError(f"node '{node.name}' (conv1d) is a function call; the hardware flow supports conv1d "
+                            f"as an nn.Conv1d module (constant weights)")
     count = 2 if op == "add" else 1
     values = node.args[:count]
     extra = {k: v for k, v in node.kwargs.items() if k not in ("config", "inplace")}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from chop.errors import HardwareError
 from chop.hardware.fixed import FixedFormat
-from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU
+from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU, affine_channels
 from chop.hardware.rtl.da4ml_sums import LINEAR_IMPLS, SumBlock, da4ml_sums
 from chop.hardware.rtl.netlist import Step, Wire
 from chop.hardware.rtl.products import InputWires, product_rows
@@ -222,14 +222,15 @@ def affine_layer(step: Step, pipeline: str, products: str) -> LayerModule:
     scale, shift = op.scale.tolist(), op.shift.tolist()
     channels = len(scale)
     size = step.inputs[0].size
-    rows = [[(e, scale[e % channels])] for e in range(size)]
-    labels = [f"element {e} (channel {e % channels})" if size != channels else f"channel {e}" for e in range(size)]
+    channel = affine_channels(size, channels)
+    rows = [[(e, scale[channel[e]])] for e in range(size)]
+    labels = [f"element {e} (channel {channel[e]})" if size != channels else f"channel {e}" for e in range(size)]
     notes = [f"data_in_0  {describe(op.in_format, size)}",
              f"scale      {channels} codes of {op.scale_format} (constants, below)",
              f"shift      {channels} codes at the accumulator's fraction bits {op.acc_format.frac}",
              f"accumulator {op.acc_format} (exact)",
              f"data_out_0 {describe(op.out_format, size)}: round half to even, then saturate"]
-    layer = ConstantLayer(rows, labels, [shift[e % channels] for e in range(size)], op.in_format, op.scale_format,
+    layer = ConstantLayer(rows, labels, [shift[channel[e]] for e in range(size)], op.in_format, op.scale_format,
                           op.acc_format, op.product_shift,
                           f"y = requant(x * scale + shift) per channel ({channels} channels)", notes,
                           row="product", vector="products", size="SIZE", width="PRODUCT_WIDTH", offset="SHIFT")

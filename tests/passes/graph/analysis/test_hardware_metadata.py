@@ -131,3 +131,23 @@ def test_graphs_saved_before_the_new_fields_load_with_them_empty() -> None:
     assert (hardware["dependence_files"], hardware["verilog_param"], hardware["formats"]) == ([], {}, {})
     graph, _ = add_hardware_metadata_analysis_pass(graph)  # and the pass fills them
     assert graph.node("seq_blocks_2").meta["mase"]["hardware"]["formats"]["weight"] == [8, 4, 1]
+
+
+def test_a_conv1d_is_a_fixed_linear_before_and_after_preparation() -> None:
+    graph, _ = init_metadata_analysis_pass(MaseGraph(get_model("jsc-conv-res")))
+    graph, _ = add_common_metadata_analysis_pass(graph, {"dummy_in": {"x": torch.randn(2, 1, 16)}, "add_value": False})
+    graph, _ = add_hardware_metadata_analysis_pass(graph)
+    conv = to_plain(graph.node("block_conv1").meta["mase"]["hardware"])
+    assert (conv["toolchain"], conv["module"]) == ("INTERNAL", "fixed_linear")
+    assert conv["dependence_files"] == ["fixed_linear.sv", "fixed_requant.sv", "fixed_delay.sv"]
+    assert conv["verilog_param"] == {**params("DATA_IN_0", [32], [16, 8, 1]), **params("WEIGHT", [32], [3, 8, 8]),
+                                     **params("BIAS", [32], [8]), **params("DATA_OUT_0", [32], [16, 8, 1])}
+    quantised, _ = quantize_transform_pass(graph, {"by": "type", "default": {"config": CONFIG}})
+    prepared, _ = prepare_hardware_transform_pass(quantised)
+    lowered = to_plain(prepared.node("block_conv1").meta["mase"]["hardware"])
+    assert (lowered["module"], lowered["toolchain"]) == ("fixed_linear", "INTERNAL")
+    # the Toeplitz matrix over the flattened (8, 16) sample, its input and output flattened
+    assert {key: lowered["verilog_param"][key] for key in ("WEIGHT_TENSOR_SIZE_DIM_0", "WEIGHT_TENSOR_SIZE_DIM_1",
+                                                           "DATA_IN_0_TENSOR_SIZE_DIM_0", "DATA_OUT_0_TENSOR_SIZE_DIM_0")} \
+        == {"WEIGHT_TENSOR_SIZE_DIM_0": 128, "WEIGHT_TENSOR_SIZE_DIM_1": 128, "DATA_IN_0_TENSOR_SIZE_DIM_0": 128,
+            "DATA_OUT_0_TENSOR_SIZE_DIM_0": 128}

@@ -3,7 +3,8 @@
 The library (:mod:`chop.hardware.prepare`) does the work and documents the rules; this pass checks
 the options, gives the prepared graph its metadata (common, then MASE's hardware fields with the
 twins' exact formats) and returns it with ``info``: the input format, the batch norms folded
-(``{"batch_norm", "into", "side"}``), those that became affine ops, and per prepared node its
+(``{"batch_norm", "into", "side"}``), those that became affine ops, the convs lowered to linear layers
+(``{"node", "op", "matrix"}``: the matrix's rows and columns), and per prepared node its
 kind, its source nodes and every operand's format with where it came from (a quantisation entry,
 a consumer's ``data_in`` entry, the ``input_format`` option, or derived).
 """
