@@ -108,6 +108,29 @@ def timed_search(model: torch.nn.Module, data: DatasetSplits, trials: int, batch
     return seconds, entries
 
 
+def forward_rate(module: torch.nn.Module, x: torch.Tensor, repeats: int = 20) -> float:
+    """Forwards of ``module`` over ``x`` per CPU-minute: what a candidate costs if scoring were only that."""
+    with torch.no_grad():
+        module(x)
+        start = time.process_time()
+        for _ in range(repeats):
+            module(x)
+        return repeats / (time.process_time() - start) * 60
+
+
+def floors(model: torch.nn.Module, data: DatasetSplits, sampled: dict, rows: int) -> tuple[float, float]:
+    """Candidates per CPU-minute of bare forwards: the float model, and one quantised candidate's graph.
+
+    Any path that scores each candidate on every row does at least the float model's arithmetic per
+    candidate; the quantised graph's forward is what one trial costs without its copy, quantise and
+    bookkeeping. Both bound the ratio a stacked path can reach over one at a time.
+    """
+    x = torch.as_tensor(data.x_val[:rows])
+    graph = graph_with_metadata(copy.deepcopy(model), dummy_input(model, data.x_train))
+    quantised, _ = quantize_transform_pass(graph, sampled)
+    return forward_rate(model, x), forward_rate(quantised.model, x)
+
+
 def stacked_against_one_at_a_time(args: argparse.Namespace) -> None:
     data = full_size_rows()
     print(f"{cpu_name()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s); "
@@ -129,6 +152,11 @@ def stacked_against_one_at_a_time(args: argparse.Namespace) -> None:
             rates.append(len(log) / seconds * 60)
             print(f"| {name} | {label} | {len(log)} | {distinct} | {seconds:.1f} | {rates[-1]:,.0f} |")
         print(f"| {name} | ratio | | | | {rates[1] / rates[0]:.1f}x (first {common} log entries identical) |")
+        float_rate, quantised_rate = floors(model, data, one_log[0]["user_attrs_sampled_config"], args.rows)
+        print(f"| {name} | bare forward of one quantised candidate (trial 0) | | | | {quantised_rate:,.0f} "
+              f"({quantised_rate / rates[0]:.1f}x one at a time) |")
+        print(f"| {name} | bare forward of the float model | | | | {float_rate:,.0f} "
+              f"({float_rate / rates[0]:.1f}x one at a time) |")
 
 
 def main() -> None:
