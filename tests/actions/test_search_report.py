@@ -115,3 +115,16 @@ def test_a_folder_without_a_search_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "log.json").write_text("[1, 2]")
     code, _, err = cli(["search", "--report", str(tmp_path)])
     assert error_line(err) == f"ch: error: {tmp_path / 'log.json'}: expected ch search's object of trials, got list"
+
+
+@pytest.mark.parametrize(("flags", "named"), [(["--config", "x.toml"], "--config"), (["jsc-tiny"], "MODEL"),
+                                              (["--load", "best.ckpt"], "--load"), (["--storage", "memory"], "--storage"),
+                                              (["--jobs", "2"], "--jobs")])
+def test_flags_that_define_a_search_are_refused_with_report_not_ignored(tmp_path: Path, flags: list[str],
+                                                                         named: str) -> None:
+    code, out, err = cli(["search", *flags, "--report", str(tmp_path)])
+    assert code != 0 and out == ""
+    assert error_line(err) == (f"ch: error: --report reads finished searches only; {named} has no use with it (the "
+                               "tables and plots come from each folder's log.json or study.sqlite): drop "
+                               f"{named}, or run the search without --report")
+    assert not (tmp_path / "report").exists()

@@ -85,15 +85,26 @@ def _base_model(build: Any, settings: Any, config: Any) -> Any:
     return build()
 
 
+REPORT_UNUSED = (("MODEL", "model"), ("DATASET", "dataset"), ("--config", "config"), ("--load", "load_name"),
+                 ("--storage", "storage"), ("--jobs", "jobs"))
+"""What defines a search to run, refused with ``--report`` (which runs none) rather than ignored."""
+
+
 def _report(args: argparse.Namespace) -> int:
     """``--report DIR ...``: each folder's table, its plots redrawn, and the folders' sample-efficiency plot."""
     import json
 
+    from chop.errors import ConfigError
     from chop.search.outputs import best_json, best_tables
     from chop.search.plots import best_so_far
     from chop.search.report import accuracies, read_search, write_report
     from chop.tools.console import console
 
+    given = [flag for flag, dest in REPORT_UNUSED if getattr(args, dest, None) is not None]
+    if given:
+        raise ConfigError(f"--report reads finished searches only; {given[0]} has no use with it (the tables and "
+                          f"plots come from each folder's log.json or study.sqlite): drop {given[0]}, or run the "
+                          "search without --report")
     reports = [read_search(directory) for directory in args.report]
     plots = write_report(reports)
     if args.json:
