@@ -13,8 +13,10 @@ from the constants and the formats alone, and weighs it with coefficients fitted
   and saturates each row;
 - an affine layer: the same, with a single term per element;
 - a ReLU: a clip per element and the requantiser; an add: one adder per element and the requantiser;
-- the requantiser (``fixed_requant.sv``): an incrementer over the kept bits when fraction bits are
-  dropped, a sign test over the bits above the output, and a multiplexer per output bit.
+- the requantiser (``fixed_requant.sv``): when fraction bits are dropped, an incrementer over the
+  kept bits (ReLU and add), or, behind a linear or affine layer whose offsets already hold half an
+  output step, only a test of the dropped bits for a tie; then a sign test over the bits above the
+  output, and a multiplexer per output bit.
 
 FFs are not fitted: they are the bits of the register stages (``fixed_delay``) that the pipeline
 asks for, less the bits a stage holds constant (an output bit that every reachable code shares,
@@ -44,12 +46,13 @@ from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.rtl.verilog import signed_width
 
 FEATURES = ("full_adder_bits", "half_adder_bits", "adder_bits", "constant_bits", "carry_bits", "round_bits",
-            "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
+            "tie_bits", "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "full_adder_bits": 1.3797, "half_adder_bits": 0.8261, "adder_bits": 0.9308, "constant_bits": 0.0, "carry_bits": 0.0,
-    "round_bits": 0.3565, "saturate_bits": 0.2274, "mux_bits": 0.0, "clip_bits": 0.0247, "cone_bits": 1.0,
+    "full_adder_bits": 1.5889, "half_adder_bits": 0.7543, "adder_bits": 0.8996, "constant_bits": 0.0037,
+    "carry_bits": 0.0, "round_bits": 0.9558, "tie_bits": 0.1954, "saturate_bits": 0.1595, "mux_bits": 0.0,
+    "clip_bits": 0.0585, "cone_bits": 1.0,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
 Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
@@ -66,7 +69,8 @@ class LayerFeatures:
     (``chop.hardware.arith_cells``): ``full_adder_bits`` / ``half_adder_bits``, compressor-tree bits
     adding three / two signals; carry-chain bits adding two signals (``adder_bits``), a signal and
     a constant one (``constant_bits``), or at most one signal to the carry (``carry_bits``). The
-    requantisers: ``round_bits``, their incrementers; ``saturate_bits``, bits their sign tests read; ``mux_bits``,
+    requantisers: ``round_bits``, their incrementers; ``tie_bits``, the dropped bits a requantiser
+    whose input holds half a step tests for a tie instead; ``saturate_bits``, bits their sign tests read; ``mux_bits``,
     output bits chosen between the value and a saturation limit. ``clip_bits``: a ReLU's zeroing
     of negative inputs; ``cone_bits``: output bits of an element-wise op whose input has at most
     ``LUT_INPUTS`` bits, each one LUT whatever the op computes (its other LUT features are then
@@ -79,6 +83,7 @@ class LayerFeatures:
     constant_bits: int = 0
     carry_bits: int = 0
     round_bits: int = 0
+    tie_bits: int = 0
     saturate_bits: int = 0
     mux_bits: int = 0
     clip_bits: int = 0
@@ -167,23 +172,28 @@ def _tensor(values: Sequence[int]) -> Any:
     return torch.tensor(values, dtype=torch.int64)
 
 
-def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) -> LayerFeatures:
+def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat,
+                half_added: bool = False) -> LayerFeatures:
     """The logic of one ``fixed_requant`` instance that depends on its input: what is left once the
     bits the component only sign-extends (and Yosys folds away) are set aside.
 
-    Dropping fraction bits takes an incrementer over the kept bits (round half to even); the value
-    then needs a saturation test and a multiplexer per output bit only when it can exceed the output
-    (a signed value into an unsigned output always can: negatives clamp to zero).
+    Dropping fraction bits takes an incrementer over the kept bits (round half to even), or, when
+    the input already holds half a step (``half_added``: the offsets of a linear or affine layer),
+    a tie test of the dropped bits and no incrementer; the value then needs a saturation test and a
+    multiplexer per output bit only when it can exceed the output (a signed value into an unsigned
+    output always can: negatives clamp to zero).
     """
     drop = max(in_frac - out.frac, 0)
     kept = max(in_width - drop, 1) + max(out.frac - in_frac, 0)
-    value_bits = kept + (1 if drop > 0 else 0)  # the rounding carry may need one more
+    rounds = drop > 0 and not half_added
+    value_bits = kept + (1 if rounds else 0)  # the rounding carry may need one more
     if out.signed:
         saturates = value_bits > (out.width if in_signed else out.width - 1)
     else:
         saturates = in_signed or value_bits > out.width
-    round_bits = kept if drop > 0 else 0
-    return LayerFeatures(round_bits=round_bits, carry_chains=math.ceil(round_bits / CARRY_BITS),
+    round_bits = kept if rounds else 0
+    return LayerFeatures(round_bits=round_bits, tie_bits=drop if half_added else 0,
+                         carry_chains=math.ceil(round_bits / CARRY_BITS),
                          saturate_bits=max(value_bits - out.width + 1, 1) if saturates else 0,
                          mux_bits=out.width if saturates else 0)
 
@@ -200,10 +210,14 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
         high = sum(max(c * lo, c * hi) for _, c in row)
         sums.append((low, high))
     acc = [((low << shift) + b, (high << shift) + b) for (low, high), b in zip(sums, offsets)]
-    acc_width = signed_width(min(a for a, _ in acc), max(b for _, b in acc))
-    features = _arith_features(arith_cells(product_graph(rows, offsets, in_format, shift, acc_width, products)))
+    # the emitter adds half an output step to the offsets when fraction bits are dropped
+    drop = acc_frac - out.frac
+    half = 1 << (drop - 1) if drop > 0 else 0
+    emitted = [b + half for b in offsets]
+    acc_width = signed_width(min(a for a, _ in acc) + half, max(b for _, b in acc) + half)
+    features = _arith_features(arith_cells(product_graph(rows, emitted, in_format, shift, acc_width, products)))
     for _ in rows:
-        features = features.plus(requantiser(acc_width, acc_frac, True, out))
+        features = features.plus(requantiser(acc_width, acc_frac, True, out, half_added=half > 0))
     out_lo = min(requantised_range(a, b, acc_frac, out)[0] for a, b in acc)
     out_hi = max(requantised_range(a, b, acc_frac, out)[1] for a, b in acc)
     sum_width = max(signed_width(low, high) for low, high in sums)

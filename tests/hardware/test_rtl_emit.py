@@ -79,7 +79,12 @@ def test_a_linear_layer_module_reads_like_its_layer(tmp_path: Path) -> None:
         formula = " ".join(terms)
         formula = formula[2:] if formula.startswith("+") else "-" + formula[2:]
         assert f"// row {j}: row{j} = {formula}" in text
-    assert "//   " + ", ".join(map(str, bias)) in text
+    # the bias codes carry half an output step, so the requantiser rounds without an incrementer
+    drop = net.linear.acc_format.frac - net.linear.out_format.frac
+    assert drop > 0
+    assert f"// bias codes at fraction bits {net.linear.acc_format.frac} plus half an output step ({2 ** (drop - 1)}," in text
+    assert "//   " + ", ".join(str(b + 2 ** (drop - 1)) for b in bias) in text
+    assert ".HALF_ADDED(1'b1)" in text
     assert "fixed_linear #(" in text and "fixed_delay #(.WIDTH(32), .STAGES(1))" in text
 
 

@@ -161,10 +161,14 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
     block = (da4ml_sums(step, module_name(step), layer.vector) if linear_impl == "da4ml"
              else _tree_sums(step, products, layer))
     sums, sum_width = block.sums, block.sum_width
-    offset_width = signed_width(min(layer.offsets), max(layer.offsets))
-    acc_lo = min((s.lo << layer.shift) + b for s, b in zip(sums, layer.offsets))
-    acc_hi = max((s.hi << layer.shift) + b for s, b in zip(sums, layer.offsets))
     size, out, what = len(layer.rows), step.out, "row sum" if layer.row == "row" else layer.row
+    # half an output step folded into the offsets: the requantiser then rounds without an incrementer
+    drop = layer.acc_format.frac - out.fmt.frac
+    half = 1 << (drop - 1) if drop > 0 else 0
+    offsets = [b + half for b in layer.offsets]
+    offset_width = signed_width(min(offsets), max(offsets))
+    acc_lo = min((s.lo << layer.shift) + b for s, b in zip(sums, offsets))
+    acc_hi = max((s.hi << layer.shift) + b for s, b in zip(sums, offsets))
     body = [f"    localparam int {layer.size} = {size};",
             f"    localparam int {layer.width} = {sum_width};  // the widest {what}, at fraction bits "
             f"{layer.in_format.frac} + {layer.constant_format.frac}",
@@ -172,10 +176,11 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
             f"    localparam int ACC_WIDTH = {signed_width(acc_lo, acc_hi)};  // exact: {acc_lo}..{acc_hi} at fraction "
             f"bits {layer.acc_format.frac}", "",
             *block.lines, "",
-            f"    // {layer.offset.lower()} codes at fraction bits {layer.acc_format.frac}, {what} 0 first:",
-            decimal_list(layer.offsets),
+            f"    // {layer.offset.lower()} codes at fraction bits {layer.acc_format.frac}"
+            + (f" plus half an output step ({half}, for the rounding)" if half else "") + f", {what} 0 first:",
+            decimal_list(offsets),
             f"    localparam logic [{layer.size}*{layer.offset}_WIDTH-1:0] {layer.offset} = "
-            + packed_constants(layer.offsets, offset_width) + ";", ""]
+            + packed_constants(offsets, offset_width) + ";", ""]
     valid, values = "data_in_0_valid", layer.vector
     if pipeline == "split":
         valid, values = f"{layer.vector}_valid", f"{layer.vector}_q"
@@ -187,7 +192,8 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
              f"    {step.kind} #(",
              f"        .{layer.size}({layer.size}), .{layer.width}({layer.width}), .PRODUCT_SHIFT({layer.shift}),",
              f"        .{layer.offset}_WIDTH({layer.offset}_WIDTH), .{layer.offset}({layer.offset}),",
-             f"        .ACC_WIDTH(ACC_WIDTH), .ACC_FRAC({layer.acc_format.frac}), {_format_params('OUT', out.fmt)}",
+             f"        .ACC_WIDTH(ACC_WIDTH), .ACC_FRAC({layer.acc_format.frac}), {_format_params('OUT', out.fmt)},",
+             f"        .HALF_ADDED(1'b{int(half > 0)})",
              f"    ) u_{step.kind.removeprefix('fixed_')} (.{layer.vector}({values}), .data_out(result));", "",
              *_stage(0 if pipeline == "none" else 1, valid, "result", out.bits)]
     text = "\n".join([*_header(step, layer.summary, layer.notes, latency), *body, "endmodule", ""])

@@ -13,7 +13,8 @@ module fixed_linear #(
     parameter int ACC_FRAC = 8,
     parameter int OUT_WIDTH = 8,
     parameter int OUT_FRAC = 4,
-    parameter bit OUT_SIGNED = 1'b1
+    parameter bit OUT_SIGNED = 1'b1,
+    parameter bit HALF_ADDED = 1'b0   // the offsets hold half an output step (see fixed_requant)
 ) (
     input  logic [ROWS*SUM_WIDTH-1:0] sums,
     output logic [ROWS*OUT_WIDTH-1:0] data_out
@@ -31,7 +32,8 @@ module fixed_linear #(
         assign acc = (ACC_WIDTH'(sum) <<< PRODUCT_SHIFT) + ACC_WIDTH'(bias);
         fixed_requant #(
             .IN_WIDTH(ACC_WIDTH), .IN_FRAC(ACC_FRAC), .IN_SIGNED(1'b1),
-            .OUT_WIDTH(OUT_WIDTH), .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED)
+            .OUT_WIDTH(OUT_WIDTH), .OUT_FRAC(OUT_FRAC), .OUT_SIGNED(OUT_SIGNED),
+            .HALF_ADDED(HALF_ADDED)
         ) u_requant (.data_in(acc), .data_out(data_out[j*OUT_WIDTH +: OUT_WIDTH]));
     end
 endmodule

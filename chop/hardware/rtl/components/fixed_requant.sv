@@ -3,13 +3,20 @@
 // to the output's range. Purely combinational.
 //
 // A value of format (WIDTH, FRAC, SIGNED) is the integer code c = v * 2^FRAC.
+//
+// HALF_ADDED = 1 says the caller has already added half a step of the output (2^(DROP-1)) to
+// the value, folded into a constant it adds anyway (a bias): then rounding half to even needs no
+// incrementer. floor((c + 2^(DROP-1)) / 2^DROP) rounds half up, and differs from half to even only
+// on a tie (the dropped bits of c + 2^(DROP-1) all 0) with an odd result: clearing the result's
+// lowest bit on a tie gives half to even. Without dropped bits HALF_ADDED must be 0.
 module fixed_requant #(
     parameter int IN_WIDTH = 16,
     parameter int IN_FRAC = 8,
     parameter bit IN_SIGNED = 1'b1,
     parameter int OUT_WIDTH = 8,
     parameter int OUT_FRAC = 4,
-    parameter bit OUT_SIGNED = 1'b1
+    parameter bit OUT_SIGNED = 1'b1,
+    parameter bit HALF_ADDED = 1'b0
 ) (
     input  logic [IN_WIDTH-1:0]  data_in,
     output logic [OUT_WIDTH-1:0] data_out
@@ -37,7 +44,14 @@ module fixed_requant #(
         assign value = $signed({1'b0, data_in});
     end
 
-    if (DROP > 0) begin : g_round
+    if (DROP > 0 && HALF_ADDED) begin : g_round_added
+        // half a step already added: the kept bits, their lowest cleared on a tie
+        logic signed [EXT_WIDTH-1:0] ext;
+        logic tie;
+        assign ext = EXT_WIDTH'(value);
+        assign tie = ~|ext[DROP-1:0];
+        assign moved = {ext[EXT_WIDTH-1:DROP+1], ext[DROP] & ~tie};
+    end else if (DROP > 0) begin : g_round
         // round half to even: up when the first dropped bit (guard) is 1 and either a later dropped
         // bit (sticky) is 1 or the kept value is odd
         logic signed [EXT_WIDTH-1:0] ext;
