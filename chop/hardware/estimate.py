@@ -40,7 +40,7 @@ from chop.hardware.arith_cells import CARRY_BITS, ArithCells, arith_cells, two_o
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU, affine_channels
 from chop.hardware.product_sums import product_graph
-from chop.hardware.rtl.layers import PIPELINES
+from chop.hardware.rtl.layers import PIPELINES, rounding_half
 from chop.hardware.rtl.netlist import Netlist, Step, build_netlist
 from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.rtl.verilog import signed_width
@@ -210,9 +210,7 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
         high = sum(max(c * lo, c * hi) for _, c in row)
         sums.append((low, high))
     acc = [((low << shift) + b, (high << shift) + b) for (low, high), b in zip(sums, offsets)]
-    # the emitter adds half an output step to the offsets when fraction bits are dropped
-    drop = acc_frac - out.frac
-    half = 1 << (drop - 1) if drop > 0 else 0
+    half = rounding_half(acc_frac, out)  # what the emitter adds to the offsets
     emitted = [b + half for b in offsets]
     acc_width = signed_width(min(a for a, _ in acc) + half, max(b for _, b in acc) + half)
     features = _arith_features(arith_cells(product_graph(rows, emitted, in_format, shift, acc_width, products)))

@@ -115,7 +115,7 @@ class BasicTrain:
             tuned = self._fine_tuned_graphs(found, graph, [quantization])
             candidate = next(iter(tuned.values()))
         else:
-            candidate = _quantised(graph, quantization)
+            candidate = _quantised(graph, _quantisable(graph), quantization)
         if isinstance(candidate, str):
             raise PassError(candidate)
         return candidate
@@ -123,14 +123,15 @@ class BasicTrain:
     def _post_training(self, graph: Any, quantizations: Sequence[dict[str, Any]],
                        runners: Runners) -> list[Measured | str]:
         """PTQ metrics of one trained architecture's quantisations: stacked where the graph allows."""
+        nodes = _quantisable(graph)
 
         def one_at_a_time(config: Any) -> Measured | str:
-            candidate = _quantised(graph, config)
+            candidate = _quantised(graph, nodes, config)
             return candidate if isinstance(candidate, str) else _metrics(runners, candidate,
                                                                          lambda: runners.software(candidate))
 
         def hardware(config: Any) -> dict[str, float] | str:
-            candidate = _quantised(graph, config)
+            candidate = _quantised(graph, nodes, config)
             return candidate if isinstance(candidate, str) else runners.hardware_or_reason(candidate)
 
         if stacking_obstacle(graph, runners) is not None:
@@ -154,13 +155,14 @@ class BasicTrain:
         A fine-tuned model is a copy of its quantised GraphModule, metadata included, so it is
         wrapped as a graph of its own: its hardware is that of the weights QAT left.
         """
+        nodes = _quantisable(graph)
         distinct: dict[str, Any] = {}
         results: dict[str, Any] = {}
         for config in quantizations:
             key = _key(config)
             if key in distinct or key in results:
                 continue
-            quantised = _quantised(graph, config, shares_modules=False)
+            quantised = _quantised(graph, nodes, config, shares_modules=False)
             if isinstance(quantised, str):
                 results[key] = quantised
             else:
@@ -179,9 +181,13 @@ def _key(config: dict[str, Any]) -> str:
     return json.dumps(config, sort_keys=True)
 
 
-def _quantised(graph: Any, config: dict[str, Any], shares_modules: bool = True) -> Any:
-    """A trial copy of ``graph`` quantised by ``config``, or the quantise pass's reason it cannot be."""
-    nodes = tuple(node.name for node in quantizable_nodes(graph))
+def _quantisable(graph: Any) -> tuple[str, ...]:
+    """The nodes a trial copy of ``graph`` gives their own copies (what the quantise pass may change)."""
+    return tuple(node.name for node in quantizable_nodes(graph))
+
+
+def _quantised(graph: Any, nodes: tuple[str, ...], config: dict[str, Any], shares_modules: bool = True) -> Any:
+    """A trial copy of ``graph`` (copying ``nodes``) quantised by ``config``, or the quantise pass's reason it cannot be."""
     try:
         return quantize_transform_pass(trial_graph(graph, nodes, shares_modules=shares_modules), config)[0]
     except PassError as error:

@@ -442,12 +442,13 @@ class StackedScorer:
         """
         results: list[Measured | str | None] = [None] * len(configs)
         hardware: dict[int, dict[str, float]] = {}
-        for i, config in enumerate(configs if self.runners.needs_graph else ()):
-            measured = graph_hardware(config)
-            if isinstance(measured, str):
-                results[i] = measured
-            else:
-                hardware[i] = measured
+        if self.runners.needs_graph:
+            for i, config in enumerate(configs):
+                measured = graph_hardware(config)
+                if isinstance(measured, str):
+                    results[i] = measured
+                else:
+                    hardware[i] = measured
         parsed = {i: self.node_configs(config) for i, config in enumerate(configs) if results[i] is None}
         stacked = [i for i, p in parsed.items() if not isinstance(p, str)]
         software = self._software([parsed[i] for i in stacked]) if stacked else []

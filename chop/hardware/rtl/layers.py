@@ -58,6 +58,17 @@ def _port(direction: str, name: str, wire: Wire, last: bool = False) -> str:
     return f"    {direction} logic {vector(wire.bits)} {name}{separator}  // {describe(wire.fmt, wire.size)}, {layout}"
 
 
+def rounding_half(acc_frac: int, out: FixedFormat) -> int:
+    """What a linear or affine layer adds to its offsets for the rounding: half an output step, or 0.
+
+    Where the requantiser drops fraction bits, the half step rides in the bias constant, so
+    ``fixed_requant`` (``HALF_ADDED``) only clears the lowest bit on a tie instead of incrementing.
+    The estimate counts the same offsets.
+    """
+    drop = acc_frac - out.frac
+    return 1 << (drop - 1) if drop > 0 else 0
+
+
 def layer_latency(kind: str, pipeline: str) -> int:
     """Cycles a layer module of ``kind`` takes: linear and affine layers get a second register with ``split``."""
     if pipeline == "none":
@@ -162,9 +173,7 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
              else _tree_sums(step, products, layer))
     sums, sum_width = block.sums, block.sum_width
     size, out, what = len(layer.rows), step.out, "row sum" if layer.row == "row" else layer.row
-    # half an output step folded into the offsets: the requantiser then rounds without an incrementer
-    drop = layer.acc_format.frac - out.fmt.frac
-    half = 1 << (drop - 1) if drop > 0 else 0
+    half = rounding_half(layer.acc_format.frac, out.fmt)
     offsets = [b + half for b in layer.offsets]
     offset_width = signed_width(min(offsets), max(offsets))
     acc_lo = min((s.lo << layer.shift) + b for s, b in zip(sums, offsets))
