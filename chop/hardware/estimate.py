@@ -6,7 +6,8 @@ from the constants and the formats alone, and weighs it with coefficients fitted
 
 - a linear layer: the graph of additions its constant products are written as (``PRODUCT_SUMS``:
   for CSD, every nonzero weight's signed digits as shifted copies of the input, each row's copies
-  in the emitter's balanced tree), then the bias added to each row sum. What Yosys makes of that
+  in the emitter's balanced tree), then the bias added to each row sum (or the sum subtracted from
+  it, for a row whose terms are all subtracted). What Yosys makes of that
   graph (``chop.hardware.arith_cells``: identical additions shared, chains folded into
   multi-operand sums that become compressor trees of full adders, the rest carry chains) is
   counted in bits of full adders, half adders and carry-chain adders; then the requantiser rounds
@@ -16,11 +17,14 @@ from the constants and the formats alone, and weighs it with coefficients fitted
 - the requantiser (``fixed_requant.sv``): when fraction bits are dropped, an incrementer over the
   kept bits (ReLU and add), or, behind a linear or affine layer whose offsets already hold half an
   output step, only a test of the dropped bits for a tie; then a sign test over the bits above the
-  output, and a multiplexer per output bit.
+  output, and a multiplexer per output bit. Behind a linear or affine row the test is counted by
+  the signals it reads (``row_test_bits``) and apart for signed and unsigned outputs: on the
+  calibration designs a signed output's test costs about 13 times an unsigned one's per bit.
 
 FFs are not fitted: they are the bits of the register stages (``fixed_delay``) that the pipeline
 asks for, less the bits a stage holds constant (an output bit that every reachable code shares,
-such as the sign bit of a signed ReLU output), which Yosys removes. The emitted design has no
+such as the sign bit of a signed ReLU output), which Yosys removes, and less the copies of one bit
+that a linear or affine row without a saturation test passes on (``unsaturated_row_bits``). The emitted design has no
 multiplier, so ``nodsp`` changes nothing in the count; it is recorded so that the estimate states
 the synthesis command it stands for.
 """
@@ -46,16 +50,18 @@ from chop.hardware.rtl.products import PRODUCT_STYLES
 from chop.hardware.rtl.verilog import signed_width
 
 FEATURES = ("full_adder_bits", "half_adder_bits", "adder_bits", "constant_bits", "carry_bits", "round_bits",
-            "tie_bits", "saturate_bits", "mux_bits", "clip_bits", "cone_bits")
+            "tie_bits", "saturate_bits", "mux_bits", "signed_test_bits", "unsigned_test_bits", "clip_bits",
+            "cone_bits")
 """What the LUT count is fitted on (each a count of bits of one kind of logic, see ``LayerFeatures``)."""
 
 COEFFICIENTS: Mapping[str, float] = {
-    "full_adder_bits": 1.5889, "half_adder_bits": 0.7543, "adder_bits": 0.8996, "constant_bits": 0.0037,
-    "carry_bits": 0.0, "round_bits": 0.9558, "tie_bits": 0.1954, "saturate_bits": 0.1595, "mux_bits": 0.0,
-    "clip_bits": 0.0585, "cone_bits": 1.0,
+    "full_adder_bits": 1.0208, "half_adder_bits": 0.9512, "adder_bits": 0.9001, "constant_bits": 0.1108,
+    "carry_bits": 0.0, "round_bits": 0.6583, "tie_bits": 0.0508, "saturate_bits": 0.0, "mux_bits": 0.0149,
+    "signed_test_bits": 0.4837, "unsigned_test_bits": 0.0377, "clip_bits": 0.1457, "cone_bits": 0.4123,
 }
 """LUTs per bit of each feature: least squares on relative error (each design's LUTs divided by
-Yosys's count) over the fit designs of ``benchmarks/data/hardware_calibration.json``, Yosys 0.23
+Yosys's count) over the designs of every set of ``benchmarks/data/hardware_calibration.json`` but
+``unseen`` (``FIT_ROLES``), Yosys 0.23
 ``synth_xilinx -flatten -noiopad -noclkbuf -nodsp``; refit with ``benchmarks/hardware_calibration.py --fit-only``."""
 
 LUT_INPUTS = 6  # a LUT6 computes any function of six bits
@@ -71,7 +77,10 @@ class LayerFeatures:
     a constant one (``constant_bits``), or at most one signal to the carry (``carry_bits``). The
     requantisers: ``round_bits``, their incrementers; ``tie_bits``, the dropped bits a requantiser
     whose input holds half a step tests for a tie instead; ``saturate_bits``, bits their sign tests read; ``mux_bits``,
-    output bits chosen between the value and a saturation limit. ``clip_bits``: a ReLU's zeroing
+    output bits chosen between the value and a saturation limit (both for ReLUs and adds). A linear
+    or affine row's saturation test counts apart, by the output's signedness (``signed_test_bits``,
+    ``unsigned_test_bits``): the accumulator bits at and above the output's top that are not copies
+    of another (``row_test_bits``). ``clip_bits``: a ReLU's zeroing
     of negative inputs; ``cone_bits``: output bits of an element-wise op whose input has at most
     ``LUT_INPUTS`` bits, each one LUT whatever the op computes (its other LUT features are then
     zero); ``carry_chains``: CARRY4 cells; ``register_bits``: flip-flops of the layer's register stages.
@@ -86,6 +95,8 @@ class LayerFeatures:
     tie_bits: int = 0
     saturate_bits: int = 0
     mux_bits: int = 0
+    signed_test_bits: int = 0
+    unsigned_test_bits: int = 0
     clip_bits: int = 0
     cone_bits: int = 0
     carry_chains: int = 0
@@ -172,37 +183,86 @@ def _tensor(values: Sequence[int]) -> Any:
     return torch.tensor(values, dtype=torch.int64)
 
 
-def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat,
-                half_added: bool = False) -> LayerFeatures:
-    """The logic of one ``fixed_requant`` instance that depends on its input: what is left once the
-    bits the component only sign-extends (and Yosys folds away) are set aside.
+def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) -> LayerFeatures:
+    """The logic of one ``fixed_requant`` instance behind a ReLU or an add that depends on its input:
+    what is left once the bits the component only sign-extends (and Yosys folds away) are set aside.
+    (A linear or affine row's requantiser is counted by ``_constant_layer``.)
 
-    Dropping fraction bits takes an incrementer over the kept bits (round half to even), or, when
-    the input already holds half a step (``half_added``: the offsets of a linear or affine layer),
-    a tie test of the dropped bits and no incrementer; the value then needs a saturation test and a
-    multiplexer per output bit only when it can exceed the output (a signed value into an unsigned
-    output always can: negatives clamp to zero).
+    Dropping fraction bits takes an incrementer over the kept bits (round half to even); the value
+    then needs a saturation test and a multiplexer per output bit only when it can exceed the
+    output (a signed value into an unsigned output always can: negatives clamp to zero).
     """
     drop = max(in_frac - out.frac, 0)
     kept = max(in_width - drop, 1) + max(out.frac - in_frac, 0)
-    rounds = drop > 0 and not half_added
-    value_bits = kept + (1 if rounds else 0)  # the rounding carry may need one more
+    value_bits = kept + (1 if drop > 0 else 0)  # the rounding carry may need one more
     if out.signed:
         saturates = value_bits > (out.width if in_signed else out.width - 1)
     else:
         saturates = in_signed or value_bits > out.width
-    round_bits = kept if rounds else 0
-    return LayerFeatures(round_bits=round_bits, tie_bits=drop if half_added else 0,
-                         carry_chains=math.ceil(round_bits / CARRY_BITS),
+    round_bits = kept if drop > 0 else 0
+    return LayerFeatures(round_bits=round_bits, carry_chains=math.ceil(round_bits / CARRY_BITS),
                          saturate_bits=max(value_bits - out.width + 1, 1) if saturates else 0,
                          mux_bits=out.width if saturates else 0)
 
 
+def _genuine_width(row_width: int, offset: int, shift: int, acc_width: int) -> int:
+    """How many low bits of a row's accumulator are signals or constants of their own: the row's sum
+    (``row_width`` bits at ``shift``) plus a constant offset keeps one bit more than the wider of
+    the two (``wreduce``), and every bit above is a copy of that top bit."""
+    if not offset:
+        return min(acc_width, row_width + shift)
+    return min(acc_width, max(row_width + shift, signed_width(offset, offset)) + 1)
+
+
+def _output_top(acc_frac: int, out: FixedFormat) -> int:
+    """The accumulator bit the output's top bit (its sign bit, for a signed output) reads."""
+    return out.width - (1 if out.signed else 0) + acc_frac - out.frac
+
+
+def row_test_bits(row_width: int, offset: int, shift: int, acc_width: int, acc_frac: int, out: FixedFormat) -> int:
+    """The signals a linear or affine row's saturation test reads: the accumulator bits at and above
+    the output's top bit (its sign bit, for a signed output) that are not copies of another bit.
+
+    Bits above the row's genuine width (``_genuine_width``) copy its top bit, which the test reads
+    once. A test of one signed bit is no test: such a row cannot leave the output's range as Yosys
+    sees it, so it has no saturation logic. A signed output tests that the bits repeat their sign
+    (two reductions over them), an unsigned one that they are all zero (one): they cost
+    differently, so the estimate keeps them apart.
+    """
+    bits = _genuine_width(row_width, offset, shift, acc_width) - _output_top(acc_frac, out)
+    return bits if bits > (1 if out.signed else 0) else 0
+
+
+def unsaturated_row_bits(genuine: int, low_bit: int, acc_frac: int, out: FixedFormat) -> int:
+    """Flip-flops of a row's output register when the row has no saturation test: one per output bit
+    that reads a signal of the accumulator, none for a constant one.
+
+    Output bit ``k`` reads accumulator bit ``k + acc_frac - out.frac`` (below bit 0: an appended zero).
+    Bits under ``low_bit`` are the offset's own (every term of the row has zeros there), so constant.
+    The top genuine bit and the copies above it are the sign: one flip-flop for a signed output, none
+    for an unsigned one (a negative value clamps to zero, and the sign itself reads as zero then).
+    """
+    moved = acc_frac - out.frac
+    positions = [k + moved for k in range(out.width)]
+    signals = sum(1 for p in positions if max(low_bit, 0) <= p < genuine - 1)
+    sign = out.signed and any(p >= genuine - 1 for p in positions)
+    return signals + (1 if sign else 0)
+
+
+def _low_bit(row: Sequence[tuple[int, int]]) -> int:
+    """The lowest bit a row's sum can set: the fewest trailing zeros of its constants."""
+    return min((((c & -c).bit_length() - 1) for _, c in row if c), default=0)
+
+
 def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence[int], in_format: FixedFormat,
-                    shift: int, acc_frac: int, out: FixedFormat,
-                    products: str) -> tuple[LayerFeatures, tuple[int, int], int]:
-    """The products, offsets and requantisers of a linear or affine layer; also the output's code range
-    and the widest row sum (the width of the ``split`` register)."""
+                    shift: int, acc_frac: int, out: FixedFormat, products: str) -> tuple[LayerFeatures, int, int]:
+    """The products, offsets and requantisers of a linear or affine layer; also the flip-flops of its
+    output register (one stage) and the widest row sum (the width of the ``split`` register).
+
+    A row of zero constants has a constant accumulator: Yosys folds its requantiser and register
+    away. A row that may saturate has every output bit a signal, less the bits constant over the
+    layer's reachable output codes (``held_bits``); any other row, ``unsaturated_row_bits``.
+    """
     lo, hi = in_format.lo, in_format.hi
     sums = []
     for row in rows:
@@ -214,12 +274,22 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
     emitted = [b + half for b in offsets]
     acc_width = signed_width(min(a for a, _ in acc) + half, max(b for _, b in acc) + half)
     features = _arith_features(arith_cells(product_graph(rows, emitted, in_format, shift, acc_width, products)))
-    for _ in rows:
-        features = features.plus(requantiser(acc_width, acc_frac, True, out, half_added=half > 0))
     out_lo = min(requantised_range(a, b, acc_frac, out)[0] for a, b in acc)
     out_hi = max(requantised_range(a, b, acc_frac, out)[1] for a, b in acc)
+    saturating = held_bits(out, out_lo, out_hi, out.frac - acc_frac)
+    drop = max(acc_frac - out.frac, 0)
+    registers = 0
+    for row, (low, high), offset in zip(rows, sums, emitted):
+        if not any(c for _, c in row):
+            continue
+        test = row_test_bits(signed_width(low, high), offset, shift, acc_width, acc_frac, out)
+        features = features.plus(LayerFeatures(tie_bits=drop if half > 0 else 0,
+                                               signed_test_bits=test if out.signed else 0,
+                                               unsigned_test_bits=0 if out.signed else test))
+        genuine = _genuine_width(signed_width(low, high), offset, shift, acc_width)
+        registers += saturating if test else unsaturated_row_bits(genuine, _low_bit(row) + shift, acc_frac, out)
     sum_width = max(signed_width(low, high) for low, high in sums)
-    return features, (out_lo, out_hi), sum_width
+    return features, registers, sum_width
 
 
 def _arith_features(cells: ArithCells) -> LayerFeatures:
@@ -251,9 +321,9 @@ def layer_features(step: Step, pipeline: str, products: str = PRODUCT_STYLES[0])
             rows = [[(e, scale[c])] for e, c in enumerate(channel)]
             offsets = [shifts[c] for c in channel]
             shift = op.product_shift
-        features, (lo, hi), sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
-                                                        op.out_format, products)
-        registers = stage * (out.size * held_bits(out.fmt, lo, hi, out.fmt.frac - op.acc_format.frac) + 1)
+        features, held, sum_width = _constant_layer(rows, offsets, op.in_format, shift, op.acc_format.frac,
+                                                    op.out_format, products)
+        registers = stage * (held + 1)
         if pipeline == "split":
             registers += _register(len(rows) * sum_width, 1)
         return features.plus(LayerFeatures(register_bits=registers))

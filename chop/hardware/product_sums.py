@@ -10,9 +10,9 @@ Yosys makes of them. One builder per style (``PRODUCT_SUMS``):
 - ``"csd"``: each row's CSD digits in a balanced tree, neighbours added in pairs.
 
 Either way a node is as wide as its exact range over the input codes, its operands are written
-with hand-made sign extension (``Sum.concatenated``), and a negated row root becomes a negation of
-its own (``-(root)``, a cast). ``tests/hardware/test_product_sums.py`` checks every builder against
-the emitter's text.
+with hand-made sign extension (``Sum.concatenated``), and a row whose root is negative is
+subtracted by the layer's offset adder (a cast), not negated on a node of its own.
+``tests/hardware/test_product_sums.py`` checks every builder against the emitter's text.
 """
 
 from __future__ import annotations
@@ -68,15 +68,12 @@ def _add(graph: SumGraph, a: _Operand, b: _Operand, lo: int, hi: int) -> _Operan
     return _Operand(node, below, negative, coefficients)
 
 
-def _row_value(graph: SumGraph, root: _Operand | None, lo: int, hi: int) -> Term | None:
-    """The row's value: its tree's root, shifted, or negated on a node of its own."""
+def _row_value(root: _Operand | None) -> Term | None:
+    """The row's value: its tree's root, shifted, subtracted when the root is negative (the layer's
+    offset adder subtracts it, ``RowSum.negated``)."""
     if root is None:
         return None
-    if root.negative:
-        total = {i: -c << root.shift for i, c in root.coefficients.items()}
-        return Term(graph.add(Sum((Term(root.source, root.shift, True),), signed_width(*_range(total, lo, hi)))),
-                    0, False)
-    return Term(root.source, root.shift, False)
+    return Term(root.source, root.shift, root.negative)
 
 
 def _digits(row: Row) -> list[_Operand]:
@@ -92,7 +89,7 @@ def csd_rows(graph: SumGraph, rows: Sequence[Row], lo: int, hi: int) -> list[Ter
         while len(level) > 1:
             merged = [_add(graph, a, b, lo, hi) for a, b in zip(level[0::2], level[1::2])]
             level = merged + ([level[-1]] if len(level) % 2 else [])
-        values.append(_row_value(graph, level[0] if level else None, lo, hi))
+        values.append(_row_value(level[0] if level else None))
     return values
 
 
@@ -123,7 +120,7 @@ def shared_rows(graph: SumGraph, rows: Sequence[Row], lo: int, hi: int) -> list[
             node = _add(graph, a, b, lo, hi)
             heapq.heappush(heap, (_top_bit(graph, node), count, node))
             count += 1
-        values.append(_row_value(graph, heap[0][2] if heap else None, lo, hi))
+        values.append(_row_value(heap[0][2] if heap else None))
     return values
 
 
@@ -141,7 +138,8 @@ PRODUCT_SUMS: Mapping[str, Callable[[SumGraph, Sequence[Row], int, int], list[Te
 def product_graph(rows: Sequence[Row], offsets: Sequence[int], in_format: FixedFormat, shift: int, acc_width: int,
                   style: str) -> SumGraph:
     """The sums of a linear or affine layer module: its rows' products (``PRODUCT_SUMS[style]``), then
-    ``fixed_linear``'s ``(sum <<< shift) + offset`` (a cast) where the offset is not zero."""
+    ``fixed_linear``'s ``(sum <<< shift) + offset`` (a cast) where the offset is not zero, or
+    ``offset - (sum <<< shift)`` for a row whose tree is negative (with a zero offset, a negation)."""
     if style not in PRODUCT_SUMS:
         raise HardwareError(f"the resource estimate has no model of products style '{style}'; "
                             f"use one of: {', '.join(PRODUCT_SUMS)}")
@@ -150,8 +148,8 @@ def product_graph(rows: Sequence[Row], offsets: Sequence[int], in_format: FixedF
     for value, offset in zip(PRODUCT_SUMS[style](graph, rows, lo, hi), offsets):
         if value is None:
             continue
-        if offset:
-            term = Term(value.source, value.shift + shift, False)
+        if offset or value.negative:
+            term = Term(value.source, value.shift + shift, value.negative)
             graph.outputs.append(Term(graph.add(Sum((term,), acc_width, offset)), 0, False))
         else:
             graph.outputs.append(value)

@@ -65,13 +65,18 @@ def _value(graph: SumGraph, source: tuple[str, int], x: list[int]) -> int:
 @given(MATRICES, st.data(), st.sampled_from(sorted(PRODUCT_SUMS)), st.integers(0, 3))
 def test_the_graph_computes_the_layer(rows: list[list[int]], data: st.DataObject, style: str, shift: int) -> None:
     """Each nonzero row's output is its sum ``W[j] @ x``, or ``(W[j] @ x << shift) + b[j]`` where the
-    bias is not zero (the shift alone is wiring, outside the graph); every node fits its width."""
+    bias is not zero or the row's tree is negative (the offset adder subtracts it; the shift alone is
+    wiring, outside the graph); every node fits its width."""
     fmt = FixedFormat(5, 0, True)
     x = data.draw(st.lists(st.integers(fmt.lo, fmt.hi), min_size=len(rows[0]), max_size=len(rows[0])))
     bias = data.draw(st.lists(st.integers(-50, 50), min_size=len(rows), max_size=len(rows)))
     graph = product_graph([list(enumerate(row)) for row in rows], bias, fmt, shift, 24, style)
     dots = [(sum(c * v for c, v in zip(row, x)), b) for row, b in zip(rows, bias) if any(row)]
+    offset_adders = [t.source[0] == "sum" and len(graph.sums[t.source[1]].terms) == 1 for t in graph.outputs]
     assert [_value(graph, t.source, x) << t.shift for t in graph.outputs] == \
-        [(dot << shift) + b if b else dot for dot, b in dots]
+        [(dot << shift) + b if adder else dot for (dot, b), adder in zip(dots, offset_adders)]
+    # a row without a bias has an offset adder only when its tree is negative: then it subtracts
+    assert all(graph.sums[t.source[1]].terms[0].negative for (_, b), t, adder in zip(dots, graph.outputs, offset_adders)
+               if adder and not b)
     for k, node in enumerate(graph.sums):
         assert -(1 << (node.width - 1)) <= _value(graph, ("sum", k), x) < 1 << (node.width - 1)

@@ -29,7 +29,8 @@ __all__ = ["runtime_cache"]  # the fixture, imported for this module's tests
 
 
 def awkward_layer() -> list:
-    """Unsigned 6-bit inputs; rows: zero, powers of two, a row and its negation and double, mixed digits."""
+    """Unsigned 6-bit inputs; rows: zero, powers of two, a row and its negation and double, mixed digits,
+    and rows whose terms are all subtracted, with and without a bias."""
     weight = torch.tensor([
         [0, 0, 0, 0, 0],
         [1, 0, -4, 0, 16],
@@ -37,8 +38,10 @@ def awkward_layer() -> list:
         [-7, 0, -5, 3, -1],
         [14, 0, 10, -6, 2],
         [-32, 0, 31, 21, -11],
+        [-1, 0, 0, -2, 0],
+        [0, 0, -4, 0, -8],
     ])  # column 1 is all zero
-    bias = torch.tensor([3, -5, 0, 7, -100, 1])
+    bias = torch.tensor([3, -5, 0, 7, -100, 1, 0, 9])
     in_format = FixedFormat(6, 2, signed=False)
     weight_format = FixedFormat(7, 3)
     acc = exact_accumulator(weight, bias, in_format, 0, in_format.frac + weight_format.frac)
@@ -52,6 +55,10 @@ def test_awkward_rows_match_in_verilator(tmp_path: Path, runtime_cache: Path) ->
     text = (tmp_path / "rtl" / "_1_linear.sv").read_text()
     assert re.search(r"wire signed \[\d+:0\] row_shared0 = ", text)  # the rows do share sums
     assert "wire signed [0:0] row0 = 1'b0;  // every constant of this row is zero" in text
+    # rows 3, 6 and 7 hold minus their sums (-7 x0 - 5 x2 + 3 x3 - x4 is row 2's sum, negated): the
+    # offset adder subtracts them, and no row is negated on a wire of its own
+    assert "localparam logic [ROWS-1:0] SUBTRACT = 8'hc8;" in text and " = -(" not in text
+    assert "// row6 holds minus this sum (every term subtracted): the offset adder subtracts it" in text
     assert lint(design) == ""
     result = simulate(design, codes, tmp_path / "sim", runtime_cache=runtime_cache)
     assert torch.equal(result.outputs, chain(modules[1:], codes))

@@ -75,12 +75,24 @@ class Operand:
 
 @dataclass(frozen=True)
 class RowSum:
-    """A row's sum, on a wire of its exact width."""
+    """A row's sum on a wire of its exact width; ``lo``/``hi`` are the range of what the wire holds.
+
+    ``negated``: the wire holds minus the row's sum (a tree whose terms are all subtracted adds
+    them, and the sign stays outside). The layer's offset adder then subtracts the wire instead of
+    adding it, which costs nothing, where a negation of its own would be another carry chain.
+    """
 
     wire: str
     width: int
     lo: int
     hi: int
+    negated: bool = False
+
+    def offset_range(self, shift: int, offset: int) -> tuple[int, int]:
+        """The exact range of the row's ``(sum << shift) + offset``: what its accumulator holds."""
+        if self.negated:
+            return offset - (self.hi << shift), offset - (self.lo << shift)
+        return (self.lo << shift) + offset, (self.hi << shift) + offset
 
 
 def term_range(constant: int, lo: int, hi: int) -> tuple[int, int]:
@@ -171,16 +183,21 @@ def waive_unread_bits(lines: list[str], wires: set[str]) -> list[str]:
 
 def is_row_wire(a: Operand, b: Operand) -> bool:
     """Whether the node adding ``a`` and ``b`` as a row's last can be the row's wire itself (it cannot
-    when it holds the negated or shifted sum)."""
-    return not (a.negative and b.negative) and min(a.shift, b.shift) == 0
+    when it holds the sum shifted)."""
+    return min(a.shift, b.shift) == 0
 
 
-def root(top: Operand | None, name: str, total: RowSum) -> list[str]:
-    """The line defining the row's wire, unless the tree's last node already is that wire."""
+def root(top: Operand | None, row: Row, inputs: InputWires, name: str) -> tuple[list[str], RowSum]:
+    """The line defining the row's wire (unless the tree's last node already is that wire) and the
+    row's sum: minus the tree's value when the tree is negative (``RowSum.negated``)."""
+    lo, hi = row_range(row, inputs)
     if top is None:
-        return [f"    wire signed [0:0] {name} = 1'b0;  // every constant of this row is zero"]
-    if top.wire == name:
-        return []  # the tree's last node
-    value = top.at(total.width)
-    # "-(3'(x))", not "-3'(x)": Yosys 0.23 reads the latter as a cast to size -3
-    return [f"    wire signed {vector(total.width)} {name} = {f'-({value})' if top.negative else value};"]
+        return [f"    wire signed [0:0] {name} = 1'b0;  // every constant of this row is zero"], RowSum(name, 1, 0, 0)
+    lines = []
+    if top.negative:
+        lo, hi = -hi, -lo
+        lines.append(f"    // {name} holds minus this sum (every term subtracted): the offset adder subtracts it")
+    total = RowSum(name, signed_width(lo, hi), lo, hi, top.negative)
+    if top.wire != name:  # else the tree's last node is the row's wire
+        lines.append(f"    wire signed {vector(total.width)} {name} = {top.at(total.width)};")
+    return lines, total

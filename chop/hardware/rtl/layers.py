@@ -20,7 +20,7 @@ from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedAdd, FixedAffine, FixedLinear, FixedReLU, affine_channels
 from chop.hardware.rtl.da4ml_sums import LINEAR_IMPLS, SumBlock, da4ml_sums
 from chop.hardware.rtl.netlist import Step, Wire
-from chop.hardware.rtl.products import InputWires, product_rows
+from chop.hardware.rtl.products import InputWires, product_rows, wrapped
 from chop.hardware.rtl.verilog import decimal_list, describe, packed_constants, signed_width, vector
 
 PIPELINES = ("none", "layer", "split")
@@ -176,8 +176,9 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
     half = rounding_half(layer.acc_format.frac, out.fmt)
     offsets = [b + half for b in layer.offsets]
     offset_width = signed_width(min(offsets), max(offsets))
-    acc_lo = min((s.lo << layer.shift) + b for s, b in zip(sums, offsets))
-    acc_hi = max((s.hi << layer.shift) + b for s, b in zip(sums, offsets))
+    acc_ranges = [s.offset_range(layer.shift, b) for s, b in zip(sums, offsets)]
+    acc_lo, acc_hi = min(lo for lo, _ in acc_ranges), max(hi for _, hi in acc_ranges)
+    subtracted = [j for j, s in enumerate(sums) if s.negated]
     body = [f"    localparam int {layer.size} = {size};",
             f"    localparam int {layer.width} = {sum_width};  // the widest {what}, at fraction bits "
             f"{layer.in_format.frac} + {layer.constant_format.frac}",
@@ -189,7 +190,10 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
             + (f" plus half an output step ({half}, for the rounding)" if half else "") + f", {what} 0 first:",
             decimal_list(offsets),
             f"    localparam logic [{layer.size}*{layer.offset}_WIDTH-1:0] {layer.offset} = "
-            + packed_constants(offsets, offset_width) + ";", ""]
+            + packed_constants(offsets, offset_width) + ";",
+            *wrapped(f"    // the {what}s whose wire holds minus the {what} (all its terms subtracted), which the "
+                     f"offset subtracts: ", ", ".join(map(str, subtracted)) or "none"),
+            f"    localparam logic [{layer.size}-1:0] SUBTRACT = {_bit_mask(subtracted, size)};", ""]
     valid, values = "data_in_0_valid", layer.vector
     if pipeline == "split":
         valid, values = f"{layer.vector}_valid", f"{layer.vector}_q"
@@ -202,11 +206,17 @@ def _constant_layer(step: Step, pipeline: str, products: str, layer: ConstantLay
              f"        .{layer.size}({layer.size}), .{layer.width}({layer.width}), .PRODUCT_SHIFT({layer.shift}),",
              f"        .{layer.offset}_WIDTH({layer.offset}_WIDTH), .{layer.offset}({layer.offset}),",
              f"        .ACC_WIDTH(ACC_WIDTH), .ACC_FRAC({layer.acc_format.frac}), {_format_params('OUT', out.fmt)},",
-             f"        .HALF_ADDED(1'b{int(half > 0)})",
+             f"        .HALF_ADDED(1'b{int(half > 0)}), .SUBTRACT(SUBTRACT)",
              f"    ) u_{step.kind.removeprefix('fixed_')} (.{layer.vector}({values}), .data_out(result));", "",
              *_stage(0 if pipeline == "none" else 1, valid, "result", out.bits)]
     text = "\n".join([*_header(step, layer.summary, layer.notes, latency), *body, "endmodule", ""])
     return LayerModule(step.node, module_name(step), step.kind, text, latency, block.files)
+
+
+def _bit_mask(bits: Sequence[int], width: int) -> str:
+    """A ``width``-bit literal with ``bits`` set (bit ``j`` for row ``j``)."""
+    value = sum(1 << j for j in bits)
+    return f"{width}'h{value:x}"
 
 
 def linear_layer(step: Step, pipeline: str, products: str, linear_impl: str = "machop") -> LayerModule:

@@ -56,8 +56,8 @@ def _csd_row(row: Row, inputs: InputWires, name: str) -> tuple[list[str], RowSum
         if len(level) % 2:
             merged.append(level[-1])
         level = merged
-    total = row_sum(row, inputs, name)
-    return waive_unread_bits(lines, truncated) + root(level[0] if level else None, name, total), total
+    root_lines, total = root(level[0] if level else None, row, inputs, name)
+    return waive_unread_bits(lines, truncated) + root_lines, total
 
 
 def _multiply_row(row: Row, inputs: InputWires, name: str) -> tuple[list[str], RowSum]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from chop.hardware.rtl.adder_tree import (InputWires, Operand, Row, RowSum, combine, formula, is_row_wire,
-                                          reads_all_bits, root, row_sum, waive_unread_bits, wrapped)
+                                          reads_all_bits, root, waive_unread_bits, wrapped)
 from chop.hardware.rtl.csd import csd_digits
 from chop.hardware.rtl.subexpressions import share_subexpressions
 
@@ -91,5 +91,5 @@ def _row_tree(leaves: list[Operand], row: Row, inputs: InputWires,
         lines.append(line)
         heapq.heappush(heap, (_top_bit(node), count, node))
         count += 1
-    total = row_sum(row, inputs, name)
-    return lines + root(heap[0][2] if heap else None, name, total), total, truncated
+    root_lines, total = root(heap[0][2] if heap else None, row, inputs, name)
+    return lines + root_lines, total, truncated
