@@ -9,7 +9,10 @@ tree per row, nothing shared), and with da4ml's adder graphs inside machop's lay
 (mismatches against the integer reference, RTL accuracy, latency) and goes through one Yosys
 ``synth_xilinx`` command. "da4ml's design" is da4ml on its own: every linear layer's weight
 codes through ``da4ml_linear_verilog`` and the same Yosys command, module by module (the exact
-``x @ W^T``, no bias, requantiser or register). Both flows are timed from the weights to the
+``x @ W^T``, no bias, requantiser or register). "machop alone" is the same for machop's own
+products: each linear layer's weights with a zero bias, an output as wide as the exact
+accumulator (nothing to round or saturate) and no register, emitted and synthesised the same way,
+so the two are compared on the same work. Both flows are timed from the weights to the
 synthesis report in the same process, so the time ratio is what counts on a shared machine.
 
 Each finished point is appended to ``--results`` (JSON lines) at once, so a run cut short keeps
@@ -34,13 +37,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from chop.dataset import load_dataset  # noqa: E402
 from chop.engine import GroupConfig, RunConfig, train_ensemble  # noqa: E402
 from chop.hardware.da4ml_backend import da4ml_linear_verilog  # noqa: E402
-from chop.hardware.ops import FixedInput, FixedLinear  # noqa: E402
+from chop.hardware.ops import FixedInput, FixedLinear, HardwareOp  # noqa: E402
 from chop.hardware.prepare import prepare  # noqa: E402
+from chop.hardware.prepare.precision import accumulator_format, linear_bounds  # noqa: E402
 from chop.hardware.reference import integer_reference  # noqa: E402
 from chop.hardware.rtl import emit_rtl  # noqa: E402
 from chop.hardware.simulate import simulate  # noqa: E402
 from chop.hardware.synth import synthesize  # noqa: E402
-from chop.ir.graph.mase_graph import MaseGraph  # noqa: E402
+from chop.ir.graph.mase_graph import MaseGraph, trace  # noqa: E402
 from chop.models import get_model  # noqa: E402
 from chop.passes.graph.transforms import quantize_transform_pass  # noqa: E402
 from chop.workflows.transform import graph_with_metadata  # noqa: E402
@@ -156,6 +160,37 @@ def run_da4ml_alone(prepared: Any, work: Path) -> dict[str, Any]:
             "weights_to_report_s": round(solve + synth, 2), "layers": layers}
 
 
+def products_alone(op: FixedLinear, name: str) -> Any:
+    """A graph of ``op``'s ``x @ W^T`` alone, as machop writes it: a zero bias and an output format that
+    holds every accumulator code, so the layer module is its products and wires."""
+    zero = torch.zeros(op.weight.shape[0], dtype=torch.int64)
+    lo, hi = linear_bounds(op.weight, zero, op.in_format, 0)
+    acc = accumulator_format(name, lo, hi, op.in_format.frac + op.weight_format.frac)
+    alone = FixedLinear(op.weight, zero, op.in_format, op.weight_format, acc, acc)
+    return trace(nn.Sequential(FixedInput(op.in_format), alone), leaf_modules=[HardwareOp])
+
+
+def run_machop_alone(prepared: Any, work: Path) -> dict[str, Any]:
+    """machop's own products of every linear layer's weights, through the same Yosys command."""
+    luts = carry4 = 0
+    emit = synth = 0.0
+    layers = []
+    for name, op in prepared.named_modules():
+        if not isinstance(op, FixedLinear):
+            continue
+        module = name.replace(".", "_")
+        started = time.perf_counter()
+        design = emit_rtl(products_alone(op, module), work / module / "rtl", pipeline="none")
+        emit += time.perf_counter() - started
+        started = time.perf_counter()
+        report = synthesize(design.files, design.top_name, work / module / "synth")
+        synth += time.perf_counter() - started
+        luts, carry4 = luts + report.total.luts, carry4 + report.total.carry4
+        layers.append({"module": module, "luts": report.total.luts})
+    return {"luts": luts, "carry4": carry4, "emit_s": round(emit, 2), "synth_s": round(synth, 2),
+            "weights_to_report_s": round(emit + synth, 2), "layers": layers}
+
+
 def run_point(name: str, model: nn.Module, point: str, work: Path, float_accuracy: float,
               train_seconds: float) -> dict[str, Any]:
     data = load_dataset("jsc-pythia")
@@ -172,6 +207,8 @@ def run_point(name: str, model: nn.Module, point: str, work: Path, float_accurac
         print(f"  {key}: {record[key]}", flush=True)
     record["da4ml_alone"] = run_da4ml_alone(prepared, work / "da4ml-alone")
     print(f"  da4ml alone: {record['da4ml_alone']}", flush=True)
+    record["machop_alone"] = run_machop_alone(prepared, work / "machop-alone")
+    print(f"  machop alone: {record['machop_alone']}", flush=True)
     return record
 
 
@@ -187,18 +224,22 @@ def table(records: list[dict[str, Any]]) -> str:
                          f"{d['ffs']:,} | {d['carry4']:,} | {d['dsps']} | {d['logic_levels']} | {d['latency']} | "
                          f"{d['emit_s']:.1f} | {d['sim_build_s']:.1f} + {d['sim_run_s']:.1f} | {d['synth_s']:.1f} | "
                          f"{d['mismatched_rows']} | {100 * d['rtl_accuracy']:.2f} % |")
-        a = r["da4ml_alone"]
+        a, o = r["da4ml_alone"], r["machop_alone"]
         lines.append(f"| {r['model']} | {r['point']} | da4ml alone (x @ W^T only) | {a['luts']:,} | {a['luts']:,} | "
                      f"{a['ffs']} | {a['carry4']:,} | 0 | | | {a['solve_s']:.1f} (solve) | | {a['synth_s']:.1f} | | |")
-    lines += ["", "| model | point | float acc. | quantised | prepared | RTL | machop linear LUTs / da4ml alone | "
-              "CSD rows linear LUTs / da4ml alone | machop / machop+da4ml (linear LUTs) | "
-              "machop / machop+da4ml (total LUTs) | flow time machop / da4ml alone |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines.append(f"| {r['model']} | {r['point']} | machop alone (x @ W^T only) | {o['luts']:,} | {o['luts']:,} | "
+                     f"0 | {o['carry4']:,} | 0 | | | {o['emit_s']:.1f} | | {o['synth_s']:.1f} | | |")
+    lines += ["", "| model | point | float acc. | quantised | prepared | RTL | machop alone / da4ml alone | "
+              "machop linear LUTs / da4ml alone | CSD rows linear LUTs / da4ml alone | "
+              "machop / machop+da4ml (linear LUTs) | machop / machop+da4ml (total LUTs) | "
+              "flow time machop / da4ml alone |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
-        m, c, d, a = r["machop"], r["machop_csd"], r["da4ml"], r["da4ml_alone"]
+        m, c, d, a, o = r["machop"], r["machop_csd"], r["da4ml"], r["da4ml_alone"], r["machop_alone"]
         lines.append(f"| {r['model']} | {r['point']} | {100 * r['float_accuracy']:.2f} % | "
                      f"{100 * r['quantised_accuracy']:.2f} % | {100 * r['prepared_accuracy']:.2f} % | "
-                     f"{100 * m['rtl_accuracy']:.2f} % | {m['linear_luts'] / max(a['luts'], 1):.2f} | "
+                     f"{100 * m['rtl_accuracy']:.2f} % | {o['luts'] / max(a['luts'], 1):.3f} | "
+                     f"{m['linear_luts'] / max(a['luts'], 1):.2f} | "
                      f"{c['linear_luts'] / max(a['luts'], 1):.2f} | {m['linear_luts'] / d['linear_luts']:.2f} | "
                      f"{m['luts'] / d['luts']:.2f} | "
                      f"{m['weights_to_report_s'] / a['weights_to_report_s']:.2f} |")
