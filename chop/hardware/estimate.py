@@ -205,7 +205,7 @@ def requantiser(in_width: int, in_frac: int, in_signed: bool, out: FixedFormat) 
                          mux_bits=out.width if saturates else 0)
 
 
-def _genuine_width(row_width: int, offset: int, shift: int, acc_width: int) -> int:
+def genuine_width(row_width: int, offset: int, shift: int, acc_width: int) -> int:
     """How many low bits of a row's accumulator are signals or constants of their own: the row's sum
     (``row_width`` bits at ``shift``) plus a constant offset keeps one bit more than the wider of
     the two (``wreduce``), and every bit above is a copy of that top bit."""
@@ -219,17 +219,17 @@ def _output_top(acc_frac: int, out: FixedFormat) -> int:
     return out.width - (1 if out.signed else 0) + acc_frac - out.frac
 
 
-def row_test_bits(row_width: int, offset: int, shift: int, acc_width: int, acc_frac: int, out: FixedFormat) -> int:
+def row_test_bits(genuine: int, acc_frac: int, out: FixedFormat) -> int:
     """The signals a linear or affine row's saturation test reads: the accumulator bits at and above
     the output's top bit (its sign bit, for a signed output) that are not copies of another bit.
 
-    Bits above the row's genuine width (``_genuine_width``) copy its top bit, which the test reads
+    Bits above the row's ``genuine`` width (``genuine_width``) copy its top bit, which the test reads
     once. A test of one signed bit is no test: such a row cannot leave the output's range as Yosys
     sees it, so it has no saturation logic. A signed output tests that the bits repeat their sign
     (two reductions over them), an unsigned one that they are all zero (one): they cost
     differently, so the estimate keeps them apart.
     """
-    bits = _genuine_width(row_width, offset, shift, acc_width) - _output_top(acc_frac, out)
+    bits = genuine - _output_top(acc_frac, out)
     return bits if bits > (1 if out.signed else 0) else 0
 
 
@@ -282,11 +282,11 @@ def _constant_layer(rows: Sequence[Sequence[tuple[int, int]]], offsets: Sequence
     for row, (low, high), offset in zip(rows, sums, emitted):
         if not any(c for _, c in row):
             continue
-        test = row_test_bits(signed_width(low, high), offset, shift, acc_width, acc_frac, out)
+        genuine = genuine_width(signed_width(low, high), offset, shift, acc_width)
+        test = row_test_bits(genuine, acc_frac, out)
         features = features.plus(LayerFeatures(tie_bits=drop if half > 0 else 0,
                                                signed_test_bits=test if out.signed else 0,
                                                unsigned_test_bits=0 if out.signed else test))
-        genuine = _genuine_width(signed_width(low, high), offset, shift, acc_width)
         registers += saturating if test else unsaturated_row_bits(genuine, _low_bit(row) + shift, acc_frac, out)
     sum_width = max(signed_width(low, high) for low, high in sums)
     return features, registers, sum_width

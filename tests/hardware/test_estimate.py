@@ -20,7 +20,7 @@ from torch import nn
 
 from chop.errors import HardwareError
 from chop.hardware.estimate import (COEFFICIENTS, FEATURES, LayerFeatures, constant_bits, estimate_design, held_bits,
-                                    row_test_bits, unsaturated_row_bits)
+                                    genuine_width, row_test_bits, unsaturated_row_bits)
 from chop.hardware.fixed import FixedFormat
 from chop.hardware.ops import FixedInput, FixedLinear, FixedReLU
 from chop.hardware.prepare.conv import conv1d_geometry, conv1d_matrix
@@ -217,14 +217,17 @@ def test_a_lowered_conv_counts_only_its_taps_and_its_reshapes_cost_nothing() -> 
 
 def test_a_rows_saturation_test_reads_the_bits_that_are_not_copies() -> None:
     signed4, unsigned4 = FixedFormat(4, 0, True), FixedFormat(4, 0, False)
-    # a 10-bit row sum, no offset: the test reads bits 3..9 (the output's sign bit and up)
-    assert row_test_bits(10, 0, 0, 12, 0, signed4) == 7
-    # an offset of 300 (10 bits) on the sum shifted by 2: 13 bits that are not copies, so bits 3..12;
-    # an unsigned output has no sign bit, so its test starts one bit higher
-    assert row_test_bits(10, 300, 2, 14, 0, signed4) == 10
-    assert row_test_bits(10, 300, 2, 14, 0, unsigned4) == 9
-    # a 4-bit sum fits the signed output: its one sign bit is no test at all
-    assert row_test_bits(4, 0, 0, 12, 0, signed4) == 0
+    # a 10-bit row sum, no offset: 10 bits of its own, and the test reads bits 3..9 (the output's
+    # sign bit and up)
+    assert genuine_width(10, 0, 0, 12) == 10
+    assert row_test_bits(10, 0, signed4) == 7
+    # an offset of 300 (10 bits) on the sum shifted by 2: one bit above the wider, 13 bits, so the
+    # test reads bits 3..12; an unsigned output has no sign bit, so its test starts one bit higher
+    assert genuine_width(10, 300, 2, 14) == 13
+    assert (row_test_bits(13, 0, signed4), row_test_bits(13, 0, unsigned4)) == (10, 9)
+    # never wider than the accumulator; a 4-bit sum fits the signed output: one sign bit is no test
+    assert genuine_width(10, 300, 2, 12) == 12
+    assert row_test_bits(4, 0, signed4) == 0
 
 
 def test_a_row_without_a_test_keeps_a_flip_flop_per_signal_bit() -> None:
