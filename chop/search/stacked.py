@@ -436,27 +436,28 @@ class StackedScorer:
         """The (software, hardware) metrics of every config, in order; ``fallback`` scores the unstackable ones.
 
         Hardware metrics that need a candidate's quantised graph (``bitops``, ``resource_estimate``:
-        ``runners.needs_graph``) come from ``graph_hardware``, one graph per candidate (this scorer
-        builds none), and first: a candidate the hardware flow refuses (a reason, not metrics) is
-        not scored. Otherwise the average bit width is read from the parsed configs.
+        ``runners.needs_graph``) come from ``graph_hardware``, one graph per stacked candidate (this
+        scorer builds none), and first: a candidate the hardware flow refuses (a reason, not
+        metrics) is not scored. Otherwise the average bit width is read from the parsed configs.
+        ``fallback`` measures its configs' hardware itself, so they are not measured here.
         """
         results: list[Measured | str | None] = [None] * len(configs)
+        parsed = [self.node_configs(config) for config in configs]
+        for i, p in enumerate(parsed):
+            if isinstance(p, str):
+                results[i] = fallback(configs[i])
         hardware: dict[int, dict[str, float]] = {}
         if self.runners.needs_graph:
-            for i, config in enumerate(configs):
-                measured = graph_hardware(config)
+            for i in [i for i, result in enumerate(results) if result is None]:
+                measured = graph_hardware(configs[i])
                 if isinstance(measured, str):
                     results[i] = measured
                 else:
                     hardware[i] = measured
-        parsed = {i: self.node_configs(config) for i, config in enumerate(configs) if results[i] is None}
-        stacked = [i for i, p in parsed.items() if not isinstance(p, str)]
+        stacked = [i for i, result in enumerate(results) if result is None]
         software = self._software([parsed[i] for i in stacked]) if stacked else []
         for i, metrics in zip(stacked, software):
             results[i] = (metrics, hardware[i] if i in hardware else self._hardware(parsed[i]))
-        for i, p in parsed.items():
-            if isinstance(p, str):
-                results[i] = fallback(configs[i])
         return results  # type: ignore[return-value]
 
     def _hardware(self, parsed: Mapping[str, NodeQuantConfig | None]) -> dict[str, float]:
